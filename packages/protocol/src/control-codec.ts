@@ -1,0 +1,248 @@
+/**
+ * The control connection as a sans-IO state machine, after h11: bytes in with `receive`, events out
+ * with `nextEvent`, commands to bytes with `send`. No I/O, no callbacks, no timers; parsing happens
+ * only when an event is asked for.
+ */
+import { commandVerb, encodeCommand } from "./command.js";
+import { type TextEncoding, resolveEncoding } from "./encoding.js";
+import { LocalProtocolError, RemoteProtocolError } from "./errors.js";
+import type { Reply } from "./reply.js";
+import { ReplyDecoder } from "./reply-decoder.js";
+
+export type CodecState =
+  /** Waiting for the server's greeting (1xx replies may come first). */
+  | "greeting"
+  /** No command outstanding: the caller may send one. */
+  | "ready"
+  /** A command was sent; its reply has not started. */
+  | "awaiting-reply"
+  /** A 1xx reply came; waiting for the final one. ABOR and STAT may be sent meanwhile. */
+  | "awaiting-final"
+  /** After 234 to AUTH or 2xx to CCC: the caller switches TLS on or off, then calls `resume()`. */
+  | "switching-tls"
+  /** The server closed the connection. */
+  | "closed"
+  /** An error happened; the codec is unusable for good. */
+  | "error";
+
+/** What moves the state machine. */
+type Input = "send" | "send-urgent" | "preliminary" | "final" | "final-more" | "switch" | "eof" | "resume";
+
+/**
+ * The whole state machine. A missing entry is an error: for `send*` and `resume` the caller's
+ * ({@link LocalProtocolError}), for a reply the server's ({@link RemoteProtocolError}).
+ */
+const TRANSITIONS: Readonly<Record<CodecState, Partial<Record<Input, CodecState>>>> = {
+  greeting: { preliminary: "greeting", final: "ready", eof: "closed" },
+  // A final reply while ready is unsolicited (such as 421 before a server hangs up).
+  ready: { send: "awaiting-reply", final: "ready", eof: "closed" },
+  "awaiting-reply": {
+    "send-urgent": "awaiting-reply",
+    preliminary: "awaiting-final",
+    final: "ready",
+    "final-more": "awaiting-reply",
+    switch: "switching-tls",
+    eof: "closed",
+  },
+  "awaiting-final": {
+    "send-urgent": "awaiting-final",
+    preliminary: "awaiting-final",
+    final: "ready",
+    "final-more": "awaiting-reply",
+    eof: "closed",
+  },
+  "switching-tls": { resume: "ready" },
+  closed: {},
+  error: {},
+};
+
+/** Commands the server must read while a transfer is running (RFC 959 4.1.3). */
+const URGENT = new Set(["ABOR", "STAT"]);
+
+/** A reply, with the command it answers (`null` for the greeting or an unsolicited reply). */
+export interface ReplyEvent {
+  readonly type: "reply";
+  readonly reply: Reply;
+  /** The verb of the command answered, upper-cased. */
+  readonly command: string | null;
+  /** False for a 1xx reply, after which the same command gets another. */
+  readonly final: boolean;
+}
+
+/** The server closed the connection between replies. */
+export interface ClosedEvent {
+  readonly type: "closed";
+  /** Verbs of commands that got no final reply. */
+  readonly unanswered: readonly string[];
+}
+
+/** More bytes are needed before another event. */
+export const NEED_DATA = Object.freeze({ type: "need-data" as const });
+/** Paused for a TLS switch: take `trailingData`, switch, then `resume()`. */
+export const PAUSED = Object.freeze({ type: "paused" as const });
+
+export type CodecEvent = ReplyEvent | ClosedEvent | typeof NEED_DATA | typeof PAUSED;
+
+export interface ControlCodecOptions {
+  /** The longest reply line, counting CRLF (default 8192). */
+  maxLine?: number;
+  /** The largest multi-line reply (default 1 MiB). */
+  maxReplySize?: number;
+  /** Encoding of commands and replies (default UTF-8). */
+  encoding?: string | TextEncoding;
+}
+
+export class ControlCodec {
+  readonly encoding: TextEncoding;
+  private currentState: CodecState = "greeting";
+  private readonly decoder: ReplyDecoder;
+  /** Verbs awaiting their final reply, oldest first. */
+  private readonly outstanding: string[] = [];
+  private failure: unknown = undefined;
+  private trailing: { data: Uint8Array; closed: boolean } | undefined;
+  private eofReceived = false;
+
+  constructor(options: ControlCodecOptions = {}) {
+    this.encoding = resolveEncoding(options.encoding);
+    this.decoder = new ReplyDecoder({ ...options, encoding: this.encoding });
+  }
+
+  get state(): CodecState {
+    return this.currentState;
+  }
+
+  /** Verbs of the commands sent and not yet answered with a final reply. */
+  get pending(): readonly string[] {
+    return this.outstanding;
+  }
+
+  get maxLine(): number {
+    return this.decoder.maxLine;
+  }
+
+  /**
+   * Validates and encodes a command line, returning the bytes to write. An invalid command
+   * (CR, LF or NUL, no verb, unencodable text) throws {@link LocalProtocolError} and changes
+   * nothing; a command the state does not allow puts the codec in `error`.
+   */
+  send(line: string): Uint8Array {
+    this.throwIfFailed();
+    const bytes = encodeCommand(line, this.encoding);
+    const verb = commandVerb(line);
+    const urgent = URGENT.has(verb) && this.outstanding.length > 0;
+    this.transition(urgent ? "send-urgent" : "send", `cannot send ${verb}`);
+    this.outstanding.push(verb);
+    return bytes;
+  }
+
+  /** Feeds bytes from the server. The codec keeps a reference: don't change them afterwards. */
+  receive(bytes: Uint8Array): void {
+    this.throwIfFailed();
+    if (this.eofReceived) throw this.fail(new LocalProtocolError("data received after EOF", "ERR_FTP_AFTER_EOF"));
+    if (this.trailing !== undefined) {
+      this.trailing = { data: concat(this.trailing.data, bytes), closed: false };
+      return;
+    }
+    this.decoder.receive(bytes);
+  }
+
+  /** Marks that the server closed its side. */
+  receiveEof(): void {
+    this.throwIfFailed();
+    this.eofReceived = true;
+    if (this.trailing !== undefined) this.trailing = { data: this.trailing.data, closed: true };
+    else this.decoder.receiveEof();
+  }
+
+  /**
+   * The next event: a {@link ReplyEvent}, a {@link ClosedEvent}, {@link NEED_DATA}, or
+   * {@link PAUSED}. Throws {@link RemoteProtocolError} for malformed input.
+   */
+  nextEvent(): CodecEvent {
+    this.throwIfFailed();
+    if (this.currentState === "switching-tls") return PAUSED;
+    if (this.currentState === "closed") return { type: "closed", unanswered: [...this.outstanding] };
+    let reply: Reply | null;
+    try {
+      reply = this.decoder.next();
+    } catch (error) {
+      throw this.fail(error);
+    }
+    if (reply === null) {
+      if (!this.decoder.done) return NEED_DATA;
+      this.transition("eof", "EOF");
+      return { type: "closed", unanswered: [...this.outstanding] };
+    }
+    const command = this.outstanding[0] ?? null;
+    const input = this.inputFor(reply, command);
+    this.transition(input, `reply ${reply.code}`);
+    if (input !== "preliminary" && command !== null) this.outstanding.shift();
+    if (input === "switch") {
+      const data = this.decoder.takeBuffered();
+      this.trailing = { data, closed: this.eofReceived };
+    }
+    return { type: "reply", reply, command, final: input !== "preliminary" };
+  }
+
+  /**
+   * While paused: bytes received after the 234 (or CCC's 2xx) reply, which the caller must not
+   * treat as part of the new layer (data sent in the clear before a TLS handshake is an injection
+   * attempt), and whether the server closed.
+   */
+  get trailingData(): { readonly data: Uint8Array; readonly closed: boolean } {
+    if (this.trailing === undefined) {
+      throw new LocalProtocolError("trailingData exists only while paused", "ERR_FTP_STATE");
+    }
+    return this.trailing;
+  }
+
+  /** Continues after the TLS switch; bytes received from now on belong to the new layer. */
+  resume(): void {
+    this.throwIfFailed();
+    this.transition("resume", "cannot resume");
+    const closed = this.trailing?.closed ?? false;
+    this.trailing = undefined;
+    this.eofReceived = false;
+    if (closed) this.receiveEof();
+  }
+
+  private inputFor(reply: Reply, command: string | null): Input {
+    if (reply.code < 200) return "preliminary";
+    if ((command === "AUTH" && reply.code === 234) || (command === "CCC" && reply.code < 300)) {
+      return "switch";
+    }
+    return this.outstanding.length > 1 ? "final-more" : "final";
+  }
+
+  private transition(input: Input, what: string): void {
+    const next = TRANSITIONS[this.currentState][input];
+    if (next === undefined) {
+      const message = `${what} in state ${this.currentState}`;
+      // The caller's moves are the caller's mistakes; the server's are protocol violations.
+      const local = input === "send" || input === "send-urgent" || input === "resume";
+      throw this.fail(
+        local
+          ? new LocalProtocolError(message, "ERR_FTP_STATE")
+          : new RemoteProtocolError(message, "ERR_FTP_UNEXPECTED_REPLY"),
+      );
+    }
+    this.currentState = next;
+  }
+
+  private fail(error: unknown): unknown {
+    this.currentState = "error";
+    this.failure = error;
+    return error;
+  }
+
+  private throwIfFailed(): void {
+    if (this.currentState === "error") throw this.failure;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

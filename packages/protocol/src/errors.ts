@@ -1,0 +1,147 @@
+/**
+ * The error classes of every ftplib package. They live here, in the pure codec, so that a parser,
+ * a custom transport and the client all raise the same classes.
+ *
+ * Each class carries a brand that survives duplicated copies of the package (two versions in one
+ * `node_modules`), checked by the static `isInstance`, the way `instanceof` cannot.
+ */
+import type { Reply } from "./reply.js";
+
+const KINDS = Symbol.for("@ftplib/error-kinds");
+
+interface Kinded {
+  readonly kind: string;
+}
+
+/** Root of the brand mechanism; not exported, so it never stands for a category of errors. */
+abstract class BrandedError extends Error {
+  /** A stable, machine-readable identifier of what went wrong, such as `ERR_FTP_PERM`. */
+  readonly code: string;
+
+  constructor(message: string, code: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    const kinds: string[] = [];
+    for (let c: unknown = new.target; typeof c === "function"; c = Object.getPrototypeOf(c)) {
+      if (Object.prototype.hasOwnProperty.call(c, "kind")) kinds.push((c as unknown as Kinded).kind);
+    }
+    Object.defineProperty(this, KINDS, { value: kinds });
+    // Set by hand: class names do not survive minification.
+    this.name = kinds[0] ?? "Error";
+  }
+
+  /** True when `value` is an instance of this class, even from another copy of the package. */
+  static isInstance<T>(this: (abstract new (...args: never[]) => T) & Kinded, value: unknown): value is T {
+    if (typeof value !== "object" || value === null) return false;
+    const kinds = (value as { [KINDS]?: unknown })[KINDS];
+    return Array.isArray(kinds) && kinds.includes(this.kind);
+  }
+}
+
+/** Every error that the connection, rather than a programming mistake, can raise. */
+export class FtpError extends BrandedError {
+  static readonly kind: string = "FtpError";
+}
+
+/** Options common to the reply errors. */
+export interface ReplyErrorOptions {
+  code?: string;
+  cause?: unknown;
+}
+
+/** What the four ftplib errors share: the reply that caused them, where there is one. */
+abstract class ReplyError extends FtpError {
+  /** The reply, when the error comes from a well-formed one. */
+  readonly reply: Reply | undefined;
+  /** The three-digit reply code, or `undefined` when there was no valid reply. */
+  readonly replyCode: number | undefined;
+  /** The reply text as ftplib reports it (lines joined by `\n`), or a description. */
+  readonly text: string;
+
+  constructor(reply: Reply | string, defaultCode: string, options: ReplyErrorOptions = {}) {
+    const text = typeof reply === "string" ? reply : reply.text;
+    super(text, options.code ?? defaultCode, options.cause);
+    this.reply = typeof reply === "string" ? undefined : reply;
+    this.text = text;
+    this.replyCode = typeof reply === "string" ? codeOf(text) : reply.code;
+  }
+}
+
+function codeOf(text: string): number | undefined {
+  return /^[1-5]\d\d(?:[ -]|$)/.test(text) ? Number(text.slice(0, 3)) : undefined;
+}
+
+/** An unexpected 1xx, 2xx or 3xx reply (ftplib's `error_reply`). */
+export class ErrorReply extends ReplyError {
+  static override readonly kind: string = "ErrorReply";
+  constructor(reply: Reply | string, options?: ReplyErrorOptions) {
+    super(reply, "ERR_FTP_REPLY", options);
+  }
+}
+
+/** A 4xx reply: transient, the same command may succeed later (ftplib's `error_temp`). */
+export class ErrorTemp extends ReplyError {
+  static override readonly kind: string = "ErrorTemp";
+  constructor(reply: Reply | string, options?: ReplyErrorOptions) {
+    super(reply, "ERR_FTP_TEMP", options);
+  }
+}
+
+/** A 5xx reply: permanent (ftplib's `error_perm`). */
+export class ErrorPerm extends ReplyError {
+  static override readonly kind: string = "ErrorPerm";
+  constructor(reply: Reply | string, options?: ReplyErrorOptions) {
+    super(reply, "ERR_FTP_PERM", options);
+  }
+}
+
+/** A reply that breaks the protocol: no valid code, a bad PASV address, and so on (ftplib's `error_proto`). */
+export class ErrorProto extends ReplyError {
+  static override readonly kind: string = "ErrorProto";
+  constructor(reply: Reply | string, options?: ReplyErrorOptions) {
+    super(reply, "ERR_FTP_PROTO", options);
+  }
+}
+
+/**
+ * Malformed input from the server, found by the codec: a line over the limit, a reply without a
+ * valid code, the connection closed inside a reply. An {@link ErrorProto}, as ftplib would raise.
+ */
+export class RemoteProtocolError extends ErrorProto {
+  static override readonly kind: string = "RemoteProtocolError";
+  constructor(message: string, code: string) {
+    super(message, { code });
+  }
+}
+
+/**
+ * Misuse by the caller: a command with CR, LF or NUL in it, text the encoding cannot represent, a
+ * command sent in a state that allows none. A programming mistake, so not an {@link FtpError}.
+ */
+export class LocalProtocolError extends BrandedError {
+  static readonly kind: string = "LocalProtocolError";
+}
+
+/** The connection failed: refused, reset, closed by the peer at the wrong moment. */
+export class FtpConnectionError extends FtpError {
+  static override readonly kind: string = "FtpConnectionError";
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, options.code ?? "ERR_FTP_CONNECTION", options.cause);
+  }
+}
+
+/** A connect, reply or data transfer took longer than the timeout. */
+export class FtpTimeoutError extends FtpConnectionError {
+  static override readonly kind: string = "FtpTimeoutError";
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, { code: options.code ?? "ERR_FTP_TIMEOUT", cause: options.cause });
+  }
+}
+
+/** A TLS handshake failed or the peer's certificate was not trusted. */
+export class FtpTlsError extends FtpConnectionError {
+  static override readonly kind: string = "FtpTlsError";
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, { code: options.code ?? "ERR_FTP_TLS", cause: options.cause });
+  }
+}
