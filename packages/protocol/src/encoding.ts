@@ -23,6 +23,7 @@ const SMALL = 64;
 // `fromCharCode.apply` over a typed array is the cheapest way to build short ASCII strings.
 const fromCodes = String.fromCharCode as (...codes: ArrayLike<number> & unknown[]) => string;
 function bytesToCodes(bytes: Uint8Array): string {
+  // eslint-disable-next-line prefer-spread -- spreading a typed array goes through an iterator
   return fromCodes.apply(null, bytes as unknown as number[]);
 }
 

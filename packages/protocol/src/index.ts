@@ -5,6 +5,7 @@
 export { ControlCodec, NEED_DATA, PAUSED } from "./control-codec.js";
 export type { ClosedEvent, CodecEvent, CodecState, ControlCodecOptions, ReplyEvent } from "./control-codec.js";
 export { ReplyDecoder } from "./reply-decoder.js";
+export { encodeReply } from "./reply-encoder.js";
 export type { ReplyDecoderOptions } from "./reply-decoder.js";
 export { LineReader } from "./line-reader.js";
 export { Reply, completionError, replyError, replyKind } from "./reply.js";

@@ -1,0 +1,37 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", "**/coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { console: "readonly", process: "readonly", URL: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // The codec is sans-IO and platform-neutral: no Node module, no package, no Buffer, no timers.
+    files: ["packages/protocol/src/**/*.ts"],
+    ignores: ["packages/protocol/src/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^node:", message: "@ftplib/protocol must not import Node modules." },
+            { regex: "^[^.]", message: "@ftplib/protocol has no runtime dependencies: import only its own files." },
+          ],
+        },
+      ],
+      "no-restricted-globals": [
+        "error",
+        ...["Buffer", "process", "require", "setTimeout", "setInterval", "setImmediate", "queueMicrotask", "global"].map(
+          (name) => ({ name, message: "@ftplib/protocol is sans-IO and platform-neutral." }),
+        ),
+      ],
+    },
+  },
+);

@@ -1,0 +1,172 @@
+import { describe, expect, it } from "vitest";
+import { enc, feedings } from "../test/feed.js";
+import { type CodecEvent, ControlCodec, NEED_DATA, PAUSED } from "./control-codec.js";
+import { LocalProtocolError, RemoteProtocolError } from "./errors.js";
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** Feeds bytes and collects events until NEED_DATA, PAUSED or closed. */
+function pump(codec: ControlCodec, bytes?: Uint8Array): CodecEvent[] {
+  if (bytes !== undefined) codec.receive(bytes);
+  const events: CodecEvent[] = [];
+  for (;;) {
+    const event = codec.nextEvent();
+    events.push(event);
+    if (event.type !== "reply") return events;
+  }
+}
+
+const replyCodes = (events: CodecEvent[]) =>
+  events.flatMap((e) => (e.type === "reply" ? [`${e.command ?? "-"}:${e.reply.code}`] : [e.type]));
+
+function ready(): ControlCodec {
+  const codec = new ControlCodec();
+  pump(codec, enc("220 hello\r\n"));
+  return codec;
+}
+
+describe("ControlCodec", () => {
+  it("starts in greeting, takes 120 then 220, and refuses commands before the greeting", () => {
+    const codec = new ControlCodec();
+    expect(codec.state).toBe("greeting");
+    expect(replyCodes(pump(codec, enc("120 soon\r\n")))).toEqual(["-:120", "need-data"]);
+    expect(codec.state).toBe("greeting");
+    expect(replyCodes(pump(codec, enc("220 ready\r\n")))).toEqual(["-:220", "need-data"]);
+    expect(codec.state).toBe("ready");
+
+    const early = new ControlCodec();
+    expect(() => early.send("USER x")).toThrow(LocalProtocolError);
+    expect(early.state).toBe("error");
+  });
+
+  it("pairs replies with commands through a login", () => {
+    const codec = ready();
+    expect(text(codec.send("USER anonymous"))).toBe("USER anonymous\r\n");
+    expect(codec.state).toBe("awaiting-reply");
+    expect(replyCodes(pump(codec, enc("331 Password\r\n")))).toEqual(["USER:331", "need-data"]);
+    codec.send("PASS anonymous@");
+    expect(replyCodes(pump(codec, enc("230-Welcome\r\n230 Logged in\r\n")))).toEqual(["PASS:230", "need-data"]);
+    expect(codec.state).toBe("ready");
+    expect(codec.pending).toEqual([]);
+  });
+
+  it("allows one command at a time, except ABOR and STAT during a transfer", () => {
+    const codec = ready();
+    codec.send("RETR f");
+    expect(replyCodes(pump(codec, enc("150 Opening (10 bytes)\r\n")))).toEqual(["RETR:150", "need-data"]);
+    expect(codec.state).toBe("awaiting-final");
+    codec.send("ABOR");
+    expect(codec.pending).toEqual(["RETR", "ABOR"]);
+    const events = pump(codec, enc("426 aborted\r\n226 ABOR ok\r\n"));
+    expect(replyCodes(events)).toEqual(["RETR:426", "ABOR:226", "need-data"]);
+    expect(codec.state).toBe("ready");
+
+    const busy = ready();
+    busy.send("NOOP");
+    expect(() => busy.send("NOOP")).toThrow(/cannot send NOOP in state awaiting-reply/);
+  });
+
+  it("delivers an unsolicited reply while ready without a command", () => {
+    const codec = ready();
+    const events = pump(codec, enc("421 Timeout.\r\n"));
+    expect(events[0]).toMatchObject({ type: "reply", command: null, final: true });
+    expect(codec.state).toBe("ready");
+  });
+
+  it("reports a close between replies, with the commands left unanswered", () => {
+    const codec = ready();
+    codec.send("NOOP");
+    codec.receiveEof();
+    expect(codec.nextEvent()).toEqual({ type: "closed", unanswered: ["NOOP"] });
+    expect(codec.state).toBe("closed");
+    expect(codec.nextEvent()).toEqual({ type: "closed", unanswered: ["NOOP"] });
+    expect(() => codec.send("NOOP")).toThrow(LocalProtocolError);
+  });
+
+  it("fails for good after a protocol error", () => {
+    const codec = ready();
+    codec.send("NOOP");
+    codec.receive(enc("xyz\r\n"));
+    expect(() => codec.nextEvent()).toThrow(RemoteProtocolError);
+    expect(codec.state).toBe("error");
+    expect(() => codec.nextEvent()).toThrow(RemoteProtocolError);
+    expect(() => codec.send("NOOP")).toThrow(RemoteProtocolError);
+  });
+
+  it("refuses a 1xx reply with no command outstanding", () => {
+    const codec = ready();
+    expect(() => pump(codec, enc("150 unexpected\r\n"))).toThrow(RemoteProtocolError);
+  });
+
+  it("refuses CR, LF or NUL in a command without changing state or producing bytes", () => {
+    const codec = ready();
+    for (const bad of ["echo 40\r\n0", "echo 40\n0", "echo 40\r0", "RETR a\0b", "DELE x\r\nDELE y"]) {
+      expect(() => codec.send(bad)).toThrow(LocalProtocolError);
+      expect(codec.state).toBe("ready");
+    }
+    expect(text(codec.send("NOOP"))).toBe("NOOP\r\n");
+  });
+
+  it("pauses after 234 to AUTH TLS and hands over the bytes that followed", () => {
+    const codec = ready();
+    codec.send("AUTH TLS");
+    const events = pump(codec, enc("234 Proceed\r\n220 injected\r\n"));
+    expect(replyCodes(events)).toEqual(["AUTH:234", "paused"]);
+    expect(codec.state).toBe("switching-tls");
+    expect(codec.nextEvent()).toBe(PAUSED);
+    expect(text(codec.trailingData.data)).toBe("220 injected\r\n");
+    codec.receive(enc("more"));
+    expect(text(codec.trailingData.data)).toBe("220 injected\r\nmore");
+    expect(() => codec.send("PBSZ 0")).toThrow(LocalProtocolError);
+  });
+
+  it("resumes after the switch and decodes what the new layer brings", () => {
+    const codec = ready();
+    codec.send("AUTH TLS");
+    pump(codec, enc("234 Proceed\r\n"));
+    expect(codec.trailingData.data.length).toBe(0);
+    codec.resume();
+    expect(codec.state).toBe("ready");
+    codec.send("PBSZ 0");
+    expect(replyCodes(pump(codec, enc("200 PBSZ=0\r\n")))).toEqual(["PBSZ:200", "need-data"]);
+  });
+
+  it("does not pause for a refused AUTH, and pauses after CCC", () => {
+    const codec = ready();
+    codec.send("AUTH TLS");
+    expect(replyCodes(pump(codec, enc("500 no TLS\r\n")))).toEqual(["AUTH:500", "need-data"]);
+    codec.send("CCC");
+    expect(replyCodes(pump(codec, enc("200 Clear\r\n")))).toEqual(["CCC:200", "paused"]);
+    codec.resume();
+    expect(codec.state).toBe("ready");
+  });
+
+  it("keeps an EOF that came during the pause", () => {
+    const codec = ready();
+    codec.send("AUTH TLS");
+    pump(codec, enc("234 Proceed\r\n"));
+    codec.receiveEof();
+    expect(codec.trailingData.closed).toBe(true);
+    codec.resume();
+    expect(codec.nextEvent()).toEqual({ type: "closed", unanswered: [] });
+  });
+
+  it("gives the same events however a session is split", () => {
+    const session = enc("220-Welcome\r\n220 ready\r\n331 pw\r\n230 ok\r\n257 \"/\"\r\n");
+    const commands = ["USER a", "PASS b", "PWD"];
+    const expected = ["-:220", "USER:331", "PASS:230", "PWD:257"];
+    for (const feeding of feedings(session)) {
+      const codec = new ControlCodec();
+      const seen: string[] = [];
+      for (const chunk of feeding.chunks) {
+        codec.receive(chunk);
+        for (let e = codec.nextEvent(); e !== NEED_DATA; e = codec.nextEvent()) {
+          seen.push(...replyCodes([e]));
+          const next = commands[seen.length - 1];
+          if (next !== undefined) codec.send(next);
+        }
+      }
+      expect(seen, feeding.name).toEqual(expected);
+    }
+  });
+});
