@@ -1,11 +1,13 @@
 /**
  * Splits a byte stream into lines, for replies and for text transfers.
  *
- * Chunks are kept as they come and lines are returned as views into them, so a line inside one
- * chunk is never copied. Only a line that straddles chunks is copied, into a carry buffer that
- * never holds more than `maxLine` bytes: a longer line is an error as soon as it is seen, however
- * large the chunk. Each byte is scanned once.
+ * Chunks are kept as they come and lines are located inside them, so a line inside one chunk is
+ * never copied. Only a line that straddles chunks is copied, into a carry buffer that never holds
+ * more than `maxLine` bytes: a longer line is an error as soon as it is seen, however large the
+ * chunk. Each byte is scanned once. For text, an encoding that maps each byte to one UTF-16 unit
+ * (all of ASCII in UTF-8) decodes a whole chunk at once and lines are sliced out of that string.
  */
+import type { TextEncoding } from "./encoding.js";
 import { LocalProtocolError, RemoteProtocolError } from "./errors.js";
 
 const LF = 0x0a;
@@ -15,13 +17,26 @@ const EMPTY = new Uint8Array(0);
 export class LineReader {
   /** The longest line allowed, counting its line ending, as ftplib's `maxline`. */
   readonly maxLine: number;
-  private readonly chunks: Uint8Array[] = [];
-  private head = 0;
+  /** The chunk being read, and the read position in it. */
+  private chunk = EMPTY;
   private pos = 0;
+  /** Chunks pushed before the current one was used up (rare: most callers drain after each push). */
+  private queue: Uint8Array[] = [];
+  private queueHead = 0;
   private carry = EMPTY;
   private carryLength = 0;
   private ended = false;
   private unterminated = false;
+  /** A chunk decoded whole (`null` when it cannot be sliced), with the chunk and encoding it is for. */
+  private chunkText: string | null = null;
+  private textChunk: Uint8Array | undefined = undefined;
+  private textEncoding: TextEncoding | undefined = undefined;
+  // Where the last framed line is: in `lineBuffer` from `lineStart` to `lineEnd` (no CR/LF).
+  private lineBuffer = EMPTY;
+  private lineStart = 0;
+  private lineEnd = 0;
+  private lineInChunk = false;
+  private lineBytes = 0;
 
   constructor(maxLine = 8192) {
     if (!Number.isInteger(maxLine) || maxLine < 4) {
@@ -33,7 +48,13 @@ export class LineReader {
   /** Adds bytes. The reader keeps a reference: the caller must not change them afterwards. */
   push(chunk: Uint8Array): void {
     if (this.ended) throw new LocalProtocolError("data pushed after the end", "ERR_FTP_AFTER_EOF");
-    if (chunk.length > 0) this.chunks.push(chunk);
+    if (chunk.length === 0) return;
+    if (this.pos === this.chunk.length) {
+      this.chunk = chunk;
+      this.pos = 0;
+    } else {
+      this.queue.push(chunk);
+    }
   }
 
   /** Marks the end of the stream. */
@@ -43,7 +64,7 @@ export class LineReader {
 
   /** True once the end was marked and every byte has been returned. */
   get done(): boolean {
-    return this.ended && this.head === this.chunks.length && this.carryLength === 0;
+    return this.ended && this.pos === this.chunk.length && this.carryLength === 0;
   }
 
   /** True when the last line returned ended at the end of the stream, not at a line feed. */
@@ -51,11 +72,16 @@ export class LineReader {
     return this.unterminated;
   }
 
+  /** The size in bytes of the last line returned, with its line ending. */
+  get lastLineBytes(): number {
+    return this.lineBytes;
+  }
+
   /** Bytes held and not yet returned. */
   get bufferedBytes(): number {
-    let n = this.carryLength - this.pos;
-    for (let i = this.head; i < this.chunks.length; i++) n += this.chunks[i]!.length;
-    return this.head < this.chunks.length ? n : this.carryLength;
+    let n = this.carryLength + this.chunk.length - this.pos;
+    for (let i = this.queueHead; i < this.queue.length; i++) n += this.queue[i]!.length;
+    return n;
   }
 
   /**
@@ -64,39 +90,21 @@ export class LineReader {
    * The view is valid until the next call.
    */
   nextLine(): Uint8Array | null {
-    while (this.head < this.chunks.length) {
-      const chunk = this.chunks[this.head]!;
-      const start = this.pos;
-      const lf = chunk.indexOf(LF, start);
-      if (lf === -1) {
-        // No line end in this chunk: keep its tail in the carry, bounded by maxLine.
-        this.appendCarry(chunk, start, chunk.length);
-        this.dropHead();
-        continue;
+    return this.frame() ? this.lineBuffer.subarray(this.lineStart, this.lineEnd) : null;
+  }
+
+  /** As {@link nextLine}, decoded with `encoding`. */
+  nextLineText(encoding: TextEncoding): string | null {
+    if (!this.frame()) return null;
+    if (this.lineInChunk && encoding.decodeAligned !== undefined) {
+      if (this.textChunk !== this.lineBuffer || this.textEncoding !== encoding) {
+        this.textChunk = this.lineBuffer;
+        this.textEncoding = encoding;
+        this.chunkText = encoding.decodeAligned(this.lineBuffer);
       }
-      if (this.carryLength + lf + 1 - start > this.maxLine) this.tooLong();
-      let line: Uint8Array;
-      if (this.carryLength === 0) {
-        line = chunk.subarray(start, lf);
-      } else {
-        this.appendCarry(chunk, start, lf);
-        line = this.carry.subarray(0, this.carryLength);
-        this.carryLength = 0;
-      }
-      this.pos = lf + 1;
-      if (this.pos === chunk.length) this.dropHead();
-      this.unterminated = false;
-      const n = line.length;
-      return n > 0 && line[n - 1] === CR ? line.subarray(0, n - 1) : line;
+      if (this.chunkText !== null) return this.chunkText.slice(this.lineStart, this.lineEnd);
     }
-    if (this.ended && this.carryLength > 0) {
-      const line = this.carry.subarray(0, this.carryLength);
-      this.carryLength = 0;
-      this.unterminated = true;
-      const n = line.length;
-      return n > 0 && line[n - 1] === CR ? line.subarray(0, n - 1) : line;
-    }
-    return null;
+    return encoding.decode(this.lineBuffer.subarray(this.lineStart, this.lineEnd));
   }
 
   /** Takes every byte not yet returned as a line, and empties the reader. */
@@ -104,14 +112,58 @@ export class LineReader {
     const out = new Uint8Array(this.bufferedBytes);
     out.set(this.carry.subarray(0, this.carryLength));
     let o = this.carryLength;
-    for (let i = this.head; i < this.chunks.length; i++) {
-      const part = i === this.head ? this.chunks[i]!.subarray(this.pos) : this.chunks[i]!;
+    for (const part of [this.chunk.subarray(this.pos), ...this.queue.slice(this.queueHead)]) {
       out.set(part, o);
       o += part.length;
     }
-    this.chunks.length = 0;
-    this.head = this.pos = this.carryLength = 0;
+    this.chunk = EMPTY;
+    this.queue = [];
+    this.queueHead = this.pos = this.carryLength = 0;
     return out;
+  }
+
+  /** Locates the next line; false when there is none yet. */
+  private frame(): boolean {
+    while (this.pos < this.chunk.length) {
+      const chunk = this.chunk;
+      const start = this.pos;
+      const lf = chunk.indexOf(LF, start);
+      if (lf === -1) {
+        // No line end in this chunk: keep its tail in the carry, bounded by maxLine.
+        this.appendCarry(chunk, start, chunk.length);
+        this.nextChunk();
+        continue;
+      }
+      const bytes = this.carryLength + lf + 1 - start;
+      if (bytes > this.maxLine) this.tooLong();
+      if (this.carryLength === 0) {
+        this.setLine(chunk, start, lf, true);
+      } else {
+        this.appendCarry(chunk, start, lf);
+        this.setLine(this.carry, 0, this.carryLength, false);
+        this.carryLength = 0;
+      }
+      this.lineBytes = bytes;
+      this.pos = lf + 1;
+      this.unterminated = false;
+      if (this.pos === chunk.length) this.nextChunk();
+      return true;
+    }
+    if (this.ended && this.carryLength > 0) {
+      this.setLine(this.carry, 0, this.carryLength, false);
+      this.lineBytes = this.carryLength;
+      this.carryLength = 0;
+      this.unterminated = true;
+      return true;
+    }
+    return false;
+  }
+
+  private setLine(buffer: Uint8Array, start: number, end: number, inChunk: boolean): void {
+    this.lineBuffer = buffer;
+    this.lineStart = start;
+    this.lineEnd = end > start && buffer[end - 1] === CR ? end - 1 : end;
+    this.lineInChunk = inChunk;
   }
 
   private appendCarry(chunk: Uint8Array, from: number, to: number): void {
@@ -127,12 +179,17 @@ export class LineReader {
     this.carryLength = length;
   }
 
-  private dropHead(): void {
-    this.chunks[this.head++] = EMPTY;
-    this.pos = 0;
-    if (this.head === this.chunks.length) {
-      this.chunks.length = 0;
-      this.head = 0;
+  /** Moves to the next queued chunk; with none, the current one stays, read to its end. */
+  private nextChunk(): void {
+    if (this.queueHead < this.queue.length) {
+      this.chunk = this.queue[this.queueHead++]!;
+      this.pos = 0;
+      if (this.queueHead === this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
+      }
+    } else {
+      this.pos = this.chunk.length;
     }
   }
 

@@ -3,7 +3,8 @@
  *
  * A reply is one line `123 text`, or lines from `123-text` to the first line that starts with
  * `123 ` (or is exactly `123`); lines between may start with anything, digits and other codes
- * included. Framing works on bytes; each line is decoded once it is framed.
+ * included. Lines are framed on bytes, then decoded; the code is checked on the decoded text,
+ * where the ASCII digits and separators are the same characters as the bytes.
  */
 import { type TextEncoding, resolveEncoding } from "./encoding.js";
 import { RemoteProtocolError } from "./errors.js";
@@ -21,16 +22,23 @@ export interface ReplyDecoderOptions {
 
 const SPACE = 0x20;
 const DASH = 0x2d;
+const ZERO = 0x30;
 
-function isDigit(b: number | undefined): boolean {
-  return b !== undefined && b >= 0x30 && b <= 0x39;
+/** The code of a line that starts like a reply (`[1-5]dd` then space, dash or end), or -1. */
+function leadingCode(line: string): number {
+  const a = line.charCodeAt(0) - ZERO;
+  const b = line.charCodeAt(1) - ZERO;
+  const c = line.charCodeAt(2) - ZERO;
+  if (!(a >= 1 && a <= 5 && b >= 0 && b <= 9 && c >= 0 && c <= 9)) return -1;
+  const sep = line.charCodeAt(3);
+  return line.length === 3 || sep === SPACE || sep === DASH ? a * 100 + b * 10 + c : -1;
 }
 
 export class ReplyDecoder {
   readonly maxReplySize: number;
   readonly encoding: TextEncoding;
   private readonly reader: LineReader;
-  /** The code of a multi-line reply in progress, as its three bytes packed; -1 when none. */
+  /** The code of a multi-line reply in progress; -1 when none. */
   private openCode = -1;
   private openLines: string[] = [];
   private openSize = 0;
@@ -62,11 +70,6 @@ export class ReplyDecoder {
     return this.reader.done && this.openCode < 0;
   }
 
-  /** True while a reply is partly received. */
-  get inReply(): boolean {
-    return this.openCode >= 0 || this.reader.bufferedBytes > 0;
-  }
-
   get bufferedBytes(): number {
     return this.reader.bufferedBytes;
   }
@@ -82,7 +85,7 @@ export class ReplyDecoder {
    */
   next(): Reply | null {
     for (;;) {
-      const line = this.reader.nextLine();
+      const line = this.reader.nextLineText(this.encoding);
       if (line === null) {
         if (this.reader.done && this.openCode >= 0) this.endedInReply();
         return null;
@@ -93,45 +96,32 @@ export class ReplyDecoder {
     }
   }
 
-  private firstLine(line: Uint8Array): Reply | null {
-    const b0 = line[0];
-    const sep = line[3];
-    if (
-      b0 === undefined || b0 < 0x31 || b0 > 0x35 || !isDigit(line[1]) || !isDigit(line[2]) ||
-      (sep !== undefined && sep !== SPACE && sep !== DASH)
-    ) {
-      const shown = this.encoding.decode(line.subarray(0, 80));
+  private firstLine(line: string): Reply | null {
+    const code = leadingCode(line);
+    if (code < 0) {
       throw new RemoteProtocolError(
-        `reply without a valid code: ${JSON.stringify(shown)}`,
+        `reply without a valid code: ${JSON.stringify(line.slice(0, 80))}`,
         "ERR_FTP_BAD_REPLY",
       );
     }
-    const text = this.encoding.decode(line);
-    const code = (b0 - 0x30) * 100 + (line[1]! - 0x30) * 10 + (line[2]! - 0x30);
-    if (sep !== DASH) return new Reply(code, [text]);
+    if (line.charCodeAt(3) !== DASH) return new Reply(code, [line]);
     this.openCode = code;
-    this.openLines = [text];
-    this.openSize = line.length;
+    this.openLines = [line];
+    this.openSize = this.reader.lastLineBytes;
     return null;
   }
 
-  private continuation(line: Uint8Array): Reply | null {
-    this.openSize += line.length + 2;
+  private continuation(line: string): Reply | null {
+    this.openSize += this.reader.lastLineBytes;
     if (this.openSize > this.maxReplySize) {
       throw new RemoteProtocolError(
         `a multi-line reply exceeded ${this.maxReplySize} bytes`,
         "ERR_FTP_REPLY_TOO_LARGE",
       );
     }
-    this.openLines.push(this.encoding.decode(line));
-    const code = this.openCode;
-    const closes =
-      line[0] === 0x30 + Math.floor(code / 100) &&
-      line[1] === 0x30 + (Math.floor(code / 10) % 10) &&
-      line[2] === 0x30 + (code % 10) &&
-      (line.length === 3 || line[3] === SPACE);
-    if (!closes) return null;
-    const reply = new Reply(code, this.openLines);
+    this.openLines.push(line);
+    if (leadingCode(line) !== this.openCode || line.charCodeAt(3) === DASH) return null;
+    const reply = new Reply(this.openCode, this.openLines);
     this.openCode = -1;
     this.openLines = [];
     return reply;
