@@ -12,7 +12,7 @@ import { LocalProtocolError, RemoteProtocolError } from "./errors.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 export class LineReader {
   /** The longest line allowed, counting its line ending, as ftplib's `maxline`. */
