@@ -43,14 +43,20 @@ export class FtpError extends BrandedError {
   static readonly kind: string = "FtpError";
 }
 
-/** Options common to the reply errors. */
-export interface ReplyErrorOptions {
+/** Options of the error constructors. */
+export interface FtpErrorOptions {
+  /** Overrides the class's default `code`. */
   code?: string;
   cause?: unknown;
 }
 
+interface DefaultCode {
+  readonly defaultCode: string;
+}
+
 /** What the four ftplib errors share: the reply that caused them, where there is one. */
 abstract class ReplyError extends FtpError {
+  static readonly defaultCode: string = "ERR_FTP_REPLY";
   /** The reply, when the error comes from a well-formed one. */
   readonly reply: Reply | undefined;
   /** The three-digit reply code, or `undefined` when there was no valid reply. */
@@ -58,9 +64,9 @@ abstract class ReplyError extends FtpError {
   /** The reply text as ftplib reports it (lines joined by `\n`), or a description. */
   readonly text: string;
 
-  constructor(reply: Reply | string, defaultCode: string, options: ReplyErrorOptions = {}) {
+  constructor(reply: Reply | string, options: FtpErrorOptions = {}) {
     const text = typeof reply === "string" ? reply : reply.text;
-    super(text, options.code ?? defaultCode, options.cause);
+    super(text, options.code ?? (new.target as unknown as DefaultCode).defaultCode, options.cause);
     this.reply = typeof reply === "string" ? undefined : reply;
     this.text = text;
     this.replyCode = typeof reply === "string" ? codeOf(text) : reply.code;
@@ -74,33 +80,24 @@ function codeOf(text: string): number | undefined {
 /** An unexpected 1xx, 2xx or 3xx reply (ftplib's `error_reply`). */
 export class ErrorReply extends ReplyError {
   static override readonly kind: string = "ErrorReply";
-  constructor(reply: Reply | string, options?: ReplyErrorOptions) {
-    super(reply, "ERR_FTP_REPLY", options);
-  }
 }
 
 /** A 4xx reply: transient, the same command may succeed later (ftplib's `error_temp`). */
 export class ErrorTemp extends ReplyError {
   static override readonly kind: string = "ErrorTemp";
-  constructor(reply: Reply | string, options?: ReplyErrorOptions) {
-    super(reply, "ERR_FTP_TEMP", options);
-  }
+  static override readonly defaultCode: string = "ERR_FTP_TEMP";
 }
 
 /** A 5xx reply: permanent (ftplib's `error_perm`). */
 export class ErrorPerm extends ReplyError {
   static override readonly kind: string = "ErrorPerm";
-  constructor(reply: Reply | string, options?: ReplyErrorOptions) {
-    super(reply, "ERR_FTP_PERM", options);
-  }
+  static override readonly defaultCode: string = "ERR_FTP_PERM";
 }
 
 /** A reply that breaks the protocol: no valid code, a bad PASV address, and so on (ftplib's `error_proto`). */
 export class ErrorProto extends ReplyError {
   static override readonly kind: string = "ErrorProto";
-  constructor(reply: Reply | string, options?: ReplyErrorOptions) {
-    super(reply, "ERR_FTP_PROTO", options);
-  }
+  static override readonly defaultCode: string = "ERR_FTP_PROTO";
 }
 
 /**
@@ -125,23 +122,20 @@ export class LocalProtocolError extends BrandedError {
 /** The connection failed: refused, reset, closed by the peer at the wrong moment. */
 export class FtpConnectionError extends FtpError {
   static override readonly kind: string = "FtpConnectionError";
-  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
-    super(message, options.code ?? "ERR_FTP_CONNECTION", options.cause);
+  static readonly defaultCode: string = "ERR_FTP_CONNECTION";
+  constructor(message: string, options: FtpErrorOptions = {}) {
+    super(message, options.code ?? (new.target as unknown as DefaultCode).defaultCode, options.cause);
   }
 }
 
 /** A connect, reply or data transfer took longer than the timeout. */
 export class FtpTimeoutError extends FtpConnectionError {
   static override readonly kind: string = "FtpTimeoutError";
-  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
-    super(message, { code: options.code ?? "ERR_FTP_TIMEOUT", cause: options.cause });
-  }
+  static override readonly defaultCode: string = "ERR_FTP_TIMEOUT";
 }
 
 /** A TLS handshake failed or the peer's certificate was not trusted. */
 export class FtpTlsError extends FtpConnectionError {
   static override readonly kind: string = "FtpTlsError";
-  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
-    super(message, { code: options.code ?? "ERR_FTP_TLS", cause: options.cause });
-  }
+  static override readonly defaultCode: string = "ERR_FTP_TLS";
 }

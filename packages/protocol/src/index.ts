@@ -25,7 +25,7 @@ export {
   LocalProtocolError,
   RemoteProtocolError,
 } from "./errors.js";
-export type { ReplyErrorOptions } from "./errors.js";
+export type { FtpErrorOptions } from "./errors.js";
 export { parse150 } from "./parse-150.js";
 export { parse227, parse229 } from "./parse-pasv.js";
 export type { HostPort } from "./parse-pasv.js";
