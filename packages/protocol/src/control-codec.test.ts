@@ -170,3 +170,16 @@ describe("ControlCodec", () => {
     }
   });
 });
+
+describe("ControlCodec.canSend", () => {
+  it("answers without changing state", () => {
+    const codec = ready();
+    expect(codec.canSend("NOOP")).toBe(true);
+    codec.send("RETR x");
+    pump(codec, enc("150 ok\r\n"));
+    expect(codec.canSend("PWD")).toBe(false);
+    expect(codec.canSend("ABOR")).toBe(true);
+    expect(codec.state).toBe("awaiting-final");
+    expect(new ControlCodec().canSend("USER x")).toBe(false);
+  });
+});

@@ -120,6 +120,13 @@ export class ControlCodec {
     return this.decoder.maxLine;
   }
 
+  /** True when the state allows sending `line` now (ABOR and STAT are allowed during a transfer). */
+  canSend(line: string): boolean {
+    const verb = commandVerb(line);
+    const urgent = URGENT.has(verb) && this.outstanding.length > 0;
+    return TRANSITIONS[this.currentState][urgent ? "send-urgent" : "send"] !== undefined;
+  }
+
   /**
    * Validates and encodes a command line, returning the bytes to write. An invalid command
    * (CR, LF or NUL, no verb, unencodable text) throws {@link LocalProtocolError} and changes

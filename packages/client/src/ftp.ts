@@ -1,0 +1,758 @@
+/**
+ * The FTP class: every method of Python's ftplib.FTP, with its meaning, return values and errors,
+ * in TypeScript's conventions (camelCase, Promises, milliseconds).
+ */
+import {
+  type ByteStream,
+  ControlCodec,
+  type DataListener,
+  ErrorPerm,
+  ErrorProto,
+  ErrorReply,
+  FtpConnectionError,
+  FtpError,
+  LineReader,
+  LocalProtocolError,
+  type MlsxEntry,
+  type Reply,
+  type TextEncoding,
+  type Transport,
+  buildEprtArgument,
+  buildPortArgument,
+  completionError,
+  isIPv4,
+  maskCommand,
+  parse150,
+  parse227,
+  parse229,
+  parse257,
+  parseMlsxEntry,
+  replyError,
+  resolveEncoding,
+} from "@ftplib/protocol";
+import { nodeTransport } from "@ftplib/transport";
+import { CallQueue } from "./call-queue.js";
+import { ControlChannel } from "./control-channel.js";
+import { connectChannel, sendcmdChannel } from "./diagnostics.js";
+import { type UploadSource, chunksOf } from "./sources.js";
+
+/** The standard FTP control port. */
+export const FTP_PORT = 21;
+
+/** A local address to connect from: ftplib's `(host, port)` or an object. */
+export type SourceAddress = readonly [host: string, port: number] | { host: string; port?: number };
+
+export interface FTPOptions {
+  /** Milliseconds for connecting, for each reply, and for a stalled data connection (default 30,000; 0: none). */
+  timeout?: number;
+  /** The local address (and port) to connect from. */
+  sourceAddress?: SourceAddress;
+  /** Encoding of commands, replies and text transfers (default UTF-8; `latin-1` and others selectable). */
+  encoding?: string | TextEncoding;
+  /** What carries the bytes (default: Node sockets). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a transport's TLS options are its own
+  transport?: Transport<any>;
+  /** Use the host in a 227 reply instead of the control connection's peer (ftplib's opt-in; unsafe). */
+  trustServerPasvIpv4Address?: boolean;
+  /** The longest line accepted in replies and text transfers (default 8192). */
+  maxline?: number;
+  /** Passive mode (default true); `setPasv(false)` for active mode. */
+  passive?: boolean;
+  /** Debug level, as `setDebugLevel` (default 0). */
+  debugLevel?: number;
+  /** Where debug output goes (default: standard error). */
+  debugOutput?: (line: string) => void;
+}
+
+export interface ConnectOptions {
+  timeout?: number;
+  sourceAddress?: SourceAddress;
+}
+
+export interface OpenOptions extends FTPOptions {
+  host: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  acct?: string;
+}
+
+export interface RetrBinaryOptions {
+  /** The most bytes handed to one callback (default: chunks as they arrive). */
+  blocksize?: number;
+  /** Restart offset, sent as REST before the command. */
+  rest?: number | string;
+}
+
+export interface StorBinaryOptions {
+  /** The most bytes written at once (default 65,536). */
+  blocksize?: number;
+  /** Called with each block after it is sent. */
+  callback?: (block: Uint8Array) => unknown;
+  /** Restart offset, sent as REST before the command. */
+  rest?: number | string;
+}
+
+/** The data connection of a transfer in progress, and whether the caller aborted it. */
+interface Transfer {
+  readonly conn: ByteStream;
+  aborted: boolean;
+  /** Set for a transfer opened by `ntransferCmd`: ends the caller's turn once its reply is read. */
+  release?: () => void;
+}
+
+const DEFAULT_TIMEOUT = 30_000;
+const DEFAULT_BLOCKSIZE = 64 * 1024;
+const CRLF = Uint8Array.of(0x0d, 0x0a);
+
+function checkTimeout(timeout: number): number {
+  if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`timeout must be a number of milliseconds >= 0, not ${timeout}`);
+  return timeout;
+}
+
+function sourceAddressOf(address: SourceAddress | undefined): { host: string; port?: number } | undefined {
+  if (address === undefined) return undefined;
+  if (Array.isArray(address)) return { host: address[0] as string, port: address[1] as number };
+  return address as { host: string; port?: number };
+}
+
+export class FTP {
+  /** The host last connected to. */
+  host = "";
+  /** The port last connected to. */
+  port = FTP_PORT;
+  /** The server's greeting, once connected. */
+  welcome: string | null = null;
+  /** The code of the last reply, as a string (`"226"`). */
+  lastResp: string | null = null;
+  /** The longest line accepted. */
+  readonly maxline: number;
+  readonly encoding: TextEncoding;
+  timeout: number;
+  sourceAddress: SourceAddress | undefined;
+  /** Passive mode on (the default) or off. */
+  passiveServer: boolean;
+  trustServerPasvIpv4Address: boolean;
+  /** The debug level: 0 quiet, 1 commands and replies, 2 raw lines too. */
+  debugging: number;
+
+  protected readonly transport: Transport<unknown>;
+  protected control: ControlChannel | undefined;
+  /** Data connections use TLS (PROT P): set by FTP_TLS. */
+  protected secureData = false;
+  /** TLS options handed to the transport (FTP_TLS). */
+  protected tlsOptions: unknown = undefined;
+  /** Implicit TLS from the first byte (FTP_TLS). */
+  protected implicitTls = false;
+  protected readonly queue = new CallQueue();
+  private readonly debugOutput: (line: string) => void;
+  private transfer: Transfer | undefined;
+  /** The server refused EPSV: use PASV from now on. */
+  private epsvRefused = false;
+
+  constructor(options: FTPOptions = {}) {
+    this.timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
+    this.sourceAddress = options.sourceAddress;
+    this.encoding = resolveEncoding(options.encoding);
+    this.transport = options.transport ?? nodeTransport;
+    this.trustServerPasvIpv4Address = options.trustServerPasvIpv4Address ?? false;
+    this.maxline = options.maxline ?? 8192;
+    if (!Number.isInteger(this.maxline) || this.maxline < 4 || this.maxline > 1 << 24) {
+      throw new RangeError(`maxline must be an integer from 4 to 16 MiB, not ${this.maxline}`);
+    }
+    this.passiveServer = options.passive ?? true;
+    this.debugging = options.debugLevel ?? 0;
+    this.debugOutput = options.debugOutput ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** Connects and logs in: `new FTP(options)`, `connect`, `login`. Closes the connection if login fails. */
+  static async open(options: OpenOptions): Promise<FTP> {
+    const ftp = new this(options);
+    await ftp.connect(options.host, options.port);
+    try {
+      await ftp.login(options.user, options.password, options.acct);
+    } catch (error) {
+      ftp.close();
+      throw error;
+    }
+    return ftp;
+  }
+
+  // --- Connection -------------------------------------------------------------------------
+
+  /** Connects to `host` (default: the previous one) and returns the greeting. */
+  connect(host = "", port = 0, options: ConnectOptions = {}): Promise<string> {
+    return this.queue.run(async () => {
+      if (host !== "") this.host = host;
+      if (port > 0) this.port = port;
+      if (options.timeout !== undefined) this.timeout = checkTimeout(options.timeout);
+      if (options.sourceAddress !== undefined) this.sourceAddress = options.sourceAddress;
+      if (this.host === "") throw new TypeError("connect() needs a host");
+      this.close();
+      this.epsvRefused = false;
+      if (connectChannel.hasSubscribers) connectChannel.publish({ ftp: this, host: this.host, port: this.port });
+      const stream = await this.transport.connect({
+        host: this.host,
+        port: this.port,
+        timeout: this.timeout,
+        sourceAddress: sourceAddressOf(this.sourceAddress),
+        tls: this.tlsOptions,
+        implicitTls: this.implicitTls ? (this.tlsOptions ?? {}) : undefined,
+      });
+      stream.setTimeout(this.timeout);
+      const codec = new ControlCodec({ encoding: this.encoding, maxLine: this.maxline });
+      this.control = new ControlChannel(stream, codec, {
+        sent: (line) => this.onSent(line),
+        received: (reply) => this.onReceived(reply),
+      });
+      this.welcome = await this.getResp();
+      return this.welcome;
+    });
+  }
+
+  /** The greeting of the server. */
+  getWelcome(): string | null {
+    if (this.debugging) this.debug(`*welcome* ${this.sanitize(this.welcome ?? "")}`);
+    return this.welcome;
+  }
+
+  /** Logs in; anonymous (`anonymous` / `anonymous@`) by default. */
+  login(user = "", passwd = "", acct = ""): Promise<string> {
+    return this.queue.run(async () => {
+      if (user === "") user = "anonymous";
+      if (user === "anonymous" && (passwd === "" || passwd === "-")) {
+        // Anonymous, with no clue about the user: the password ftplib sends.
+        passwd = `${passwd}anonymous@`;
+      }
+      let resp = await this.sendCmd(`USER ${user}`);
+      if (resp[0] === "3") resp = await this.sendCmd(`PASS ${passwd}`);
+      if (resp[0] === "3") resp = await this.sendCmd(`ACCT ${acct}`);
+      if (resp[0] !== "2") throw new ErrorReply(resp);
+      return resp;
+    });
+  }
+
+  /** Sends ACCT. */
+  acct(password: string): Promise<string> {
+    return this.voidCmd(`ACCT ${password}`);
+  }
+
+  /** Sends QUIT, then closes the connection. */
+  quit(): Promise<string> {
+    return this.queue.run(async () => {
+      const resp = await this.voidCmd("QUIT");
+      this.close();
+      return resp;
+    });
+  }
+
+  /** Closes the connection at once, without QUIT. Calls in progress fail. Idempotent. */
+  close(): void {
+    const control = this.control;
+    this.control = undefined;
+    this.transfer?.conn.destroy();
+    this.transfer = undefined;
+    control?.destroy();
+  }
+
+  /** `await using ftp = ...`: QUIT, and close if QUIT fails. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.control === undefined || this.control.closed) return this.close();
+    try {
+      await this.quit();
+    } catch {
+      // The session ends either way.
+    } finally {
+      this.close();
+    }
+  }
+
+  // --- Commands ---------------------------------------------------------------------------
+
+  /** Sends a command and returns the reply; 4xx raises ErrorTemp, 5xx ErrorPerm. */
+  sendCmd(cmd: string): Promise<string> {
+    return this.queue.run(async () => {
+      await this.putCmd(cmd);
+      return this.getRespNow();
+    });
+  }
+
+  /** Sends a command and expects a 2xx reply (ErrorReply otherwise). */
+  voidCmd(cmd: string): Promise<string> {
+    return this.queue.run(async () => {
+      await this.putCmd(cmd);
+      return this.voidRespNow();
+    });
+  }
+
+  /** Reads a reply (after `transferCmd`, the transfer's final one); 4xx and 5xx raise. */
+  getResp(): Promise<string> {
+    return this.transfer !== undefined ? this.endTransfer(() => this.getRespNow()) : this.queue.run(() => this.getRespNow());
+  }
+
+  /** Reads a reply and expects 2xx (ErrorReply otherwise). */
+  voidResp(): Promise<string> {
+    return this.transfer !== undefined ? this.endTransfer(() => this.voidRespNow()) : this.queue.run(() => this.voidRespNow());
+  }
+
+  /**
+   * Aborts a transfer: sends ABOR, closes the data connection, and returns the reply, which must
+   * be 426, 225 or 226 (ErrorProto otherwise). TLS or not, no out-of-band byte is sent: servers
+   * that do not read the control connection during a transfer see the data connection close.
+   */
+  abort(): Promise<string> {
+    const transfer = this.transfer;
+    if (transfer === undefined) return this.queue.run(() => this.abortNow());
+    transfer.aborted = true;
+    return this.abortNow(transfer.conn);
+  }
+
+  // --- Transfers ----------------------------------------------------------------------------
+
+  /**
+   * Starts a transfer: opens the data connection, sends `cmd` (after REST `rest`), and returns the
+   * connection and the size the server announced (or null). Read or write it, then call
+   * `voidResp()` for the final reply; other calls wait until then.
+   */
+  async ntransferCmd(cmd: string, rest?: number | string): Promise<[ByteStream, number | null]> {
+    const release = await this.queue.hold();
+    try {
+      const [conn, size] = await this.openTransfer(cmd, rest);
+      this.transfer = { conn, aborted: false, release };
+      return [conn, size];
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** As `ntransferCmd`, returning only the connection. */
+  async transferCmd(cmd: string, rest?: number | string): Promise<ByteStream> {
+    return (await this.ntransferCmd(cmd, rest))[0];
+  }
+
+  /** Retrieves in binary mode (TYPE I), handing each block to `callback`. Returns the final reply. */
+  retrBinary(cmd: string, callback: (block: Uint8Array) => unknown, options: RetrBinaryOptions = {}): Promise<string> {
+    const { blocksize = 0, rest } = options;
+    return this.queue.run(async () => {
+      await this.voidCmdNow("TYPE I");
+      return this.runTransfer(cmd, rest, async (conn, announced) => {
+        let received = 0;
+        for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
+          received += chunk.length;
+          if (blocksize > 0 && chunk.length > blocksize) {
+            for (let at = 0; at < chunk.length; at += blocksize) await callback(chunk.subarray(at, at + blocksize));
+          } else {
+            await callback(chunk);
+          }
+        }
+        // A size announced for a whole file that did not all arrive: never report it complete.
+        if (rest === undefined && announced !== null && received < announced) {
+          throw new ErrorProto(`data connection closed after ${received} of ${announced} bytes`, {
+            code: "ERR_FTP_SHORT_TRANSFER",
+          });
+        }
+      });
+    });
+  }
+
+  /**
+   * Retrieves in text mode (TYPE A), handing each line to `callback` without its line ending
+   * (default: print it). Returns the final reply.
+   */
+  retrLines(cmd: string, callback: (line: string) => unknown = (line) => console.log(line)): Promise<string> {
+    return this.queue.run(async () => {
+      await this.sendCmdNow("TYPE A");
+      return this.runTransfer(cmd, undefined, async (conn) => {
+        const reader = new LineReader(this.maxline);
+        const drain = async () => {
+          for (let line = reader.nextLineText(this.encoding); line !== null; line = reader.nextLineText(this.encoding)) {
+            if (this.debugging > 2) this.debug(`*retr* ${JSON.stringify(line)}`);
+            await callback(line);
+          }
+        };
+        for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
+          reader.push(chunk);
+          // Drained before the next read: the transport may reuse the chunk's buffer then.
+          await drain();
+        }
+        reader.end();
+        await drain();
+      });
+    });
+  }
+
+  /** Stores in binary mode (TYPE I) from bytes, text, a stream or any (async) iterable of chunks. */
+  storBinary(cmd: string, source: UploadSource, options: StorBinaryOptions = {}): Promise<string> {
+    const { blocksize = DEFAULT_BLOCKSIZE, callback, rest } = options;
+    if (!Number.isInteger(blocksize) || blocksize < 1) throw new RangeError(`blocksize must be a positive integer, not ${blocksize}`);
+    return this.queue.run(async () => {
+      await this.voidCmdNow("TYPE I");
+      return this.runTransfer(cmd, rest, async (conn) => {
+        for await (const block of chunksOf(source, blocksize, (text) => this.encoding.encode(text))) {
+          await conn.write(block);
+          await callback?.(block);
+        }
+        await conn.end();
+      });
+    });
+  }
+
+  /**
+   * Stores in text mode (TYPE A): each line of `source` is sent with CRLF, whatever its ending.
+   * A line longer than `maxline` raises an FtpError, as ftplib.
+   */
+  storLines(cmd: string, source: UploadSource, callback?: (line: Uint8Array) => unknown): Promise<string> {
+    return this.queue.run(async () => {
+      await this.voidCmdNow("TYPE A");
+      return this.runTransfer(cmd, undefined, async (conn) => {
+        const reader = new LineReader(this.maxline);
+        let batch = new Uint8Array(DEFAULT_BLOCKSIZE);
+        let used = 0;
+        const flush = async () => {
+          if (used === 0) return;
+          await conn.write(batch.subarray(0, used));
+          // The transport was done with the batch when write() resolved: refill it.
+          used = 0;
+        };
+        const sendLines = async () => {
+          for (;;) {
+            let line: Uint8Array | null;
+            try {
+              line = reader.nextLine();
+            } catch {
+              throw new FtpError(`got more than ${this.maxline} bytes`, "ERR_FTP_LINE_TOO_LONG");
+            }
+            if (line === null) return;
+            if (used + line.length + 2 > batch.length) await flush();
+            if (line.length + 2 > batch.length) batch = new Uint8Array(line.length + 2);
+            batch.set(line, used);
+            batch.set(CRLF, used + line.length);
+            used += line.length + 2;
+            await callback?.(line);
+          }
+        };
+        for await (const chunk of chunksOf(source, DEFAULT_BLOCKSIZE, (text) => this.encoding.encode(text))) {
+          reader.push(chunk);
+          await sendLines();
+        }
+        reader.end();
+        await sendLines();
+        await flush();
+        await conn.end();
+      });
+    });
+  }
+
+  // --- Listings and files ---------------------------------------------------------------------
+
+  /**
+   * Lists a directory with MLSD (RFC 3659): `[name, facts]` pairs, fact names lower-cased. With
+   * `facts`, asks for those first (OPTS MLST). The listing is read whole before the first entry is
+   * given, so other calls may be made while iterating.
+   */
+  async *mlsd(path = "", facts: readonly string[] = []): AsyncGenerator<MlsxEntry> {
+    if (facts.length > 0) await this.sendCmd(`OPTS MLST ${facts.join(";")};`);
+    const lines: string[] = [];
+    await this.retrLines(path === "" ? "MLSD" : `MLSD ${path}`, (line) => {
+      lines.push(line);
+    });
+    for (const line of lines) yield parseMlsxEntry(line);
+  }
+
+  /** Names in a directory (NLST). */
+  async nlst(...args: string[]): Promise<string[]> {
+    const files: string[] = [];
+    await this.retrLines(["NLST", ...args].join(" "), (line) => {
+      files.push(line);
+    });
+    return files;
+  }
+
+  /** A LIST listing, each line to the callback given last (default: print it). */
+  async dir(...args: (string | ((line: string) => unknown))[]): Promise<void> {
+    const last = args[args.length - 1];
+    const callback = typeof last === "function" ? last : undefined;
+    const words = (callback === undefined ? args : args.slice(0, -1)).filter((a): a is string => typeof a === "string" && a !== "");
+    await this.retrLines(["LIST", ...words].join(" "), callback);
+  }
+
+  /** Renames (RNFR, then RNTO). */
+  rename(fromname: string, toname: string): Promise<string> {
+    return this.queue.run(async () => {
+      const resp = await this.sendCmdNow(`RNFR ${fromname}`);
+      if (resp[0] !== "3") throw new ErrorReply(resp);
+      return this.voidCmdNow(`RNTO ${toname}`);
+    });
+  }
+
+  /** Deletes a file; the reply must be 250 or 200. */
+  delete(filename: string): Promise<string> {
+    return this.queue.run(async () => {
+      const resp = await this.sendCmdNow(`DELE ${filename}`);
+      if (resp.startsWith("250") || resp.startsWith("200")) return resp;
+      throw new ErrorReply(resp);
+    });
+  }
+
+  /** Changes directory; `..` is sent as CDUP (falling back to CWD .. if CDUP is unknown). */
+  cwd(dirname: string): Promise<string> {
+    return this.queue.run(async () => {
+      if (dirname === "..") {
+        try {
+          return await this.voidCmdNow("CDUP");
+        } catch (error) {
+          if (!(ErrorPerm.isInstance(error) && error.replyCode === 500)) throw error;
+        }
+      } else if (dirname === "") {
+        dirname = ".";
+      }
+      return this.voidCmdNow(`CWD ${dirname}`);
+    });
+  }
+
+  /** The size of a file (SIZE), or null when the reply is not 213. */
+  size(filename: string): Promise<number | null> {
+    return this.queue.run(async () => {
+      const resp = await this.sendCmdNow(`SIZE ${filename}`);
+      if (!resp.startsWith("213")) return null;
+      const value = resp.slice(3).trim();
+      if (!/^\d+$/.test(value)) throw new ErrorProto(resp, { code: "ERR_FTP_BAD_SIZE" });
+      return Number(value);
+    });
+  }
+
+  /** Makes a directory and returns its name as the server gives it ("" if it gives none). */
+  mkd(dirname: string): Promise<string> {
+    return this.queue.run(async () => {
+      const resp = await this.voidCmdNow(`MKD ${dirname}`);
+      return resp.startsWith("257") ? parse257(resp) : "";
+    });
+  }
+
+  /** Removes a directory. */
+  rmd(dirname: string): Promise<string> {
+    return this.voidCmd(`RMD ${dirname}`);
+  }
+
+  /** The current directory ("" if the server gives none). */
+  pwd(): Promise<string> {
+    return this.queue.run(async () => {
+      const resp = await this.voidCmdNow("PWD");
+      return resp.startsWith("257") ? parse257(resp) : "";
+    });
+  }
+
+  // --- Settings ------------------------------------------------------------------------------
+
+  /** Passive mode on (true, the default) or off (active mode: PORT or EPRT). */
+  setPasv(val: boolean): void {
+    this.passiveServer = val;
+  }
+
+  /** 0: quiet; 1: commands and replies; 2: raw lines too. Passwords are always masked. */
+  setDebugLevel(level: number): void {
+    this.debugging = level;
+  }
+
+  /** Alias of `setDebugLevel`, as ftplib's `debug`. */
+  debugLevel(level: number): void {
+    this.setDebugLevel(level);
+  }
+
+  /** A line fit for debug output: PASS and ACCT arguments masked, quoted. */
+  sanitize(line: string): string {
+    return JSON.stringify(maskCommand(line.replace(/[\r\n]+$/, "")) + (line.match(/[\r\n]+$/)?.[0] ?? ""));
+  }
+
+  // --- Internals ------------------------------------------------------------------------------
+
+  protected get channel(): ControlChannel {
+    if (this.control === undefined || this.control.closed) {
+      throw new FtpConnectionError("not connected", { code: "ERR_FTP_NOT_CONNECTED" });
+    }
+    return this.control;
+  }
+
+  protected async putCmd(line: string): Promise<void> {
+    await this.channel.send(line);
+  }
+
+  protected async getRespNow(): Promise<string> {
+    const reply = await this.channel.nextReply();
+    const error = replyError(reply);
+    if (error !== undefined) throw error;
+    return reply.text;
+  }
+
+  protected async voidRespNow(): Promise<string> {
+    const resp = await this.getRespNow();
+    if (resp[0] !== "2") throw new ErrorReply(resp);
+    return resp;
+  }
+
+  protected async sendCmdNow(cmd: string): Promise<string> {
+    await this.putCmd(cmd);
+    return this.getRespNow();
+  }
+
+  protected async voidCmdNow(cmd: string): Promise<string> {
+    await this.putCmd(cmd);
+    return this.voidRespNow();
+  }
+
+  private async abortNow(conn?: ByteStream): Promise<string> {
+    await this.putCmd("ABOR");
+    conn?.destroy();
+    // The transfer is over: replies are due now, within the usual timeout.
+    this.channel.stream.setTimeout(this.timeout);
+    const reply = await this.channel.nextReply();
+    if (![426, 225, 226].includes(reply.code)) throw new ErrorProto(reply, { code: "ERR_FTP_ABORT" });
+    return reply.text;
+  }
+
+  /** Reads the final reply of a transfer opened by `ntransferCmd`, then ends the caller's turn. */
+  private async endTransfer(read: () => Promise<string>): Promise<string> {
+    const transfer = this.transfer!;
+    try {
+      return await read();
+    } finally {
+      this.transfer = undefined;
+      transfer.release?.();
+    }
+  }
+
+  /** Opens the data connection and sends the transfer command (ftplib's `ntransfercmd`). */
+  protected async openTransfer(cmd: string, rest: number | string | undefined): Promise<[ByteStream, number | null]> {
+    if (this.passiveServer) {
+      const [host, port] = await this.makePasv();
+      const conn = await this.channel.stream.connectData({ host, port, secure: this.secureData, timeout: this.timeout });
+      try {
+        return [conn, await this.sendTransferCommand(cmd, rest)];
+      } catch (error) {
+        conn.destroy();
+        throw error;
+      }
+    }
+    const listener = await this.makePort();
+    try {
+      const size = await this.sendTransferCommand(cmd, rest);
+      return [await listener.accept(), size];
+    } finally {
+      listener.close();
+    }
+  }
+
+  private async sendTransferCommand(cmd: string, rest: number | string | undefined): Promise<number | null> {
+    if (rest !== undefined) await this.sendCmdNow(`REST ${rest}`);
+    let resp = await this.sendCmdNow(cmd);
+    // Some servers send a 2xx before the 1xx of LIST or STOR: skip it, as ftplib does.
+    if (resp[0] === "2") resp = await this.getRespNow();
+    if (resp[0] !== "1") throw new ErrorReply(resp);
+    return resp.startsWith("150") ? parse150(resp) : null;
+  }
+
+  /** Asks for a passive address: EPSV (on IPv4 too), PASV when the server refuses EPSV. */
+  protected async makePasv(): Promise<[string, number]> {
+    const peer = this.channel.stream.remoteAddress.host;
+    const ipv4 = isIPv4(peer);
+    if (!this.epsvRefused || !ipv4) {
+      try {
+        const [host, port] = parse229(await this.sendCmdNow("EPSV"), peer);
+        return [host, port];
+      } catch (error) {
+        if (!(ipv4 && ErrorPerm.isInstance(error))) throw error;
+        this.epsvRefused = true;
+      }
+    }
+    const [untrustedHost, port] = parse227(await this.sendCmdNow("PASV"));
+    // The host in a 227 reply is ignored unless trusted (CVE-2021-4189): it could point anywhere.
+    return [this.trustServerPasvIpv4Address ? untrustedHost : peer, port];
+  }
+
+  /** Listens for an active data connection and announces it (PORT on IPv4, EPRT on IPv6). */
+  protected async makePort(): Promise<DataListener> {
+    const listener = await this.channel.stream.listenData({ secure: this.secureData, timeout: this.timeout });
+    try {
+      const { host, port } = listener.address;
+      if (isIPv4(host)) await this.voidCmdNow(`PORT ${buildPortArgument(host, port)}`);
+      else await this.voidCmdNow(`EPRT ${buildEprtArgument(host, port)}`);
+      return listener;
+    } catch (error) {
+      listener.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs a transfer: opens it, runs `body` on the data connection while watching the control
+   * connection for the final reply, and resolves only when both are done. A final 4xx or 5xx
+   * reply ends the data connection and rejects; so does a body that fails. After `abort()` the
+   * final reply is returned whatever it is, as ftplib does.
+   */
+  private async runTransfer(
+    cmd: string,
+    rest: number | string | undefined,
+    body: (conn: ByteStream, announced: number | null) => Promise<void>,
+  ): Promise<string> {
+    const [conn, announced] = await this.openTransfer(cmd, rest);
+    const transfer: Transfer = { conn, aborted: false };
+    this.transfer = transfer;
+    const control = this.channel;
+    // While data flows, the final reply may take as long as the transfer: the data connection has
+    // its own timeout. The control timeout applies again once the data is done.
+    control.stream.setTimeout(0);
+    const final = control.nextReply();
+    let finalError: Error | undefined;
+    final.then(
+      (reply) => {
+        const error = completionError(reply);
+        if (error !== undefined && !transfer.aborted) conn.destroy(error);
+      },
+      (error: Error) => {
+        finalError = error;
+        conn.destroy(error);
+      },
+    );
+    let bodyError: unknown;
+    try {
+      await body(conn, announced);
+    } catch (error) {
+      bodyError = error;
+      conn.destroy();
+    } finally {
+      control.stream.setTimeout(this.timeout);
+    }
+    let reply: Reply;
+    try {
+      reply = await final;
+    } finally {
+      this.transfer = undefined;
+    }
+    if (finalError !== undefined) throw finalError;
+    if (transfer.aborted) return reply.text;
+    // The caller's own failure (a callback or a source that threw) comes first; then the server's.
+    if (bodyError !== undefined && !FtpError.isInstance(bodyError)) throw bodyError;
+    const replyFailure = completionError(reply);
+    if (replyFailure !== undefined) throw replyFailure;
+    if (bodyError !== undefined) throw bodyError;
+    conn.destroy();
+    return reply.text;
+  }
+
+  private onSent(line: string): void {
+    if (sendcmdChannel.hasSubscribers) sendcmdChannel.publish({ ftp: this, command: maskCommand(line) });
+    if (this.debugging > 1) this.debug(`*put* ${this.sanitize(`${line}\r\n`)}`);
+    else if (this.debugging) this.debug(`*cmd* ${this.sanitize(line)}`);
+  }
+
+  private onReceived(reply: Reply): void {
+    this.lastResp = String(reply.code);
+    if (this.debugging > 1) for (const line of reply.lines) this.debug(`*get* ${this.sanitize(`${line}\r\n`)}`);
+    if (this.debugging) this.debug(`*resp* ${this.sanitize(reply.text)}`);
+  }
+
+  private debug(line: string): void {
+    this.debugOutput(line);
+  }
+}

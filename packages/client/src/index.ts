@@ -1,0 +1,23 @@
+/**
+ * @ftplib/client: Python's ftplib for TypeScript.
+ */
+export { FTP, FTP_PORT } from "./ftp.js";
+export type { ConnectOptions, FTPOptions, OpenOptions, RetrBinaryOptions, SourceAddress, StorBinaryOptions } from "./ftp.js";
+export type { UploadSource } from "./sources.js";
+export {
+  ErrorPerm,
+  ErrorProto,
+  ErrorReply,
+  ErrorTemp,
+  FtpConnectionError,
+  FtpError,
+  FtpTimeoutError,
+  FtpTlsError,
+  LocalProtocolError,
+  RemoteProtocolError,
+  allErrors,
+  isFtpError,
+} from "./errors.js";
+export { connectChannel, sendcmdChannel } from "./diagnostics.js";
+export { parse150, parse227, parse229, parse257 } from "@ftplib/protocol";
+export type { ByteStream, MlsxEntry, MlsxFacts, Reply, TextEncoding, Transport } from "@ftplib/protocol";

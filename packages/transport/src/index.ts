@@ -1,0 +1,9 @@
+/**
+ * @ftplib/transport: the Node implementation of the transport contract of @ftplib/protocol.
+ */
+export { NodeTransport, nodeTransport } from "./node-transport.js";
+export type { NodeTransportOptions } from "./node-transport.js";
+export { NodeControlStream, tlsIdentity } from "./control-stream.js";
+export type { NodeTlsOptions } from "./control-stream.js";
+export { SocketStream } from "./socket-stream.js";
+export { toFtpError } from "./errors.js";

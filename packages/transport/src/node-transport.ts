@@ -1,0 +1,51 @@
+/**
+ * The Node transport: control connections over `node:net` (or `node:tls` for implicit FTPS).
+ */
+import type { ConnectRequest, Transport } from "@ftplib/protocol";
+import net from "node:net";
+import tls from "node:tls";
+import { whenReady } from "./connect.js";
+import { NodeControlStream, type NodeTlsOptions, tlsIdentity } from "./control-stream.js";
+
+export interface NodeTransportOptions {
+  /** Bytes of the reused read buffer of each plain data connection (default 256 KiB). */
+  readBufferSize?: number;
+}
+
+export class NodeTransport implements Transport<NodeTlsOptions> {
+  readonly readBufferSize: number;
+
+  constructor(options: NodeTransportOptions = {}) {
+    const { readBufferSize = 256 * 1024 } = options;
+    if (!Number.isInteger(readBufferSize) || readBufferSize < 1024) {
+      throw new RangeError(`readBufferSize must be an integer of at least 1024, not ${readBufferSize}`);
+    }
+    this.readBufferSize = readBufferSize;
+  }
+
+  async connect(request: ConnectRequest<NodeTlsOptions>): Promise<NodeControlStream> {
+    const timeout = request.timeout ?? 0;
+    // tls.connect hands socket options such as localAddress on to net.connect.
+    const local: net.TcpSocketConnectOpts & tls.ConnectionOptions = {
+      port: request.port,
+      localAddress: request.sourceAddress?.host,
+      localPort: request.sourceAddress?.port,
+    };
+    const what = `connection to ${request.host}:${request.port}`;
+    const options = { host: request.host, timeout, tls: request.tls ?? request.implicitTls, readBufferSize: this.readBufferSize };
+    if (request.implicitTls !== undefined) {
+      const socket = tls.connect({ ...tlsIdentity(request.host, request.implicitTls), ...local, host: request.host });
+      // Listening for the session from the start: a TLS 1.3 ticket may come right away.
+      const stream = new NodeControlStream(socket, options);
+      await whenReady(socket, "secureConnect", what, timeout, request.signal);
+      return stream;
+    }
+    const socket = net.connect({ ...local, host: request.host });
+    const stream = new NodeControlStream(socket, options);
+    await whenReady(socket, "connect", what, timeout, request.signal);
+    return stream;
+  }
+}
+
+/** The default transport. */
+export const nodeTransport = new NodeTransport();

@@ -1,0 +1,222 @@
+/**
+ * A ByteStream over a Node socket (plain or TLS).
+ *
+ * Reading is pull-based: `read()` hands out one chunk, and the next `read()` says the consumer is
+ * done with it. A plain socket made with a read buffer (`net.connect`'s `onread`) reads into that
+ * one buffer over and over: the socket pauses after each chunk and resumes on the next `read()`,
+ * so the bytes handed out are never overwritten while in use, and nothing is allocated per
+ * chunk. Other sockets deliver fresh chunks through 'data' events, paused when unread chunks pile
+ * up. Timeouts measure the peer: a read that waits, or a write that cannot drain, for longer than
+ * the timeout fails with FtpTimeoutError; a slow consumer never times out.
+ */
+import type { ByteStream, SocketAddress } from "@ftplib/protocol";
+import { FtpConnectionError, FtpTimeoutError } from "@ftplib/protocol";
+import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import { socketAddress } from "./addresses.js";
+import { toFtpError } from "./errors.js";
+
+/** Chunks a 'data'-event stream queues before it pauses the socket. */
+const HIGH_WATER_CHUNKS = 8;
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+export class SocketStream implements ByteStream {
+  protected socket: Socket;
+  private readonly label: string;
+  private readonly userBuffer: boolean;
+  private readonly queue: Uint8Array[] = [];
+  private reader: Waiter<Uint8Array | null> | undefined;
+  private eof = false;
+  private failure: Error | undefined;
+  private timeoutMs: number;
+  private readTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+  private detach: () => void = () => undefined;
+
+  /**
+   * @param socket a connected socket
+   * @param options.userBuffer the socket was made with `onread`: call `onRead` from its callback
+   */
+  constructor(socket: Socket, options: { label: string; timeout?: number; userBuffer?: boolean }) {
+    this.socket = socket;
+    this.label = options.label;
+    this.timeoutMs = options.timeout ?? 0;
+    this.userBuffer = options.userBuffer ?? false;
+    this.attach(socket);
+  }
+
+  get localAddress(): SocketAddress {
+    return socketAddress(this.socket, "local");
+  }
+
+  get remoteAddress(): SocketAddress {
+    return socketAddress(this.socket, "remote");
+  }
+
+  get secure(): boolean {
+    return this.socket instanceof TLSSocket;
+  }
+
+  setTimeout(ms: number): void {
+    this.timeoutMs = ms;
+    if (this.reader !== undefined) this.armReadTimer();
+  }
+
+  /** For `onread` sockets: the socket's read callback. Always pauses: `read()` resumes. */
+  onRead(length: number, buffer: Uint8Array): false {
+    this.deliver(buffer.subarray(0, length));
+    this.paused = true;
+    return false;
+  }
+
+  read(): Promise<Uint8Array | null> {
+    if (this.reader !== undefined) {
+      return Promise.reject(new Error(`${this.label}: only one read() may be pending`));
+    }
+    const chunk = this.queue.shift();
+    if (chunk !== undefined) {
+      if (!this.userBuffer && this.paused && this.queue.length < HIGH_WATER_CHUNKS / 2) this.resume();
+      return Promise.resolve(chunk);
+    }
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.eof) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      this.reader = { resolve, reject };
+      this.armReadTimer();
+      // The previous chunk is no longer in use: the socket may read into its buffer again.
+      if (this.paused) this.resume();
+    });
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      if (this.timeoutMs > 0) {
+        timer = setTimeout(() => {
+          this.fail(new FtpTimeoutError(`${this.label}: no progress writing for ${this.timeoutMs} ms`));
+        }, this.timeoutMs);
+      }
+      // Resolved by the write callback: the socket holds on to `data` until then.
+      this.socket.write(data, (error) => {
+        if (timer !== undefined) clearTimeout(timer);
+        if (error == null) resolve();
+        else reject(this.failure ?? this.fail(toFtpError(error, this.label)));
+      });
+    });
+  }
+
+  end(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve) => {
+      if (this.socket.writableEnded) resolve();
+      else this.socket.end(() => resolve());
+    });
+  }
+
+  destroy(reason?: Error): void {
+    this.fail(reason ?? new FtpConnectionError(`${this.label}: closed`, { code: "ERR_FTP_CLOSED" }));
+  }
+
+  /** Waits until the socket is fully closed. */
+  closed(): Promise<void> {
+    if (this.socket.closed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once("close", () => resolve()));
+  }
+
+  /** Stops listening to the current socket (for a TLS switch); returns it. */
+  protected release(): Socket {
+    this.detach();
+    return this.socket;
+  }
+
+  /** Takes over a new socket in place of the old one (after a TLS switch). */
+  protected adopt(socket: Socket): void {
+    this.socket = socket;
+    this.eof = false;
+    this.attach(socket);
+  }
+
+  private attach(socket: Socket): void {
+    const onData = (chunk: Buffer) => {
+      this.deliver(chunk);
+      if (this.queue.length >= HIGH_WATER_CHUNKS && !this.paused) {
+        this.paused = true;
+        socket.pause();
+      }
+    };
+    const onEnd = () => {
+      this.eof = true;
+      this.settleReader(null);
+    };
+    const onError = (error: Error) => {
+      // After a clean end every byte has arrived: a reset that follows loses nothing.
+      if (this.eof) socket.destroy();
+      else this.fail(toFtpError(error, this.label));
+    };
+    const onClose = () => {
+      if (!this.eof && this.failure === undefined) {
+        this.fail(new FtpConnectionError(`${this.label}: connection closed`, { code: "ERR_FTP_CLOSED" }));
+      }
+    };
+    if (!this.userBuffer) socket.on("data", onData);
+    socket.on("end", onEnd);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    this.detach = () => {
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+    };
+  }
+
+  private deliver(chunk: Uint8Array): void {
+    if (this.reader !== undefined) this.settleReader(chunk);
+    else this.queue.push(chunk);
+  }
+
+  private resume(): void {
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  private settleReader(value: Uint8Array | null): void {
+    const reader = this.reader;
+    if (reader === undefined) return;
+    this.reader = undefined;
+    this.clearReadTimer();
+    reader.resolve(value);
+  }
+
+  private armReadTimer(): void {
+    this.clearReadTimer();
+    if (this.timeoutMs > 0) {
+      const ms = this.timeoutMs;
+      this.readTimer = setTimeout(() => {
+        this.fail(new FtpTimeoutError(`${this.label}: nothing received for ${ms} ms`));
+      }, ms);
+    }
+  }
+
+  private clearReadTimer(): void {
+    if (this.readTimer !== undefined) {
+      clearTimeout(this.readTimer);
+      this.readTimer = undefined;
+    }
+  }
+
+  private fail(error: Error): Error {
+    if (this.failure === undefined) this.failure = error;
+    this.clearReadTimer();
+    const reader = this.reader;
+    this.reader = undefined;
+    reader?.reject(this.failure);
+    if (!this.socket.destroyed) this.socket.destroy();
+    return this.failure;
+  }
+}

@@ -1,0 +1,849 @@
+#!/usr/bin/env bash
+# servers/servers.sh — real FTP servers (Debian packages) on loopback for integration tests.
+#
+# Usage:
+#   bash servers/servers.sh install            # apt/dpkg work; idempotent, seconds when done
+#   bash servers/servers.sh start [name...]    # names: vsftpd pure-ftpd proftpd pyftpdlib (default: all)
+#   bash servers/servers.sh stop [name...]     # idempotent; kills every process it started
+#   bash servers/servers.sh status [name...]   # exit 0 if all named are running, 3 otherwise
+#   bash servers/servers.sh env                # path + content of .tmp/servers/endpoints.json
+#   bash servers/servers.sh reset-data [name...]  # empty the data roots (servers may keep running)
+#
+# Everything lives in <repo>/.tmp/servers/ (git-ignored):
+#   pkgs/<name>/   unpacked .deb files (dpkg -x; vsftpd/pure-ftpd/proftpd conflict as packages)
+#   tls/           ca.pem ca.key server.pem server.key server-combined.pem (CN=localhost)
+#   conf/ data/<name>/ run/ (pidfiles) log/ endpoints.json
+# Outside the repo it only touches: Debian packages (libraries, python3-pyftpdlib,
+# python3-openssl, libpam-pwdfile, openssl) and ONE PAM service file,
+# /etc/pam.d/vsftpd-ftptest-<hash> (vsftpd authenticates only through PAM; its
+# virtual user is checked by pam_pwdfile against conf/vsftpd/passwd). No system user
+# is created: every server maps the virtual user to nobody:nogroup (pyftpdlib runs as root).
+#
+# Login on every server: ftptest / ftptest-pass, home = .tmp/servers/data/<name>/ (shown as "/").
+# pyftpdlib also allows anonymous (read-only, same root).
+#
+# Ports (all bound to 127.0.0.1 and ::1 only; same port number on both families):
+#   server     explicit(plain+AUTH TLS)  implicit FTPS  passive ranges
+#   vsftpd     21021                     21990          21100-21199 v4/expl, 21200-21299 v6/expl,
+#                                                       21300-21399 v4/impl, 21400-21499 v6/impl
+#   pure-ftpd  22021                     -              22100-22199 v4, 22200-22299 v6
+#   pyftpdlib  22521                     22990          22600-22799
+#   proftpd    23021                     23990          23100-23299
+#
+# TLS defaults kept on purpose: vsftpd require_ssl_reuse=YES and proftpd mod_tls (no
+# NoSessionReuseRequired) both demand TLS session reuse on data connections.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd -- "$SCRIPT_DIR/.." && pwd -P)"
+BASE="$REPO_ROOT/.tmp/servers"
+PKGS="$BASE/pkgs"
+TLS_DIR="$BASE/tls"
+CONF_DIR="$BASE/conf"
+DATA_DIR="$BASE/data"
+RUN_DIR="$BASE/run"
+LOG_DIR="$BASE/log"
+ENDPOINTS="$BASE/endpoints.json"
+PYLAUNCHER="$SCRIPT_DIR/pyftpdlib_server.py"
+SYS_PYTHON=/usr/bin/python3   # Debian's python: python3-pyftpdlib lives there (not pyenv's)
+
+FTP_USER=ftptest
+FTP_PASS=ftptest-pass
+ALL_SERVERS=(vsftpd pure-ftpd proftpd pyftpdlib)
+INSTALL_RECIPE=1   # bump to force a re-unpack on the next install
+
+VSFTPD_PORT=21021
+VSFTPD_IMPLICIT_PORT=21990
+VSFTPD_PASV_V4=21100-21199
+VSFTPD_PASV_V6=21200-21299
+VSFTPD_PASV_IMPLICIT_V4=21300-21399
+VSFTPD_PASV_IMPLICIT_V6=21400-21499
+PUREFTPD_PORT=22021
+PUREFTPD_PASV_V4=22100-22199
+PUREFTPD_PASV_V6=22200-22299
+PYFTPDLIB_PORT=22521
+PYFTPDLIB_IMPLICIT_PORT=22990
+PYFTPDLIB_PASV=22600-22799
+PROFTPD_PORT=23021
+PROFTPD_IMPLICIT_PORT=23990
+PROFTPD_PASV=23100-23299
+
+START_TIMEOUT=${FTP_SERVERS_START_TIMEOUT:-30}   # seconds per instance
+STOP_TIMEOUT=10
+
+# Short hash of the runtime dir so that two checkouts never share a PAM file.
+BASE_HASH="$(printf '%s' "$BASE" | cksum | cut -d' ' -f1)"
+VSFTPD_PAM_SERVICE="vsftpd-ftptest-$BASE_HASH"
+
+log()  { printf '[servers] %s\n' "$*" >&2; }
+die()  { printf '[servers] ERROR: %s\n' "$*" >&2; exit 1; }
+
+need_root() {
+  [[ $(id -u) -eq 0 ]] || die "'$1' must run as root (apt-get, chroot-ing servers, chown of data roots)"
+}
+
+lock() {
+  mkdir -p "$BASE"
+  exec 9>"$BASE/.lock"
+  flock -w 600 9 || die "could not get the lock $BASE/.lock within 600s"
+}
+
+# nobody:nogroup (virtual users of vsftpd/pure-ftpd/proftpd run as this identity)
+run_uid() { id -u nobody 2>/dev/null || echo 65534; }
+run_gid() { getent group nogroup >/dev/null 2>&1 && getent group nogroup | cut -d: -f3 || echo 65534; }
+run_user() { id -un "$(run_uid)" 2>/dev/null || echo nobody; }
+run_group() { getent group "$(run_gid)" | cut -d: -f1 || echo nogroup; }
+
+# ---------------------------------------------------------------------------- install
+
+APT_UPDATED=0
+apt_update_once() {
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$LOG_DIR/apt-update.log" 2>&1 \
+      || { tail -20 "$LOG_DIR/apt-update.log" >&2; die "apt-get update failed"; }
+    APT_UPDATED=1
+  fi
+}
+
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+apt_install_missing() {
+  local missing=() p
+  for p in "$@"; do pkg_installed "$p" || missing+=("$p"); done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  apt_update_once
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    >"$LOG_DIR/apt-install.log" 2>&1 \
+    || { tail -30 "$LOG_DIR/apt-install.log" >&2; die "apt-get install ${missing[*]} failed"; }
+}
+
+# library dependencies (lib*/zlib*) of a .deb: first alternative, no version constraint
+deb_lib_deps() {
+  dpkg-deb -f "$1" Depends Pre-Depends | tr ',\n' '\n\n' | sed 's/|.*//; s/([^)]*)//g; s/:any//; s/^[[:space:]]*//; s/[[:space:]]*$//' \
+    | grep -E '^(lib|zlib)' | sort -u
+}
+
+# unpack_server NAME BINARY DEBPKG...  -> $PKGS/NAME/
+unpack_server() {
+  local name=$1 bin=$2; shift 2
+  local dest="$PKGS/$name" stamp="$PKGS/$name/.installed" want
+  want="recipe=$INSTALL_RECIPE pkgs=$*"
+  if [[ -f $stamp && -x $dest/$bin ]] && head -1 "$stamp" | grep -qxF "$want"; then
+    # already unpacked; make sure its libraries are still installed (cheap dpkg-query)
+    # shellcheck disable=SC2046
+    apt_install_missing $(sed -n 's/^libdeps=//p' "$stamp")
+    return 0
+  fi
+  log "fetching $* (apt-get download) -> $dest"
+  apt_update_once
+  local dl="$PKGS/debs"
+  rm -rf "$dest" "$dl/$name"
+  mkdir -p "$dest" "$dl/$name"
+  # let apt's _apt sandbox user write the download dir (avoids the "unsandboxed" warning)
+  if id _apt >/dev/null 2>&1; then chown _apt "$dl/$name"; fi
+  (cd "$dl/$name" && apt-get download -q "$@" >"$LOG_DIR/apt-download-$name.log" 2>&1) \
+    || { tail -20 "$LOG_DIR/apt-download-$name.log" >&2; die "apt-get download $* failed"; }
+  local deb libdeps=() versions=()
+  for deb in "$dl/$name"/*.deb; do
+    dpkg -x "$deb" "$dest"
+    mapfile -t -O "${#libdeps[@]}" libdeps < <(deb_lib_deps "$deb")
+    versions+=("$(dpkg-deb -f "$deb" Package)=$(dpkg-deb -f "$deb" Version)")
+  done
+  mapfile -t libdeps < <(printf '%s\n' "${libdeps[@]}" | sort -u)
+  apt_install_missing "${libdeps[@]}"
+  local f missing_libs
+  for f in "$dest/$bin" "$dest"/usr/lib/proftpd/mod_tls.so; do
+    [[ -e $f ]] || continue
+    missing_libs=$(ldd "$f" 2>/dev/null | grep 'not found' || true)
+    [[ -z $missing_libs ]] || die "$f still misses libraries after installing deps: $missing_libs"
+  done
+  {
+    echo "$want"
+    echo "libdeps=${libdeps[*]}"
+    for f in "${versions[@]}"; do echo "version:$f"; done
+  } >"$stamp"
+}
+
+cmd_install() {
+  need_root install
+  lock
+  mkdir -p "$PKGS" "$LOG_DIR"
+  command -v dpkg-deb >/dev/null || die "dpkg-deb not found: this script needs Debian/Ubuntu"
+  apt_install_missing openssl procps python3 python3-pyftpdlib python3-openssl libpam-pwdfile libpam-modules
+  unpack_server vsftpd usr/sbin/vsftpd vsftpd
+  unpack_server pure-ftpd usr/sbin/pure-ftpd pure-ftpd
+  # mod_tls.so for proftpd 1.3.8 is shipped by proftpd-mod-crypto (not proftpd-core)
+  unpack_server proftpd usr/sbin/proftpd proftpd-core proftpd-mod-crypto
+  [[ -f $PKGS/proftpd/usr/lib/proftpd/mod_tls.so ]] || die "mod_tls.so missing from proftpd-mod-crypto"
+  "$SYS_PYTHON" -c 'import pyftpdlib.handlers as h; from OpenSSL import SSL; assert hasattr(h, "TLS_FTPHandler")' \
+    || die "$SYS_PYTHON cannot import pyftpdlib with TLS support (python3-pyftpdlib, python3-openssl)"
+  log "install OK: $(server_version vsftpd) vsftpd, $(server_version pure-ftpd) pure-ftpd, $(server_version proftpd) proftpd, $(server_version pyftpdlib) pyftpdlib"
+}
+
+installed_ok() {
+  [[ -x $PKGS/vsftpd/usr/sbin/vsftpd && -x $PKGS/pure-ftpd/usr/sbin/pure-ftpd && -x $PKGS/proftpd/usr/sbin/proftpd \
+    && -f $PKGS/vsftpd/.installed && -f $PKGS/pure-ftpd/.installed && -f $PKGS/proftpd/.installed ]] \
+    && pkg_installed python3-pyftpdlib && pkg_installed libpam-pwdfile && command -v openssl >/dev/null
+}
+
+# Debian version of the unpacked / installed package
+server_pkg_version() {
+  case $1 in
+    vsftpd)    sed -n 's/^version:vsftpd=//p' "$PKGS/vsftpd/.installed" 2>/dev/null ;;
+    pure-ftpd) sed -n 's/^version:pure-ftpd=//p' "$PKGS/pure-ftpd/.installed" 2>/dev/null ;;
+    proftpd)   sed -n 's/^version:proftpd-core=//p' "$PKGS/proftpd/.installed" 2>/dev/null ;;
+    pyftpdlib) dpkg-query -W -f='${Version}' python3-pyftpdlib 2>/dev/null ;;
+  esac
+}
+# upstream version: drop epoch, Debian revision and +dfsg
+server_version() { server_pkg_version "$1" | sed 's/^[0-9]*://; s/-[^-]*$//; s/+dfsg.*//; s/+ds.*//'; }
+
+# ---------------------------------------------------------------------------- TLS
+
+ensure_tls() {
+  mkdir -p "$TLS_DIR"
+  chmod 755 "$TLS_DIR"
+  if [[ -s $TLS_DIR/ca.pem && -s $TLS_DIR/server.pem && -s $TLS_DIR/server.key && -s $TLS_DIR/server-combined.pem ]] \
+     && openssl verify -CAfile "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem" >/dev/null 2>&1 \
+     && openssl x509 -in "$TLS_DIR/server.pem" -noout -checkend 604800 >/dev/null 2>&1; then
+    return 0
+  fi
+  log "generating test CA and server certificate in $TLS_DIR"
+  local tmp; tmp=$(mktemp -d)
+  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+    -subj "/CN=FTP integration test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$tmp/ca.key" -out "$tmp/ca.pem" >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; die "CA generation failed"; }
+  openssl req -new -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
+    -keyout "$tmp/server.key" -out "$tmp/server.csr" >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; die "CSR generation failed"; }
+  cat >"$tmp/ext.cnf" <<'EOF'
+basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid,issuer
+EOF
+  openssl x509 -req -sha256 -days 3650 -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
+    -set_serial "0x$(openssl rand -hex 8)" -extfile "$tmp/ext.cnf" -out "$tmp/server.pem" >"$tmp/log" 2>&1 \
+    || { cat "$tmp/log" >&2; die "server certificate signing failed"; }
+  cat "$tmp/server.key" "$tmp/server.pem" >"$tmp/server-combined.pem"
+  install -m 0644 "$tmp/ca.pem" "$TLS_DIR/ca.pem"
+  install -m 0600 "$tmp/ca.key" "$TLS_DIR/ca.key"
+  install -m 0644 "$tmp/server.pem" "$TLS_DIR/server.pem"
+  install -m 0600 "$tmp/server.key" "$TLS_DIR/server.key"
+  install -m 0600 "$tmp/server-combined.pem" "$TLS_DIR/server-combined.pem"
+  rm -rf "$tmp"
+}
+
+# ---------------------------------------------------------------------------- instances
+
+instances_of() {
+  case $1 in
+    vsftpd)    echo "vsftpd-v4 vsftpd-v6 vsftpd-implicit-v4 vsftpd-implicit-v6" ;;
+    pure-ftpd) echo "pure-ftpd-v4 pure-ftpd-v6" ;;
+    proftpd)   echo "proftpd" ;;
+    pyftpdlib) echo "pyftpdlib" ;;
+    *) die "unknown server '$1' (known: ${ALL_SERVERS[*]})" ;;
+  esac
+}
+
+# "host port" lines each instance listens on
+listens_of() {
+  case $1 in
+    vsftpd-v4)          echo "127.0.0.1 $VSFTPD_PORT" ;;
+    vsftpd-v6)          echo "::1 $VSFTPD_PORT" ;;
+    vsftpd-implicit-v4) echo "127.0.0.1 $VSFTPD_IMPLICIT_PORT" ;;
+    vsftpd-implicit-v6) echo "::1 $VSFTPD_IMPLICIT_PORT" ;;
+    pure-ftpd-v4)       echo "127.0.0.1 $PUREFTPD_PORT" ;;
+    pure-ftpd-v6)       echo "::1 $PUREFTPD_PORT" ;;
+    proftpd)            printf '%s\n' "127.0.0.1 $PROFTPD_PORT" "::1 $PROFTPD_PORT" "127.0.0.1 $PROFTPD_IMPLICIT_PORT" "::1 $PROFTPD_IMPLICIT_PORT" ;;
+    pyftpdlib)          printf '%s\n' "127.0.0.1 $PYFTPDLIB_PORT" "::1 $PYFTPDLIB_PORT" "127.0.0.1 $PYFTPDLIB_IMPLICIT_PORT" "::1 $PYFTPDLIB_IMPLICIT_PORT" ;;
+  esac
+}
+
+pidfile_of() { echo "$RUN_DIR/$1.pid"; }
+logfile_of() { echo "$LOG_DIR/$1.log"; }
+
+# pid of a running instance (verified against /proc so a recycled pid is never trusted)
+instance_pid() {
+  local pf pid
+  pf=$(pidfile_of "$1")
+  [[ -s $pf ]] || return 1
+  pid=$(tr -dc '0-9' <"$pf")
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$BASE" || return 1
+  echo "$pid"
+}
+
+port_open() {  # host port
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null
+}
+
+# ---------------------------------------------------------------------------- configs
+
+write_vsftpd_conf() {  # instance family(4|6) implicit(YES|NO) port pasv_range
+  local inst=$1 fam=$2 implicit=$3 port=$4 range=$5
+  local conf="$CONF_DIR/vsftpd/$inst.conf" listen_lines
+  if [[ $fam == 4 ]]; then
+    listen_lines=$'listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1'
+  else
+    listen_lines=$'listen=NO\nlisten_ipv6=YES\nlisten_address6=::1'
+  fi
+  cat >"$conf" <<EOF
+# generated by servers/servers.sh — $inst
+# Virtual user: PAM service $VSFTPD_PAM_SERVICE (pam_pwdfile -> $CONF_DIR/vsftpd/passwd),
+# mapped to the system account '$(run_user)' (guest_enable), chrooted to the data root.
+$listen_lines
+listen_port=$port
+background=NO
+run_as_launching_user=NO
+anonymous_enable=NO
+local_enable=YES
+guest_enable=YES
+guest_username=$(run_user)
+virtual_use_local_privs=YES
+pam_service_name=$VSFTPD_PAM_SERVICE
+local_root=$DATA_DIR/vsftpd
+chroot_local_user=YES
+allow_writeable_chroot=YES
+secure_chroot_dir=$RUN_DIR/vsftpd-empty
+write_enable=YES
+local_umask=022
+file_open_mode=0666
+chmod_enable=YES
+dirmessage_enable=NO
+utf8_filesystem=YES
+use_localtime=NO
+# data connections
+pasv_enable=YES
+pasv_min_port=${range%-*}
+pasv_max_port=${range#*-}
+pasv_promiscuous=NO
+port_enable=YES
+connect_from_port_20=NO
+port_promiscuous=NO
+# limits generous for tests, no anti-flood delays
+max_clients=500
+max_per_ip=500
+max_login_fails=100
+delay_failed_login=0
+delay_successful_login=0
+idle_session_timeout=600
+data_connection_timeout=600
+accept_timeout=60
+connect_timeout=60
+# containers: no seccomp / namespace tricks (isolate_network makes every login slow)
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+tcp_wrappers=NO
+# TLS (require_ssl_reuse left at its default YES)
+ssl_enable=YES
+implicit_ssl=$implicit
+allow_anon_ssl=NO
+force_local_logins_ssl=NO
+force_local_data_ssl=NO
+ssl_sslv2=NO
+ssl_sslv3=NO
+ssl_tlsv1=YES
+ssl_ciphers=HIGH
+rsa_cert_file=$TLS_DIR/server.pem
+rsa_private_key_file=$TLS_DIR/server.key
+# logging
+syslog_enable=NO
+xferlog_enable=YES
+xferlog_std_format=NO
+log_ftp_protocol=YES
+vsftpd_log_file=$LOG_DIR/$inst.vsftpd.log
+EOF
+}
+
+prepare_vsftpd() {
+  mkdir -p "$CONF_DIR/vsftpd" "$RUN_DIR/vsftpd-empty"
+  chmod 0555 "$RUN_DIR/vsftpd-empty"
+  # virtual user for pam_pwdfile (crypt(3) SHA-512)
+  printf '%s:%s\n' "$FTP_USER" "$(openssl passwd -6 "$FTP_PASS")" >"$CONF_DIR/vsftpd/passwd"
+  chmod 0600 "$CONF_DIR/vsftpd/passwd"
+  local pam="/etc/pam.d/$VSFTPD_PAM_SERVICE"
+  local content
+  content="# written by $SCRIPT_DIR/servers.sh (FTP integration-test vsftpd); removed by 'servers.sh stop'
+auth    required pam_pwdfile.so pwdfile=$CONF_DIR/vsftpd/passwd
+account required pam_permit.so
+session required pam_permit.so"
+  if [[ ! -f $pam ]] || [[ "$(cat "$pam")" != "$content" ]]; then
+    printf '%s\n' "$content" >"$pam"
+    chmod 0644 "$pam"
+  fi
+  write_vsftpd_conf vsftpd-v4          4 NO  "$VSFTPD_PORT"          "$VSFTPD_PASV_V4"
+  write_vsftpd_conf vsftpd-v6          6 NO  "$VSFTPD_PORT"          "$VSFTPD_PASV_V6"
+  write_vsftpd_conf vsftpd-implicit-v4 4 YES "$VSFTPD_IMPLICIT_PORT" "$VSFTPD_PASV_IMPLICIT_V4"
+  write_vsftpd_conf vsftpd-implicit-v6 6 YES "$VSFTPD_IMPLICIT_PORT" "$VSFTPD_PASV_IMPLICIT_V6"
+}
+
+prepare_pureftpd() {
+  local d="$CONF_DIR/pure-ftpd"
+  mkdir -p "$d"
+  rm -f "$d/pureftpd.passwd" "$d/pureftpd.pdb"
+  # pure-pw reads the password twice from stdin when it is not a tty
+  printf '%s\n%s\n' "$FTP_PASS" "$FTP_PASS" \
+    | "$PKGS/pure-ftpd/usr/bin/pure-pw" useradd "$FTP_USER" -u "$(run_uid)" -g "$(run_gid)" \
+        -d "$DATA_DIR/pure-ftpd" -f "$d/pureftpd.passwd" >"$LOG_DIR/pure-pw.log" 2>&1 \
+    || { cat "$LOG_DIR/pure-pw.log" >&2; die "pure-pw useradd failed"; }
+  "$PKGS/pure-ftpd/usr/bin/pure-pw" mkdb "$d/pureftpd.pdb" -f "$d/pureftpd.passwd" >>"$LOG_DIR/pure-pw.log" 2>&1 \
+    || { cat "$LOG_DIR/pure-pw.log" >&2; die "pure-pw mkdb failed"; }
+  chmod 0600 "$d/pureftpd.passwd" "$d/pureftpd.pdb"
+}
+
+prepare_proftpd() {
+  local d="$CONF_DIR/proftpd"
+  mkdir -p "$d"
+  printf '%s:%s:%s:%s::%s:/usr/sbin/nologin\n' "$FTP_USER" "$(openssl passwd -6 "$FTP_PASS")" \
+    "$(run_uid)" "$(run_gid)" "$DATA_DIR/proftpd" >"$d/ftpd.passwd"
+  printf '%s:x:%s:%s\n' "$FTP_USER" "$(run_gid)" "$FTP_USER" >"$d/ftpd.group"
+  chmod 0600 "$d/ftpd.passwd" "$d/ftpd.group"
+  cat >"$d/proftpd.conf" <<EOF
+# generated by servers/servers.sh — one proftpd process:
+#   main server  127.0.0.1 + ::1 port $PROFTPD_PORT (plain FTP, AUTH TLS optional)
+#   VirtualHost  127.0.0.1 + ::1 port $PROFTPD_IMPLICIT_PORT (implicit FTPS)
+# Virtual user from AuthUserFile (uid/gid of $(run_user)/$(run_group)); TLS session reuse
+# on data connections is required (mod_tls default, NoSessionReuseRequired NOT set).
+ServerType            standalone
+DefaultServer         on
+UseIPv6               on
+SocketBindTight       on
+DefaultAddress        127.0.0.1 ::1
+Port                  $PROFTPD_PORT
+User                  $(run_user)
+Group                 $(run_group)
+PidFile               $RUN_DIR/proftpd.daemon.pid
+ScoreboardFile        $RUN_DIR/proftpd.scoreboard
+SystemLog             $LOG_DIR/proftpd.system.log
+TransferLog           $LOG_DIR/proftpd.xfer.log
+ExtendedLog           $LOG_DIR/proftpd.commands.log ALL
+MaxInstances          500
+UseReverseDNS         off
+WtmpLog               off
+ControlsEngine        off
+DelayEngine           off
+ModulePath            $PKGS/proftpd/usr/lib/proftpd
+LoadModule            mod_tls.c
+
+<Global>
+  AuthOrder             mod_auth_file.c
+  AuthPAM               off
+  AuthUserFile          $d/ftpd.passwd
+  AuthGroupFile         $d/ftpd.group
+  RequireValidShell     off
+  PersistentPasswd      off
+  UseLastlog            off
+  DefaultRoot           ~
+  Umask                 022
+  AllowOverwrite        on
+  AllowStoreRestart     on
+  AllowRetrieveRestart  on
+  UseEncoding           UTF-8 UTF-8
+  PassivePorts          ${PROFTPD_PASV%-*} ${PROFTPD_PASV#*-}
+  MaxClients            500
+  MaxClientsPerHost     500
+  MaxClientsPerUser     500
+  MaxHostsPerUser       500
+  MaxConnectionsPerHost 500
+  MaxLoginAttempts      100
+  TimeoutLogin          300
+  TimeoutIdle           600
+  TimeoutNoTransfer     600
+  TimeoutStalled        600
+  <IfModule mod_tls.c>
+    TLSEngine                on
+    TLSLog                   $LOG_DIR/proftpd.tls.log
+    TLSProtocol              TLSv1.2 TLSv1.3
+    TLSRSACertificateFile    $TLS_DIR/server.pem
+    TLSRSACertificateKeyFile $TLS_DIR/server.key
+    TLSVerifyClient          off
+    TLSRequired              off
+    TLSRenegotiate           none
+  </IfModule>
+</Global>
+
+<VirtualHost 127.0.0.1 ::1>
+  Port                  $PROFTPD_IMPLICIT_PORT
+  <IfModule mod_tls.c>
+    TLSOptions          UseImplicitSSL
+  </IfModule>
+</VirtualHost>
+EOF
+}
+
+# command line of an instance (printed one arg per line, NUL-free)
+instance_cmd() {
+  case $1 in
+    vsftpd-*)
+      printf '%s\n' "$PKGS/vsftpd/usr/sbin/vsftpd" "$CONF_DIR/vsftpd/$1.conf" ;;
+    pure-ftpd-v4|pure-ftpd-v6)
+      local host=127.0.0.1 range=$PUREFTPD_PASV_V4
+      [[ $1 == pure-ftpd-v6 ]] && host=::1 range=$PUREFTPD_PASV_V6
+      # -S bind, -l virtual users, -E no anonymous, -A chroot everyone, -H no DNS,
+      # -Y 1 TLS optional, -2 cert, -p passive range, -c/-C clients, -I idle minutes,
+      # -L ls limits, -O transfer log.  (Debian's pure-ftpd has no implicit TLS.)
+      printf '%s\n' "$PKGS/pure-ftpd/usr/sbin/pure-ftpd" \
+        -S "$host,$PUREFTPD_PORT" -l "puredb:$CONF_DIR/pure-ftpd/pureftpd.pdb" -E -A -H \
+        -Y 1 -2 "$TLS_DIR/server-combined.pem" -p "${range/-/:}" \
+        -c 500 -C 500 -I 15 -L 100000:100 -O "clf:$LOG_DIR/$1.xfer.log" ;;
+    proftpd)
+      printf '%s\n' "$PKGS/proftpd/usr/sbin/proftpd" -n -c "$CONF_DIR/proftpd/proftpd.conf" ;;
+    pyftpdlib)
+      printf '%s\n' "$SYS_PYTHON" "$PYLAUNCHER" \
+        --listen "127.0.0.1:$PYFTPDLIB_PORT:explicit" --listen "::1:$PYFTPDLIB_PORT:explicit" \
+        --listen "127.0.0.1:$PYFTPDLIB_IMPLICIT_PORT:implicit" --listen "::1:$PYFTPDLIB_IMPLICIT_PORT:implicit" \
+        --root "$DATA_DIR/pyftpdlib" --user "$FTP_USER" --password "$FTP_PASS" \
+        --cert "$TLS_DIR/server.pem" --key "$TLS_DIR/server.key" --passive "$PYFTPDLIB_PASV" ;;
+  esac
+}
+
+ensure_data_root() {  # server
+  local d="$DATA_DIR/$1"
+  mkdir -p "$d"
+  if [[ $1 == pyftpdlib ]]; then chown 0:0 "$d"; else chown "$(run_uid):$(run_gid)" "$d"; fi
+  chmod 0777 "$d"
+}
+
+# ---------------------------------------------------------------------------- start/stop
+
+start_instance() {
+  local inst=$1 pid pf lf host port
+  if pid=$(instance_pid "$inst"); then
+    log "$inst already running (pid $pid)"
+    return 0
+  fi
+  pf=$(pidfile_of "$inst"); lf=$(logfile_of "$inst")
+  rm -f "$pf"
+  while read -r host port; do
+    if port_open "$host" "$port"; then
+      ss -ltnp 2>/dev/null | grep -E "[:.]$port\b" >&2 || true
+      die "$inst: [$host]:$port is already in use by another process (not started by this script's pidfiles)"
+    fi
+  done < <(listens_of "$inst")
+  local cmd=()
+  mapfile -t cmd < <(instance_cmd "$inst")
+  {
+    echo "=== $(date -u +%FT%TZ) starting $inst"
+    echo "=== $(printf '%q ' "${cmd[@]}")"
+  } >"$lf"
+  # setsid: own session/process group (stop kills the whole group); the inner shell
+  # records its own pid, then execs the server in place, so the pidfile is the server's pid.
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pf" "${cmd[@]}" >>"$lf" 2>&1 </dev/null &
+  disown || true
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while [[ ! -s $pf ]]; do
+    ((SECONDS < deadline)) || die "$inst: pidfile $pf never appeared; log tail:"$'\n'"$(tail -30 "$lf")"
+    sleep 0.05
+  done
+  pid=$(tr -dc '0-9' <"$pf")
+  while read -r host port; do
+    until port_open "$host" "$port"; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        die "$inst exited before listening on [$host]:$port; log tail ($lf):"$'\n'"$(tail -40 "$lf")$(extra_log_tail "$inst")"
+      fi
+      if ((SECONDS >= deadline)); then
+        die "$inst does not accept connections on [$host]:$port after ${START_TIMEOUT}s; log tail ($lf):"$'\n'"$(tail -40 "$lf")$(extra_log_tail "$inst")"
+      fi
+      sleep 0.1
+    done
+  done < <(listens_of "$inst")
+  log "$inst started (pid $pid): $(listens_of "$inst" | awk '{printf "[%s]:%s ", $1, $2}')"
+}
+
+extra_log_tail() {
+  case $1 in
+    proftpd) [[ -f $LOG_DIR/proftpd.system.log ]] && printf '\n--- %s\n%s' "$LOG_DIR/proftpd.system.log" "$(tail -20 "$LOG_DIR/proftpd.system.log")" ;;
+    vsftpd-*) [[ -f $LOG_DIR/$1.vsftpd.log ]] && printf '\n--- %s\n%s' "$LOG_DIR/$1.vsftpd.log" "$(tail -20 "$LOG_DIR/$1.vsftpd.log")" ;;
+  esac
+  return 0
+}
+
+# pids of every process whose executable lives under $PKGS or that runs our python launcher
+stray_pids() {
+  local p exe
+  for p in /proc/[0-9]*; do
+    exe=$(readlink "$p/exe" 2>/dev/null || true)
+    if [[ $exe == "$PKGS/"* ]] || { [[ -r $p/cmdline ]] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$PYLAUNCHER --listen"; }; then
+      [[ ${p#/proc/} != "$$" ]] && echo "${p#/proc/}"
+    fi
+  done
+  return 0
+}
+
+stop_instance() {
+  local inst=$1 pid pf
+  pf=$(pidfile_of "$inst")
+  if pid=$(instance_pid "$inst"); then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+    log "$inst stopped (pid $pid)"
+  fi
+  rm -f "$pf"
+}
+
+validate_servers() {
+  local s k ok
+  for s in "$@"; do
+    ok=0
+    for k in "${ALL_SERVERS[@]}"; do [[ $s == "$k" ]] && ok=1; done
+    [[ $ok == 1 ]] || die "unknown server '$s' (known: ${ALL_SERVERS[*]})"
+  done
+}
+
+selected_servers() {  # args -> server names (validate_servers first, in the main shell)
+  if [[ $# -eq 0 ]]; then printf '%s\n' "${ALL_SERVERS[@]}"; return; fi
+  printf '%s\n' "$@"
+}
+
+server_running() {  # all instances up
+  local i
+  for i in $(instances_of "$1"); do instance_pid "$i" >/dev/null || return 1; done
+}
+
+cmd_start() {
+  need_root start
+  local servers
+  mapfile -t servers < <(selected_servers "$@")
+  if ! installed_ok; then
+    log "servers not installed yet: running 'install' first"
+    cmd_install
+  fi
+  lock
+  mkdir -p "$CONF_DIR" "$DATA_DIR" "$RUN_DIR" "$LOG_DIR"
+  chmod 0755 "$BASE" "$CONF_DIR" "$RUN_DIR" "$LOG_DIR" "$DATA_DIR"
+  ensure_tls
+  local s inst
+  for s in "${servers[@]}"; do
+    ensure_data_root "$s"
+    if server_running "$s"; then log "$s already running"; continue; fi
+    case $s in
+      vsftpd) prepare_vsftpd ;;
+      pure-ftpd) prepare_pureftpd ;;
+      proftpd) prepare_proftpd ;;
+      pyftpdlib) ;;
+    esac
+    for inst in $(instances_of "$s"); do start_instance "$inst"; done
+  done
+  check_loopback_only
+  write_endpoints
+  log "endpoints: $ENDPOINTS"
+}
+
+# Safety net: none of our processes may listen on a non-loopback address.
+check_loopback_only() {
+  command -v ss >/dev/null || return 0
+  local pids bad
+  pids=$(stray_pids | paste -sd'|' -)
+  [[ -n $pids ]] || return 0
+  bad=$(ss -Hltnp 2>/dev/null | grep -E "pid=($pids)," | awk '{print $4}' \
+        | grep -vE '^(127\.[0-9.]+|\[::1\]|::1):[0-9]+$' || true)
+  if [[ -n $bad ]]; then
+    cmd_stop_all_locked
+    die "a server listened on a non-loopback address ($bad); everything stopped"
+  fi
+}
+
+cmd_stop_all_locked() {
+  local s inst
+  for s in "${ALL_SERVERS[@]}"; do
+    for inst in $(instances_of "$s"); do stop_instance "$inst"; done
+  done
+}
+
+cmd_stop() {
+  local servers s inst
+  mapfile -t servers < <(selected_servers "$@")
+  [[ -d $BASE ]] || { log "nothing to stop"; return 0; }
+  lock
+  for s in "${servers[@]}"; do
+    for inst in $(instances_of "$s"); do stop_instance "$inst"; done
+  done
+  if [[ $# -eq 0 ]]; then
+    # sweep: processes of ours that escaped their process group (or lost pidfile)
+    local pids p tries=0
+    while pids=$(stray_pids) && [[ -n $pids ]]; do
+      ((tries == 0)) && log "killing leftover server processes: $(echo $pids)"
+      for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
+      ((++tries > 50)) && die "could not kill: $(echo $pids)"
+      sleep 0.1
+    done
+    rm -f "/etc/pam.d/$VSFTPD_PAM_SERVICE" "$RUN_DIR"/proftpd.daemon.pid "$RUN_DIR"/proftpd.scoreboard*
+  fi
+  write_endpoints
+}
+
+cmd_status() {
+  local servers s inst pid rc=0
+  mapfile -t servers < <(selected_servers "$@")
+  for s in "${servers[@]}"; do
+    for inst in $(instances_of "$s"); do
+      if pid=$(instance_pid "$inst"); then
+        printf '%-20s running  pid %-7s %s\n' "$inst" "$pid" "$(listens_of "$inst" | awk '{printf "[%s]:%s ", $1, $2}')"
+      else
+        printf '%-20s stopped\n' "$inst"
+        rc=3
+      fi
+    done
+  done
+  return $rc
+}
+
+cmd_env() {
+  [[ -s $ENDPOINTS ]] || die "$ENDPOINTS does not exist: run 'bash servers/servers.sh start' first"
+  echo "$ENDPOINTS"
+  cat "$ENDPOINTS"
+}
+
+cmd_reset_data() {
+  local servers s
+  mapfile -t servers < <(selected_servers "$@")
+  for s in "${servers[@]}"; do
+    [[ -d $DATA_DIR/$s ]] || continue
+    find "$DATA_DIR/$s" -mindepth 1 -delete
+    log "emptied $DATA_DIR/$s"
+  done
+}
+
+# ---------------------------------------------------------------------------- endpoints.json
+
+write_endpoints() {
+  local running=() s
+  for s in "${ALL_SERVERS[@]}"; do server_running "$s" && running+=("$s"); done
+  if [[ ${#running[@]} -eq 0 ]]; then rm -f "$ENDPOINTS"; return 0; fi
+  local tmp="$ENDPOINTS.tmp.$$"
+  RUNNING="${running[*]}" BASE="$BASE" TLS_DIR="$TLS_DIR" DATA_DIR="$DATA_DIR" LOG_DIR="$LOG_DIR" RUN_DIR="$RUN_DIR" \
+  FTP_USER="$FTP_USER" FTP_PASS="$FTP_PASS" SCRIPT="$SCRIPT_DIR/servers.sh" PAM_SERVICE="$VSFTPD_PAM_SERVICE" \
+  V_VSFTPD="$(server_version vsftpd)" P_VSFTPD="$(server_pkg_version vsftpd)" \
+  V_PURE="$(server_version pure-ftpd)" P_PURE="$(server_pkg_version pure-ftpd)" \
+  V_PRO="$(server_version proftpd)" P_PRO="$(server_pkg_version proftpd)" \
+  V_PY="$(server_version pyftpdlib)" P_PY="$(server_pkg_version pyftpdlib)" \
+  VSFTPD_PORT=$VSFTPD_PORT VSFTPD_IMPLICIT_PORT=$VSFTPD_IMPLICIT_PORT \
+  VSFTPD_PASV_V4=$VSFTPD_PASV_V4 VSFTPD_PASV_V6=$VSFTPD_PASV_V6 \
+  VSFTPD_PASV_IMPLICIT_V4=$VSFTPD_PASV_IMPLICIT_V4 VSFTPD_PASV_IMPLICIT_V6=$VSFTPD_PASV_IMPLICIT_V6 \
+  PUREFTPD_PORT=$PUREFTPD_PORT PUREFTPD_PASV_V4=$PUREFTPD_PASV_V4 PUREFTPD_PASV_V6=$PUREFTPD_PASV_V6 \
+  PYFTPDLIB_PORT=$PYFTPDLIB_PORT PYFTPDLIB_IMPLICIT_PORT=$PYFTPDLIB_IMPLICIT_PORT PYFTPDLIB_PASV=$PYFTPDLIB_PASV \
+  PROFTPD_PORT=$PROFTPD_PORT PROFTPD_IMPLICIT_PORT=$PROFTPD_IMPLICIT_PORT PROFTPD_PASV=$PROFTPD_PASV \
+  "$SYS_PYTHON" - "$tmp" <<'PY'
+import json, os, sys, datetime
+E = os.environ
+
+def rng(s):
+    a, b = s.split("-")
+    return [int(a), int(b)]
+
+def ep(host, port, tls, passive):
+    return {"host": host, "port": int(port), "family": 6 if ":" in host else 4,
+            "tls": tls, "passivePorts": rng(passive)}
+
+def server(name, version, pkg, endpoints, features, notes, logs, pids):
+    return {
+        "name": name, "version": version, "package": pkg,
+        "user": E["FTP_USER"], "password": E["FTP_PASS"],
+        "anonymous": features.pop("anonymous"),
+        "root": os.path.join(E["DATA_DIR"], name),
+        "ca": os.path.join(E["TLS_DIR"], "ca.pem"),
+        "endpoints": endpoints, "features": features, "notes": notes,
+        "logs": [os.path.join(E["LOG_DIR"], l) for l in logs],
+        "pidfiles": [os.path.join(E["RUN_DIR"], p + ".pid") for p in pids],
+    }
+
+all_servers = {
+  "vsftpd": server("vsftpd", E["V_VSFTPD"], E["P_VSFTPD"], [
+      ep("127.0.0.1", E["VSFTPD_PORT"], "explicit", E["VSFTPD_PASV_V4"]),
+      ep("::1", E["VSFTPD_PORT"], "explicit", E["VSFTPD_PASV_V6"]),
+      ep("127.0.0.1", E["VSFTPD_IMPLICIT_PORT"], "implicit", E["VSFTPD_PASV_IMPLICIT_V4"]),
+      ep("::1", E["VSFTPD_IMPLICIT_PORT"], "implicit", E["VSFTPD_PASV_IMPLICIT_V6"]),
+    ], {"anonymous": False, "mlsd": False, "utf8": True, "implicitTls": True, "ipv6": True,
+        "tlsSessionReuseRequired": True, "activeMode": True},
+    "4 vsftpd processes (v4/v6 x explicit/implicit). Virtual user via guest_enable + PAM service "
+    + E["PAM_SERVICE"] + " (pam_pwdfile), mapped to system account nobody, chrooted to root. "
+    "require_ssl_reuse=YES (default): TLS data connections must resume the control session. "
+    "No MLSD/MLST. utf8_filesystem=YES (OPTS UTF8 ON -> 200 Always in UTF8 mode).",
+    ["vsftpd-v4.log", "vsftpd-v4.vsftpd.log", "vsftpd-v6.vsftpd.log",
+     "vsftpd-implicit-v4.vsftpd.log", "vsftpd-implicit-v6.vsftpd.log"],
+    ["vsftpd-v4", "vsftpd-v6", "vsftpd-implicit-v4", "vsftpd-implicit-v6"]),
+  "pure-ftpd": server("pure-ftpd", E["V_PURE"], E["P_PURE"], [
+      ep("127.0.0.1", E["PUREFTPD_PORT"], "explicit", E["PUREFTPD_PASV_V4"]),
+      ep("::1", E["PUREFTPD_PORT"], "explicit", E["PUREFTPD_PASV_V6"]),
+    ], {"anonymous": False, "mlsd": True, "utf8": True, "implicitTls": False, "ipv6": True,
+        "tlsSessionReuseRequired": False, "activeMode": True},
+    "2 pure-ftpd processes (v4, v6). Virtual user in puredb (conf/pure-ftpd/pureftpd.pdb), uid nobody, chrooted. "
+    "TLS optional (-Y 1). Debian's build has no implicit TLS.",
+    ["pure-ftpd-v4.log", "pure-ftpd-v6.log", "pure-ftpd-v4.xfer.log", "pure-ftpd-v6.xfer.log"],
+    ["pure-ftpd-v4", "pure-ftpd-v6"]),
+  "proftpd": server("proftpd", E["V_PRO"], E["P_PRO"], [
+      ep("127.0.0.1", E["PROFTPD_PORT"], "explicit", E["PROFTPD_PASV"]),
+      ep("::1", E["PROFTPD_PORT"], "explicit", E["PROFTPD_PASV"]),
+      ep("127.0.0.1", E["PROFTPD_IMPLICIT_PORT"], "implicit", E["PROFTPD_PASV"]),
+      ep("::1", E["PROFTPD_IMPLICIT_PORT"], "implicit", E["PROFTPD_PASV"]),
+    ], {"anonymous": False, "mlsd": True, "utf8": True, "implicitTls": True, "ipv6": True,
+        "tlsSessionReuseRequired": True, "activeMode": True},
+    "One proftpd process (implicit FTPS is a VirtualHost). mod_tls from proftpd-mod-crypto. "
+    "Virtual user via AuthUserFile (uid nobody), DefaultRoot ~. TLS data connections must reuse the "
+    "control connection's TLS session (mod_tls default).",
+    ["proftpd.log", "proftpd.system.log", "proftpd.commands.log", "proftpd.xfer.log", "proftpd.tls.log"],
+    ["proftpd"]),
+  "pyftpdlib": server("pyftpdlib", E["V_PY"], E["P_PY"], [
+      ep("127.0.0.1", E["PYFTPDLIB_PORT"], "explicit", E["PYFTPDLIB_PASV"]),
+      ep("::1", E["PYFTPDLIB_PORT"], "explicit", E["PYFTPDLIB_PASV"]),
+      ep("127.0.0.1", E["PYFTPDLIB_IMPLICIT_PORT"], "implicit", E["PYFTPDLIB_PASV"]),
+      ep("::1", E["PYFTPDLIB_IMPLICIT_PORT"], "implicit", E["PYFTPDLIB_PASV"]),
+    ], {"anonymous": True, "mlsd": True, "utf8": True, "implicitTls": True, "ipv6": True,
+        "tlsSessionReuseRequired": False, "activeMode": True},
+    "One python process (servers/pyftpdlib_server.py, Debian python3-pyftpdlib) with 4 listeners; "
+    "DummyAuthorizer user with perm elradfmwMT; anonymous read-only. Runs as root (files are owned by root). "
+    "Implicit FTPS via a TLS_FTPHandler subclass that handshakes before the greeting.",
+    ["pyftpdlib.log"], ["pyftpdlib"]),
+}
+
+out = {
+  "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+  "script": E["SCRIPT"],
+  "ca": os.path.join(E["TLS_DIR"], "ca.pem"),
+  "certificate": {"cert": os.path.join(E["TLS_DIR"], "server.pem"),
+                  "key": os.path.join(E["TLS_DIR"], "server.key"),
+                  "subject": "CN=localhost", "san": ["DNS:localhost", "IP:127.0.0.1", "IP:::1"]},
+  "servers": [all_servers[n] for n in E["RUNNING"].split()],
+}
+with open(sys.argv[1], "w") as fh:
+    json.dump(out, fh, indent=2)
+    fh.write("\n")
+PY
+  mv -f "$tmp" "$ENDPOINTS"
+}
+
+# ---------------------------------------------------------------------------- main
+
+usage() {
+  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+main() {
+  local cmd=${1:-}
+  [[ $# -gt 0 ]] && shift
+  case $cmd in
+    start|stop|restart|status|reset-data) validate_servers "$@" ;;
+  esac
+  case $cmd in
+    install) cmd_install "$@" ;;
+    start) cmd_start "$@" ;;
+    stop) cmd_stop "$@" ;;
+    restart) cmd_stop "$@"; cmd_start "$@" ;;
+    status) cmd_status "$@" ;;
+    env) cmd_env ;;
+    reset-data) cmd_reset_data "$@" ;;
+    -h|--help|help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
