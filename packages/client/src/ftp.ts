@@ -12,7 +12,6 @@ import {
   FtpConnectionError,
   FtpError,
   LineReader,
-  LocalProtocolError,
   type MlsxEntry,
   type Reply,
   type TextEncoding,

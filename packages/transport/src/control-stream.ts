@@ -89,16 +89,16 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
       await whenReady(socket, "secureConnect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
       return new SocketStream(socket, { label: "data connection", timeout });
     }
-    let stream: SocketStream | undefined;
     const buffer = Buffer.allocUnsafe(this.options.readBufferSize);
-    const socket = net.connect({
+    const socket: net.Socket = net.connect({
       host: request.host,
       port: request.port,
       localAddress,
-      onread: { buffer, callback: (length, buf) => stream!.onRead(length, buf) },
+      // Called only once connected, when `stream` exists.
+      onread: { buffer, callback: (length: number, buf: Uint8Array): boolean => stream.onRead(length, buf) },
     });
     // Created before the connect completes, so that no byte or end is missed.
-    stream = new SocketStream(socket, { label: "data connection", timeout, userBuffer: true });
+    const stream: SocketStream = new SocketStream(socket, { label: "data connection", timeout, userBuffer: true });
     await whenReady(socket, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
     return stream;
   }
