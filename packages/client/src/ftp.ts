@@ -18,6 +18,7 @@ import {
   type Transport,
   buildEprtArgument,
   buildPortArgument,
+  commandVerb,
   completionError,
   isIPv4,
   maskCommand,
@@ -646,7 +647,10 @@ export class FTP {
     if (rest !== undefined) await this.sendCmdNow(`REST ${rest}`);
     let resp = await this.sendCmdNow(cmd);
     // Some servers send a 2xx before the 1xx of LIST or STOR: skip it, as ftplib does.
-    if (resp[0] === "2") resp = await this.getRespNow();
+    if (resp[0] === "2") {
+      this.channel.codec.expectAnother(commandVerb(cmd));
+      resp = await this.getRespNow();
+    }
     if (resp[0] !== "1") throw new ErrorReply(resp);
     return resp.startsWith("150") ? parse150(resp) : null;
   }

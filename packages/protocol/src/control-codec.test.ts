@@ -183,3 +183,17 @@ describe("ControlCodec.canSend", () => {
     expect(new ControlCodec().canSend("USER x")).toBe(false);
   });
 });
+
+describe("ControlCodec.expectAnother", () => {
+  it("waits for the 1xx and final reply that follow a premature 2xx", () => {
+    const codec = ready();
+    codec.send("LIST");
+    expect(replyCodes(pump(codec, enc("200 odd\r\n")))).toEqual(["LIST:200", "need-data"]);
+    codec.expectAnother("LIST");
+    expect(codec.state).toBe("awaiting-reply");
+    expect(replyCodes(pump(codec, enc("150 ok\r\n226 done\r\n")))).toEqual(["LIST:150", "LIST:226", "need-data"]);
+    expect(codec.state).toBe("ready");
+    codec.send("NOOP");
+    expect(() => codec.expectAnother("NOOP")).toThrow(LocalProtocolError);
+  });
+});

@@ -26,7 +26,7 @@ export type CodecState =
   | "error";
 
 /** What moves the state machine. */
-type Input = "send" | "send-urgent" | "preliminary" | "final" | "final-more" | "switch" | "eof" | "resume";
+type Input = "send" | "send-urgent" | "expect" | "preliminary" | "final" | "final-more" | "switch" | "eof" | "resume";
 
 /**
  * The whole state machine. A missing entry is an error: for `send*` and `resume` the caller's
@@ -35,7 +35,7 @@ type Input = "send" | "send-urgent" | "preliminary" | "final" | "final-more" | "
 const TRANSITIONS: Readonly<Record<CodecState, Partial<Record<Input, CodecState>>>> = {
   greeting: { preliminary: "greeting", final: "ready", eof: "closed" },
   // A final reply while ready is unsolicited (such as 421 before a server hangs up).
-  ready: { send: "awaiting-reply", final: "ready", eof: "closed" },
+  ready: { send: "awaiting-reply", expect: "awaiting-reply", final: "ready", eof: "closed" },
   "awaiting-reply": {
     "send-urgent": "awaiting-reply",
     preliminary: "awaiting-final",
@@ -142,6 +142,16 @@ export class ControlCodec {
     return bytes;
   }
 
+  /**
+   * Declares that the server owes another reply to the command just answered: some servers send a
+   * 2xx before the 1xx of LIST or STOR, and the real 1xx and final reply follow.
+   */
+  expectAnother(verb: string): void {
+    this.throwIfFailed();
+    this.transition("expect", `cannot wait for another reply to ${verb}`);
+    this.outstanding.push(verb.toUpperCase());
+  }
+
   /** Feeds bytes from the server. The codec keeps a reference: don't change them afterwards. */
   receive(bytes: Uint8Array): void {
     this.throwIfFailed();
@@ -226,7 +236,7 @@ export class ControlCodec {
     if (next === undefined) {
       const message = `${what} in state ${this.currentState}`;
       // The caller's moves are the caller's mistakes; the server's are protocol violations.
-      const local = input === "send" || input === "send-urgent" || input === "resume";
+      const local = input === "send" || input === "send-urgent" || input === "expect" || input === "resume";
       throw this.fail(
         local
           ? new LocalProtocolError(message, "ERR_FTP_STATE")

@@ -1,0 +1,259 @@
+/**
+ * Timeouts and misbehaving servers, scripted: each ends in a typed error within the timeout, with
+ * every socket the client opened closed.
+ */
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError } from "../src/index.js";
+import { type ScriptedServer, greetAndLogin, startScriptedServer } from "./scripted-server.js";
+
+const servers: ScriptedServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function scripted(script: Parameters<typeof startScriptedServer>[0], host?: string) {
+  const server = await startScriptedServer(script, host);
+  servers.push(server);
+  return server;
+}
+
+async function client(server: ScriptedServer, timeout = 500): Promise<FTP> {
+  const ftp = new FTP({ timeout });
+  await ftp.connect(server.host, server.port);
+  await ftp.login();
+  return ftp;
+}
+
+/** Runs `action`, expecting a rejection of `kind` within `limit` ms. */
+async function failsWithin(limit: number, action: () => Promise<unknown>): Promise<unknown> {
+  const started = Date.now();
+  const error = await action().then(() => undefined, (e: unknown) => e);
+  expect(Date.now() - started).toBeLessThan(limit);
+  return error;
+}
+
+describe("timeouts", () => {
+  it("a server that never greets: FtpTimeoutError, socket closed", async () => {
+    const server = await scripted(async () => undefined);
+    const ftp = new FTP({ timeout: 300 });
+    const error = await failsWithin(2000, () => ftp.connect(server.host, server.port));
+    expect(FtpTimeoutError.isInstance(error)).toBe(true);
+    expect(await server.settled()).toBe(0);
+  });
+
+  it("a server that stops answering: FtpTimeoutError, socket closed", async () => {
+    const server = await scripted(async (session) => {
+      session.send("220 hello\r\n");
+      await session.command();
+    });
+    const ftp = new FTP({ timeout: 300 });
+    await ftp.connect(server.host, server.port);
+    const error = await failsWithin(2000, () => ftp.login());
+    expect(FtpTimeoutError.isInstance(error)).toBe(true);
+    expect(await server.settled()).toBe(0);
+    await expect(ftp.pwd()).rejects.toBeInstanceOf(FtpConnectionError);
+  });
+
+  it("a data connection that goes quiet: FtpTimeoutError, both sockets closed", async () => {
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.until("EPSV");
+      const data = await session.passive();
+      session.send(`229 (|||${data.port}|)\r\n`);
+      await session.until("RETR");
+      session.send("150 here it comes\r\n");
+      (await data.connection()).write(Buffer.alloc(1000));
+      // ... and nothing more, on either connection.
+    });
+    const ftp = await client(server, 400);
+    let received = 0;
+    const error = await failsWithin(3000, () => ftp.retrBinary("RETR x", (b) => void (received += b.length)));
+    expect(FtpTimeoutError.isInstance(error)).toBe(true);
+    expect(received).toBe(1000);
+    expect(await server.settled()).toBe(0);
+  });
+
+  it("a connect that is never accepted: FtpTimeoutError", async () => {
+    // A listener with a full accept queue drops new SYNs, so the connect hangs.
+    const python = spawn("python3", ["-c", [
+      "import socket, sys, time",
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+      "print(s.getsockname()[1], flush=True)",
+      "time.sleep(20)",
+    ].join("\n")]);
+    try {
+      const port = Number(await new Promise<string>((resolve) => python.stdout.once("data", (d) => resolve(String(d)))));
+      const fillers = Array.from({ length: 4 }, () => net.connect(port, "127.0.0.1").on("error", () => undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      const ftp = new FTP({ timeout: 300 });
+      const error = await failsWithin(3000, () => ftp.connect("127.0.0.1", port));
+      expect(FtpTimeoutError.isInstance(error) || FtpConnectionError.isInstance(error)).toBe(true);
+      for (const f of fillers) f.destroy();
+    } finally {
+      python.kill();
+    }
+  });
+});
+
+describe("misbehaving servers", () => {
+  it("ignores the host of a 227 reply and connects to the control peer", async () => {
+    let dataFrom = "";
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.until("EPSV", () => "200 ok\r\n").catch(() => undefined);
+      session.send("502 EPSV not implemented\r\n");
+      await session.until("PASV");
+      const data = await session.passive();
+      // Points to another host: a client that trusted it would connect there.
+      session.send(`227 Entering Passive Mode (10,11,12,13,${data.port >> 8},${data.port & 255})\r\n`);
+      await session.until("NLST");
+      session.send("150 ok\r\n");
+      const socket = await data.connection();
+      dataFrom = socket.remoteAddress ?? "";
+      socket.end("a\r\nb\r\n");
+      session.send("226 done\r\n");
+      // A second listing: EPSV is not tried again on this server.
+      const next = await session.command();
+      session.send(next.startsWith("TYPE") ? "200 ok\r\n" : "500 expected TYPE\r\n");
+      const again = await session.command();
+      session.send(again === "PASV" ? "421 bye\r\n" : `500 got ${again}\r\n`);
+    });
+    const ftp = await client(server);
+    expect(await ftp.nlst()).toEqual(["a", "b"]);
+    expect(dataFrom).toMatch(/127\.0\.0\.1$/);
+    await expect(ftp.nlst()).rejects.toMatchObject({ replyCode: 421 });
+  });
+
+  it("accepts a data connection that closes before the 1xx reply (empty transfer)", async () => {
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.until("EPSV");
+      const data = await session.passive();
+      session.send(`229 (|||${data.port}|)\r\n`);
+      await session.until("NLST");
+      (await data.connection()).end();
+      await new Promise((r) => setTimeout(r, 50));
+      session.send("150 ok\r\n226 done\r\n");
+    });
+    const ftp = await client(server);
+    expect(await ftp.nlst()).toEqual([]);
+  });
+
+  it("tolerates a 2xx before the 1xx, as ftplib does", async () => {
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.until("EPSV");
+      const data = await session.passive();
+      session.send(`229 (|||${data.port}|)\r\n`);
+      await session.until("NLST");
+      session.send("200 odd\r\n150 ok\r\n");
+      (await data.connection()).end("x\r\n");
+      session.send("226 done\r\n");
+    });
+    const ftp = await client(server);
+    expect(await ftp.nlst()).toEqual(["x"]);
+  });
+
+  it("never reports a download complete when the data ends short of the announced size", async () => {
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.until("EPSV");
+      const data = await session.passive();
+      session.send(`229 (|||${data.port}|)\r\n`);
+      await session.until("RETR");
+      session.send("150 Opening BINARY mode data connection for f (5000 bytes)\r\n");
+      (await data.connection()).end(Buffer.alloc(3000));
+      session.send("226 Transfer complete\r\n");
+      await session.until("NOOP");
+      session.send("200 ok\r\n");
+    });
+    const ftp = await client(server);
+    const error = await ftp.retrBinary("RETR f", () => undefined).catch((e: unknown) => e);
+    expect(ErrorProto.isInstance(error)).toBe(true);
+    expect((error as ErrorProto).code).toBe("ERR_FTP_SHORT_TRANSFER");
+    expect(await ftp.voidCmd("NOOP")).toMatch(/^200/);
+  });
+
+  it("rejects a transfer whose final reply is 4xx while data still flows, and closes the data connection", async () => {
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.until("EPSV");
+      const data = await session.passive();
+      session.send(`229 (|||${data.port}|)\r\n`);
+      await session.until("RETR");
+      session.send("150 ok\r\n");
+      (await data.connection()).write(Buffer.alloc(100));
+      session.send("451 Local error in processing\r\n");
+      await session.until("NOOP");
+      session.send("200 still here\r\n");
+    });
+    const ftp = await client(server, 2000);
+    const started = Date.now();
+    await expect(ftp.retrBinary("RETR f", () => undefined)).rejects.toBeInstanceOf(ErrorTemp);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(await ftp.voidCmd("NOOP")).toMatch(/^200/);
+    expect(await server.settled(500)).toBe(1);
+  });
+
+  it("fails a transfer when the server hangs up the control connection", async () => {
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.until("EPSV");
+      const data = await session.passive();
+      session.send(`229 (|||${data.port}|)\r\n`);
+      await session.until("RETR");
+      session.send("150 ok\r\n");
+      const socket = await data.connection();
+      socket.write(Buffer.alloc(100));
+      session.socket.destroy();
+      socket.destroy();
+    });
+    const ftp = await client(server);
+    const error = await ftp.retrBinary("RETR f", () => undefined).catch((e: unknown) => e);
+    expect(FtpConnectionError.isInstance(error)).toBe(true);
+    expect(await server.settled()).toBe(0);
+  });
+
+  it("raises ErrorReply for a 3xx where a 1xx must come", async () => {
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.until("EPSV");
+      const data = await session.passive();
+      session.send(`229 (|||${data.port}|)\r\n`);
+      await session.until("RETR");
+      session.send("350 what?\r\n");
+      await session.until("NOOP");
+      session.send("200 ok\r\n");
+    });
+    const ftp = await client(server);
+    await expect(ftp.retrBinary("RETR f", () => undefined)).rejects.toBeInstanceOf(ErrorReply);
+    expect(await ftp.voidCmd("NOOP")).toMatch(/^200/);
+  });
+
+  it("refuses an active-mode data connection from another host and waits for the server's", async () => {
+    let intruderRefused = false;
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      const port = await session.until("PORT");
+      session.send("200 ok\r\n");
+      const n = port.slice(5).split(",").map(Number);
+      const target = { host: n.slice(0, 4).join("."), port: n[4]! * 256 + n[5]! };
+      await session.until("LIST");
+      // An intruder from 127.0.0.2 (still loopback) gets in first; it must be dropped.
+      const intruder = net.connect({ ...target, localAddress: "127.0.0.2" });
+      await new Promise<void>((resolve) => intruder.on("close", () => resolve()).on("error", () => undefined).on("data", () => undefined));
+      intruderRefused = true;
+      session.send("150 ok\r\n");
+      const real = net.connect(target, () => real.end("real\r\n"));
+      real.on("close", () => session.send("226 done\r\n"));
+    });
+    const ftp = await client(server);
+    ftp.setPasv(false);
+    const lines: string[] = [];
+    await ftp.dir((line) => lines.push(line));
+    expect(intruderRefused).toBe(true);
+    expect(lines).toEqual(["real"]);
+  });
+});
