@@ -1,72 +1,49 @@
-// The demo: the session of ftplib's documentation (login, cwd, LIST, RETR, quit), as recorded from
-// a server, replayed through the sans-IO codec. The server's bytes arrive in small uneven pieces,
-// as a network delivers them; the codec frames, decodes and classifies every reply.
-import {
-  ControlCodec,
-  LineReader,
-  NEED_DATA,
-  maskCommand,
-  parse150,
-  parse229,
-  parse257,
-  parseMlsxEntry,
-  utf8,
-} from "@ftplib/protocol";
+// The demo: the sample session of Python ftplib's documentation, in TypeScript's terms, against a
+// real FTP server (ftp-srv from npm) embedded in this process on 127.0.0.1:
+//
+//   ftp = FTP.open(host)                   login as anonymous
+//   ftp.cwd('debian')                      change into the "debian" directory
+//   ftp.retrlines('LIST')                  list its contents
+//   ftp.retrbinary('RETR README', ...)     download README to a local file
+//   ftp.quit()
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FTP } from "@ftplib/client";
+import { startEmbeddedServer } from "@ftplib/test-servers";
 
-const SESSION = [
-  [null, "220-Welcome to the demo archive.\r\n220-  200 lines that start with digits do not end a reply.\r\n220 Ready.\r\n"],
-  ["USER anonymous", "331 Please specify the password.\r\n"],
-  ["PASS anonymous@", "230 Login successful.\r\n"],
-  ["CWD debian", "250 Directory successfully changed.\r\n"],
-  ["PWD", '257 "/debian" is the current directory\r\n'],
-  ["TYPE A", "200 Switching to ASCII mode.\r\n"],
-  ["EPSV", "229 Entering Extended Passive Mode (|||40123|)\r\n"],
-  ["MLSD", "150 Here comes the directory listing.\r\n226 Directory send OK.\r\n"],
-  ["TYPE I", "200 Switching to Binary mode.\r\n"],
-  ["EPSV", "229 Entering Extended Passive Mode (|||40124|)\r\n"],
-  ["RETR README", "150 Opening BINARY mode data connection for README (1063 bytes).\r\n226 Transfer complete.\r\n"],
-  ["QUIT", "221 Goodbye.\r\n"],
-];
+const work = await mkdtemp(join(tmpdir(), "ftplib-demo-"));
+const root = join(work, "server");
+await mkdir(join(root, "debian", "pool"), { recursive: true });
+await mkdir(join(root, "debian", "dists"), { recursive: true });
+const readme = "See https://www.debian.org/ for information about Debian GNU/Linux.\n".repeat(40);
+await writeFile(join(root, "debian", "README"), readme);
+await writeFile(join(root, "debian", "ls-lR.gz"), Buffer.alloc(128 * 1024, 7));
 
-// What the MLSD data connection carried.
-const LISTING =
-  "type=file;size=1063;modify=20250615101800;perm=r; README\r\n" +
-  "type=dir;modify=20001219000000;perm=el; pool\r\n" +
-  "type=dir;modify=20081117000000;perm=el; project\r\n" +
-  "type=file;size=4096;modify=20121010000000;perm=r; name with spaces; and semicolons\r\n";
-
-const bytes = (text) => new TextEncoder().encode(text);
-/** Cuts bytes into pieces of 1 to 7 bytes. */
-function* pieces(data) {
-  for (let at = 0, size = 1; at < data.length; at += size, size = (size % 7) + 1) yield data.subarray(at, at + size);
+const server = await startEmbeddedServer("127.0.0.1", { root });
+const show = (what, value) => console.log(`${what.padEnd(34)} ${value}`);
+try {
+  console.log(`An FTP server (ftp-srv) is listening on ${server.host}:${server.port}.\n`);
+  // Commands and replies are printed as ftplib's set_debuglevel(1) prints them.
+  const ftp = await FTP.open({ host: server.host, port: server.port, debugLevel: 1, debugOutput: (line) => console.log(`    ${line}`) });
+  show("await FTP.open({ host, port })", "connected and logged in as anonymous");
+  ftp.setDebugLevel(0);
+  show("ftp.getWelcome()", JSON.stringify(ftp.getWelcome()));
+  show("await ftp.cwd('debian')", JSON.stringify(await ftp.cwd("debian")));
+  console.log(`${"await ftp.retrLines('LIST')".padEnd(34)} ${JSON.stringify(await ftp.retrLines("LIST", (line) => console.log(`    ${line}`)))}`);
+  const target = join(work, "README");
+  const file = createWriteStream(target);
+  const resp = await ftp.retrBinary("RETR README", (block) => new Promise((resolve, reject) => file.write(block, (e) => (e ? reject(e) : resolve()))));
+  await new Promise((resolve) => file.end(resolve));
+  show("await ftp.retrBinary('RETR README')", JSON.stringify(resp));
+  const local = await readFile(target);
+  const same = createHash("sha256").update(local).digest("hex") === createHash("sha256").update(readme).digest("hex");
+  show("  saved to", `${target} (${local.length} bytes, ${same ? "identical to the server's" : "DIFFERENT from the server's"})`);
+  show("await ftp.quit()", JSON.stringify(await ftp.quit()));
+  if (!same) process.exitCode = 1;
+} finally {
+  await server.close();
+  await rm(work, { recursive: true, force: true });
 }
-
-const codec = new ControlCodec();
-let chunks = 0;
-for (const [command, serverBytes] of SESSION) {
-  if (command !== null) {
-    const wire = codec.send(command);
-    console.log(`> ${maskCommand(command)}   (${wire.length} bytes)`);
-  }
-  for (const piece of pieces(bytes(serverBytes))) {
-    codec.receive(piece);
-    chunks++;
-    for (let event = codec.nextEvent(); event !== NEED_DATA; event = codec.nextEvent()) {
-      const { reply } = event;
-      const lines = reply.lines.map((line, i) => `${i === 0 ? "<" : " "} ${line}`).join("\n");
-      console.log(`${lines}   [${reply.kind}${event.final ? "" : ", more to come"}]`);
-      if (reply.code === 257) console.log(`  parse257: ${JSON.stringify(parse257(reply))}`);
-      if (reply.code === 229) console.log(`  parse229: port ${parse229(reply, "127.0.0.1")[1]}`);
-      if (reply.code === 150) console.log(`  parse150: ${parse150(reply) ?? "no size given"}`);
-    }
-  }
-  if (command === "MLSD") {
-    const reader = new LineReader();
-    for (const piece of pieces(bytes(LISTING))) reader.push(piece);
-    for (let line = reader.nextLineText(utf8); line !== null; line = reader.nextLineText(utf8)) {
-      const [name, facts] = parseMlsxEntry(line);
-      console.log(`  | ${facts.type.padEnd(4)} ${(facts.size ?? "").padStart(5)}  ${name}`);
-    }
-  }
-}
-console.log(`\n${SESSION.length - 1} commands, ${chunks} chunks from the server, state: ${codec.state}`);

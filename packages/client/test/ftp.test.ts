@@ -20,7 +20,7 @@ import {
   allErrors,
   isFtpError,
 } from "../src/index.js";
-import { type EmbeddedServer, startEmbeddedServer } from "./embedded-server.js";
+import { type EmbeddedServer, startEmbeddedServer } from "@ftplib/test-servers";
 
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 const BIG = randomBytes(50 * 1024 * 1024);

@@ -1,0 +1,40 @@
+export interface EmbeddedServer {
+  readonly name: "ftp-srv";
+  readonly host: string;
+  readonly port: number;
+  readonly root: string;
+  readonly user: string;
+  readonly password: string;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedServerOptions {
+  /** Serve this directory instead of a fresh temporary one (kept on close). */
+  root?: string;
+  /** Serve TLS (explicit, AUTH TLS) with this key and certificate. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+}
+
+export declare function freePort(host: string): Promise<number>;
+export declare function startEmbeddedServer(host?: string, options?: EmbeddedServerOptions): Promise<EmbeddedServer>;
+
+export interface RealEndpoint {
+  host: string;
+  port: number;
+  family: 4 | 6;
+  tls: "none" | "explicit" | "implicit";
+}
+
+export interface RealServer {
+  name: string;
+  version?: string;
+  user: string;
+  password: string;
+  root: string;
+  ca?: string;
+  endpoints: RealEndpoint[];
+  notes?: string;
+}
+
+/** The servers started by servers/servers.sh, or [] when none were started. */
+export declare function realServers(): RealServer[];

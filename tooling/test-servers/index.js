@@ -1,0 +1,69 @@
+// Real FTP servers for tests and the demo. The embedded one is ftp-srv from npm, in-process, on a
+// loopback address, serving a fresh temporary directory; the Debian ones (vsftpd, pure-ftpd,
+// proftpd, pyftpdlib) are started by servers/servers.sh, which describes them in endpoints.json.
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import bunyan from "bunyan";
+import { FtpSrv } from "ftp-srv";
+
+/** A free TCP port on `host`. */
+export function freePort(host) {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startEmbeddedServer(host = "127.0.0.1", options = {}) {
+  const root = options.root ?? (await mkdtemp(join(tmpdir(), "ftplib-server-")));
+  const port = await freePort(host);
+  const pasvMin = await freePort(host);
+  const user = "ftplib";
+  const password = "secret-pass";
+  const server = new FtpSrv({
+    url: `ftp://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    pasv_url: host,
+    pasv_min: pasvMin,
+    pasv_max: pasvMin + 50,
+    anonymous: true,
+    greeting: ["Welcome to the embedded test server"],
+    log: bunyan.createLogger({ name: "ftp-srv", level: "fatal" }),
+    tls: options.tls ?? false,
+    timeout: 0,
+  });
+  server.on("login", ({ username, password: given }, resolve, reject) => {
+    if ((username === user && given === password) || username === "anonymous") resolve({ root });
+    else reject(new Error("bad credentials"));
+  });
+  // Errors on a client's sockets are the client's business, not the server's.
+  server.on("client-error", () => undefined);
+  await server.listen();
+  return {
+    name: "ftp-srv",
+    host,
+    port,
+    root,
+    user,
+    password,
+    async close() {
+      await server.close().catch(() => undefined);
+      if (options.root === undefined) await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const endpointsFile = fileURLToPath(new URL("../../.tmp/servers/endpoints.json", import.meta.url));
+
+/** The servers started by servers/servers.sh, or [] when none were started. */
+export function realServers() {
+  if (!existsSync(endpointsFile)) return [];
+  return JSON.parse(readFileSync(endpointsFile, "utf8")).servers;
+}
