@@ -222,6 +222,27 @@ export function defineClientSuite(target: SuiteTarget): void {
       expect(printed.some((line) => line.endsWith("lines.txt"))).toBe(true);
     });
 
+    it("lists with mlsd where the server offers MLST, and raises ErrorPerm where not (test_mlsd)", async () => {
+      const feat = await ftp.sendCmd("FEAT").catch(() => "");
+      if (!/^\s*MLST/im.test(feat)) {
+        const error = await (async () => {
+          for await (const entry of ftp.mlsd()) void entry;
+        })().catch((e: unknown) => e);
+        expect(ErrorPerm.isInstance(error), String(error)).toBe(true);
+        return;
+      }
+      const entries = new Map<string, Record<string, string>>();
+      for await (const [name, facts] of ftp.mlsd("", ["type", "size", "modify"])) entries.set(name, facts);
+      expect(entries.get("round-trip-small.bin")).toMatchObject({ type: "file", size: String(SMALL.length) });
+      for (const facts of entries.values()) {
+        expect(Object.keys(facts).every((k) => k === k.toLowerCase())).toBe(true);
+      }
+      // Other calls are allowed while iterating: the listing was read whole.
+      for await (const [name] of ftp.mlsd()) {
+        if (name === "round-trip-small.bin") expect(await ftp.voidCmd("NOOP")).toMatch(/^200/);
+      }
+    });
+
     it("makes, enters, leaves and removes directories", async () => {
       const made = await ftp.mkd("sub dir");
       expect(made).toMatch(/sub dir$/);

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError } from "../src/index.js";
+import { ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, LocalProtocolError } from "../src/index.js";
 import { type ScriptedServer, greetAndLogin, startScriptedServer } from "./scripted-server.js";
 
 const servers: ScriptedServer[] = [];
@@ -93,6 +93,103 @@ describe("timeouts", () => {
       for (const f of fillers) f.destroy();
     } finally {
       python.kill();
+    }
+  });
+});
+
+describe("ftplib cases on the wire", () => {
+  /** A server that records the raw bytes of each command line. */
+  function recordingServer(lines: Buffer[], nlst?: Buffer) {
+    return scripted(async (session) => {
+      const raw: Buffer[] = [];
+      session.socket.on("data", (chunk: Buffer) => raw.push(chunk));
+      await greetAndLogin(session);
+      for (;;) {
+        const line = await session.command();
+        const all = Buffer.concat(raw);
+        const end = all.indexOf("\r\n", all.indexOf(Buffer.from(line.slice(0, 4))));
+        lines.push(all.subarray(all.lastIndexOf("\n", end - 1) + 1, end));
+        if (line === "EPSV" && nlst !== undefined) {
+          const data = await session.passive();
+          session.send(`229 (|||${data.port}|)\r\n`);
+          await session.until("NLST");
+          session.send("150 ok\r\n");
+          (await data.connection()).end(nlst);
+          session.send("226 done\r\n");
+          continue;
+        }
+        session.send("250 ok\r\n");
+      }
+    });
+  }
+
+  it("sends names in latin-1 when asked (test_encoding_param)", async () => {
+    const lines: Buffer[] = [];
+    const server = await recordingServer(lines);
+    const ftp = new FTP({ timeout: 1000, encoding: "latin-1" });
+    await ftp.connect(server.host, server.port);
+    await ftp.login();
+    await ftp.cwd("café");
+    expect(lines.at(-1)).toEqual(Buffer.from([0x43, 0x57, 0x44, 0x20, 0x63, 0x61, 0x66, 0xe9]));
+    await expect(ftp.cwd("世界")).rejects.toBeInstanceOf(LocalProtocolError);
+    expect(await ftp.voidCmd("NOOP")).toMatch(/^250/);
+  });
+
+  it("sends a name read from a listing back byte for byte, even when it is not UTF-8", async () => {
+    const lines: Buffer[] = [];
+    const name = Buffer.from([0x61, 0xff, 0xe9, 0x62]);
+    const server = await recordingServer(lines, Buffer.concat([name, Buffer.from("\r\n")]));
+    const ftp = await client(server, 1000);
+    const [listed] = await ftp.nlst();
+    expect(listed).toBe("a\udcff\udce9b");
+    await ftp.delete(listed!);
+    expect(lines.at(-1)).toEqual(Buffer.concat([Buffer.from("DELE "), name]));
+  });
+
+  it("raises ErrorProto for a reply line longer than maxline (test_line_too_long)", async () => {
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.command();
+      session.send(`500 ${"x".repeat(20000)}\r\n`);
+    });
+    const ftp = await client(server);
+    const error = await ftp.sendCmd(`HELP ${"x".repeat(ftp.maxline * 2)}`).catch((e: unknown) => e);
+    expect(ErrorProto.isInstance(error)).toBe(true);
+    expect((error as ErrorProto).code).toBe("ERR_FTP_LINE_TOO_LONG");
+    await expect(ftp.voidCmd("NOOP")).rejects.toBeInstanceOf(FtpConnectionError);
+  });
+
+  it.each([
+    [false, "127.0.0.1"],
+    [true, "127.0.0.2"],
+  ])("uses the 227 host only when trusted (trustServerPasvIpv4Address: %s, test_makepasv_issue43285)", async (trust, expected) => {
+    let connectedTo = "";
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      await session.until("EPSV");
+      session.send("500 no EPSV\r\n");
+      await session.until("PASV");
+      // The reply names another loopback host, where the only listener is.
+      const data = await session.passive("127.0.0.2");
+      session.send(`227 Entering Passive Mode (127,0,0,2,${data.port >> 8},${data.port & 255})\r\n`);
+      await session.until("NLST");
+      session.send("150 ok\r\n");
+      const socket = await data.connection();
+      connectedTo = socket.localAddress ?? "";
+      socket.end("x\r\n");
+      session.send("226 done\r\n");
+    });
+    const ftp = new FTP({ timeout: 1000, trustServerPasvIpv4Address: trust });
+    await ftp.connect(server.host, server.port);
+    await ftp.login();
+    const result = await ftp.nlst().catch((e: unknown) => e);
+    if (trust) {
+      expect(result).toEqual(["x"]);
+      expect(connectedTo).toBe(expected);
+    } else {
+      // The untrusting client connects to 127.0.0.1, where nothing listens on that port.
+      expect(FtpConnectionError.isInstance(result), String(result)).toBe(true);
+      expect(connectedTo).toBe("");
     }
   });
 });
