@@ -10,6 +10,7 @@ import {
   commandVerb,
   type ControlCodec,
   type Reply,
+  type ReplyEvent,
 } from "@ftplib/protocol";
 
 export interface ControlChannelHooks {
@@ -53,7 +54,21 @@ export class ControlChannel {
 
   /** The next reply, after every reply asked for before it. */
   nextReply(): Promise<Reply> {
-    const next = this.replyChain.then(() => this.readReply());
+    return this.queued(() => this.readReply());
+  }
+
+  /** The next final reply (skipping 1xx ones), after every reply asked for before it. */
+  nextFinalReply(): Promise<Reply> {
+    return this.queued(async () => {
+      for (;;) {
+        const { reply, final } = await this.readEvent();
+        if (final) return reply;
+      }
+    });
+  }
+
+  private queued(read: () => Promise<Reply>): Promise<Reply> {
+    const next = this.replyChain.then(read);
     this.replyChain = next.catch(() => undefined);
     return next;
   }
@@ -68,6 +83,10 @@ export class ControlChannel {
   }
 
   private async readReply(): Promise<Reply> {
+    return (await this.readEvent()).reply;
+  }
+
+  private async readEvent(): Promise<ReplyEvent> {
     if (this.broken !== undefined) throw this.broken;
     try {
       for (;;) {
@@ -84,7 +103,7 @@ export class ControlChannel {
           throw new FtpConnectionError("the server closed the control connection", { code: "ERR_FTP_CLOSED" });
         }
         this.hooks.received(event.reply);
-        return event.reply;
+        return event;
       }
     } catch (error) {
       throw this.break(error);

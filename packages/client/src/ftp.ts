@@ -205,7 +205,11 @@ export class FTP {
         sent: (line) => this.onSent(line),
         received: (reply) => this.onReceived(reply),
       });
-      this.welcome = await this.getResp();
+      // A 120 ("ready in a minute") may come before the greeting itself.
+      const greeting = await this.control.nextFinalReply();
+      this.welcome = greeting.text;
+      const error = replyError(greeting);
+      if (error !== undefined) throw error;
       return this.welcome;
     });
   }
@@ -705,7 +709,7 @@ export class FTP {
     // While data flows, the final reply may take as long as the transfer: the data connection has
     // its own timeout. The control timeout applies again once the data is done.
     control.stream.setTimeout(0);
-    const final = control.nextReply();
+    const final = control.nextFinalReply();
     let finalError: Error | undefined;
     final.then(
       (reply) => {

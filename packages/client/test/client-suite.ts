@@ -159,7 +159,8 @@ export function defineClientSuite(target: SuiteTarget): void {
         if (abortReply === "") abortReply = await ftp.abort();
       });
       expect(abortReply).toMatch(/^(225|226|426)/);
-      expect(resp).toMatch(/^[2-5]\d\d/);
+      // After ABOR the transfer ends with whatever the server says (pure-ftpd may say 150).
+      expect(resp).toMatch(/^[1-5]\d\d/);
       expect(received).toBeLessThan(BIG.length);
       expect(await ftp.pwd()).toBe(base);
       expect(sha256(await download(ftp, "round-trip-small.bin"))).toBe(sha256(SMALL));

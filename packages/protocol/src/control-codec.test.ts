@@ -197,3 +197,31 @@ describe("ControlCodec.expectAnother", () => {
     expect(() => codec.expectAnother("NOOP")).toThrow(LocalProtocolError);
   });
 });
+
+describe("ControlCodec and ABOR", () => {
+  it("ends an aborted transfer with a second 1xx, as pure-ftpd sends it", () => {
+    const codec = ready();
+    codec.send("RETR big");
+    pump(codec, enc("150-Accepted data connection\r\n150 51200.0 kbytes to download\r\n"));
+    codec.send("ABOR");
+    const events = pump(codec, enc("150 0.001 seconds (measured here)\r\n226 Since you see this ABOR must've succeeded\r\n"));
+    expect(events.map((e) => (e.type === "reply" ? `${e.command}:${e.reply.code}:${e.final}` : e.type))).toEqual([
+      "RETR:150:true",
+      "ABOR:226:true",
+      "need-data",
+    ]);
+    expect(codec.state).toBe("ready");
+  });
+
+  it("keeps a second 1xx preliminary when no ABOR is queued", () => {
+    const codec = ready();
+    codec.send("RETR x");
+    const events = pump(codec, enc("150 one\r\n150 two\r\n226 done\r\n"));
+    expect(events.map((e) => (e.type === "reply" ? `${e.reply.code}:${e.final}` : e.type))).toEqual([
+      "150:false",
+      "150:false",
+      "226:true",
+      "need-data",
+    ]);
+  });
+});

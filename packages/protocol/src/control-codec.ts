@@ -224,8 +224,12 @@ export class ControlCodec {
   }
 
   private inputFor(reply: Reply, command: string | null): Input {
-    if (reply.code < 200) return "preliminary";
-    if ((command === "AUTH" && reply.code === 234) || (command === "CCC" && reply.code < 300)) {
+    if (reply.code < 200) {
+      // pure-ftpd, when ABOR cuts a transfer short, may close it with a second 1xx (its transfer
+      // statistics) instead of a 4xx or 2xx: that reply ends the aborted command.
+      const abortedTransfer = this.currentState === "awaiting-final" && this.outstanding[1] === "ABOR";
+      if (!abortedTransfer) return "preliminary";
+    } else if ((command === "AUTH" && reply.code === 234) || (command === "CCC" && reply.code < 300)) {
       return "switch";
     }
     return this.outstanding.length > 1 ? "final-more" : "final";
