@@ -38,3 +38,12 @@ export interface RealServer {
 
 /** The servers started by servers/servers.sh, or [] when none were started. */
 export declare function realServers(): RealServer[];
+
+/** The test certificates: `ca` signs `cert`/`key` (localhost, 127.0.0.1, ::1); `untrusted` is self-signed. */
+export declare const testTls: {
+  ca: string;
+  cert: string;
+  key: string;
+  untrusted: { cert: string; key: string };
+  dnsOnly: { cert: string; key: string };
+};

@@ -10,6 +10,26 @@ import { fileURLToPath } from "node:url";
 import bunyan from "bunyan";
 import { FtpSrv } from "ftp-srv";
 
+const tlsDir = fileURLToPath(new URL("./tls/", import.meta.url));
+
+/**
+ * The test certificates: `ca` signs `cert`/`key` (localhost, 127.0.0.1, ::1) and `dnsOnly` (localhost
+ * only, no addresses); `untrusted` is self-signed.
+ */
+export const testTls = {
+  ca: readFileSync(join(tlsDir, "ca.pem"), "utf8"),
+  cert: readFileSync(join(tlsDir, "server.pem"), "utf8"),
+  key: readFileSync(join(tlsDir, "server.key"), "utf8"),
+  untrusted: {
+    cert: readFileSync(join(tlsDir, "untrusted.pem"), "utf8"),
+    key: readFileSync(join(tlsDir, "untrusted.key"), "utf8"),
+  },
+  dnsOnly: {
+    cert: readFileSync(join(tlsDir, "dns-only.pem"), "utf8"),
+    key: readFileSync(join(tlsDir, "dns-only.key"), "utf8"),
+  },
+};
+
 /** A free TCP port on `host`. */
 export function freePort(host) {
   return new Promise((resolve, reject) => {

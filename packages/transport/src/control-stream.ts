@@ -9,7 +9,7 @@ import type {
   DataListenRequest,
   DataListener,
 } from "@ftplib/protocol";
-import { FtpConnectionError, FtpTimeoutError, isIPv4, isIPv6 } from "@ftplib/protocol";
+import { FtpConnectionError, FtpTimeoutError, FtpTlsError, isIPv4, isIPv6 } from "@ftplib/protocol";
 import net from "node:net";
 import tls from "node:tls";
 import { sameHost, socketAddress } from "./addresses.js";
@@ -54,6 +54,14 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
   async startTls(options?: NodeTlsOptions): Promise<void> {
     if (this.secure) throw new FtpConnectionError("control connection: TLS is already on", { code: "ERR_FTP_TLS_ACTIVE" });
     if (options !== undefined) this.tlsOptions = options;
+    if (this.unreadBytes > 0) {
+      // Bytes sent in the clear after the 234 reply would be read as if protected: an injection.
+      const error = new FtpTlsError("control connection: data received in the clear before the TLS handshake", {
+        code: "ERR_FTP_TLS_INJECTION",
+      });
+      this.destroy(error);
+      throw error;
+    }
     const raw = this.release();
     const secured = tls.connect({ ...tlsIdentity(this.options.host, this.tlsOptions), socket: raw });
     this.watchSession(secured);

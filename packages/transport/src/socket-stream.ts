@@ -128,6 +128,11 @@ export class SocketStream implements ByteStream {
     return new Promise((resolve) => this.socket.once("close", () => resolve()));
   }
 
+  /** Bytes received and not yet read (none may be left when TLS starts or stops). */
+  protected get unreadBytes(): number {
+    return this.queue.reduce((n, chunk) => n + chunk.length, 0);
+  }
+
   /** Stops listening to the current socket (for a TLS switch); returns it. */
   protected release(): Socket {
     this.detach();

@@ -1,0 +1,124 @@
+/**
+ * FTP_TLS: FTP over TLS (RFC 4217), as ftplib defines it, and where ftplib fails: data connections
+ * resume the control connection's TLS session (vsftpd and proftpd require it), over TLS 1.2 and
+ * 1.3, and implicit FTPS is there too.
+ */
+import { FtpTlsError, LocalProtocolError } from "@ftplib/protocol";
+import type { NodeTlsOptions } from "@ftplib/transport";
+import { FTP, type ConnectOptions, type FTPOptions } from "./ftp.js";
+
+/** The port of implicit FTPS. */
+export const FTPS_IMPLICIT_PORT = 990;
+
+export interface FTP_TLSOptions extends FTPOptions {
+  /**
+   * Options for Node's TLS (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`,
+   * `minVersion`, `maxVersion`, `secureContext`, ...). Certificates are verified by default,
+   * against the host name connected to, on the data connections too.
+   */
+  tls?: NodeTlsOptions;
+  /** Implicit FTPS: TLS from the first byte (port 990 by default), no AUTH TLS. */
+  implicit?: boolean;
+}
+
+export class FTP_TLS extends FTP {
+  /** True for implicit FTPS. */
+  readonly implicit: boolean;
+
+  constructor(options: FTP_TLSOptions = {}) {
+    super(options);
+    this.implicit = options.implicit ?? false;
+    this.implicitTls = this.implicit;
+    this.tlsOptions = { ...options.tls };
+    if (this.implicit) this.port = FTPS_IMPLICIT_PORT;
+  }
+
+  /** Connects (with TLS from the first byte when implicit) and returns the greeting. */
+  override connect(host = "", port = 0, options: ConnectOptions = {}): Promise<string> {
+    this.secureData = false;
+    return super.connect(host, port, options);
+  }
+
+  /** True while the control connection is protected by TLS. */
+  get secure(): boolean {
+    return this.control?.stream.secure ?? false;
+  }
+
+  /** True when data connections are protected (after `protP()`). */
+  get dataProtected(): boolean {
+    return this.secureData;
+  }
+
+  /**
+   * Logs in, securing the control connection first (AUTH TLS) unless `secure` is false, as ftplib
+   * does: the password never travels in the clear.
+   */
+  override login(user = "", passwd = "", acct = "", secure = true): Promise<string> {
+    return this.queue.run(async () => {
+      if (secure && !this.secure) await this.auth();
+      return super.login(user, passwd, acct);
+    });
+  }
+
+  /**
+   * Secures the control connection: AUTH TLS, then the TLS handshake. Refused (LocalProtocolError)
+   * if it is secure already. If the server refuses AUTH or the handshake fails, nothing more is
+   * sent: a failed handshake closes the connection.
+   */
+  auth(): Promise<string> {
+    return this.queue.run(async () => {
+      if (this.secure) throw new LocalProtocolError("already using TLS", "ERR_FTP_TLS_ACTIVE");
+      const resp = await this.voidCmdNow("AUTH TLS");
+      const channel = this.channel;
+      try {
+        if (channel.codec.trailingData.data.length > 0) {
+          throw new FtpTlsError("data received in the clear after the 234 reply to AUTH TLS", {
+            code: "ERR_FTP_TLS_INJECTION",
+          });
+        }
+        await channel.stream.startTls(this.tlsOptions);
+      } catch (error) {
+        channel.destroy(error as Error);
+        throw error;
+      }
+      channel.codec.resume();
+      return resp;
+    });
+  }
+
+  /** Clears TLS from the control connection (CCC, RFC 4217 12.3); data protection stays as it is. */
+  ccc(): Promise<string> {
+    return this.queue.run(async () => {
+      if (!this.secure) throw new LocalProtocolError("not using TLS", "ERR_FTP_TLS_INACTIVE");
+      const resp = await this.voidCmdNow("CCC");
+      const channel = this.channel;
+      try {
+        await channel.stream.stopTls();
+      } catch (error) {
+        channel.destroy(error as Error);
+        throw error;
+      }
+      channel.codec.resume();
+      return resp;
+    });
+  }
+
+  /** Protects data connections: PBSZ 0, then PROT P. */
+  protP(): Promise<string> {
+    return this.queue.run(async () => {
+      await this.voidCmdNow("PBSZ 0");
+      const resp = await this.voidCmdNow("PROT P");
+      this.secureData = true;
+      return resp;
+    });
+  }
+
+  /** Data connections in the clear: PROT C. */
+  protC(): Promise<string> {
+    return this.queue.run(async () => {
+      const resp = await this.voidCmdNow("PROT C");
+      this.secureData = false;
+      return resp;
+    });
+  }
+}
