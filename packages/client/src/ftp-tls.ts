@@ -5,7 +5,7 @@
  */
 import { FtpTlsError, LocalProtocolError } from "@ftplib/protocol";
 import type { NodeTlsOptions } from "@ftplib/transport";
-import { FTP, type ConnectOptions, type FTPOptions } from "./ftp.js";
+import { FTP, type ConnectOptions, type FTPOptions, type OpenOptions } from "./ftp.js";
 
 /** The port of implicit FTPS. */
 export const FTPS_IMPLICIT_PORT = 990;
@@ -21,9 +21,16 @@ export interface FTP_TLSOptions extends FTPOptions {
   implicit?: boolean;
 }
 
+export interface FTP_TLSOpenOptions extends OpenOptions, FTP_TLSOptions {}
+
 export class FTP_TLS extends FTP {
   /** True for implicit FTPS. */
   readonly implicit: boolean;
+
+  /** Connects, secures the control connection (unless implicit: secure already) and logs in. */
+  static override async open(options: FTP_TLSOpenOptions): Promise<FTP_TLS> {
+    return (await super.open(options)) as FTP_TLS;
+  }
 
   constructor(options: FTP_TLSOptions = {}) {
     super(options);

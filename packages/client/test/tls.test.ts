@@ -10,7 +10,7 @@ import { defineClientSuite } from "./client-suite.js";
 async function openTls(o: { host: string; port: number; user: string; password: string; passive?: boolean; timeout?: number }, protect = true) {
   const ftp = await FTP_TLS.open({ ...o, tls: { ca: testTls.ca } });
   if (protect) await ftp.protP();
-  return ftp as FTP;
+  return ftp;
 }
 
 for (const host of ["127.0.0.1", "::1"]) {
