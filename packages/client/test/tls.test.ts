@@ -4,7 +4,7 @@
  */
 import { type EmbeddedServer, startEmbeddedServer, testTls } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FTP, FTP_TLS, FtpConnectionError, FtpTlsError, LocalProtocolError, allErrors } from "../src/index.js";
+import { FTP_TLS, FtpConnectionError, FtpTlsError, LocalProtocolError, allErrors } from "../src/index.js";
 import { defineClientSuite } from "./client-suite.js";
 
 async function openTls(o: { host: string; port: number; user: string; password: string; passive?: boolean; timeout?: number }, protect = true) {
