@@ -17,14 +17,27 @@ import logging
 import os
 import sys
 
+from pyftpdlib import handlers as _handlers
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import TLS_FTPHandler
 from pyftpdlib.ioloop import IOLoop
+from pyftpdlib.log import logger
 from pyftpdlib.servers import FTPServer
 
 
+# --- Backports of upstream pyftpdlib fixes missing from Debian's 1.5.7 --------------
+# #604/#612: a TLS data connection whose client sends its ClientHello right after
+# connecting (curl, Node clients: before the 150 reply) was closed with a RST, because
+# DTPHandler.readable() was False while the TLS accept was pending.
+def _ssl_readable(self):
+    return self._ssl_accepting or self._ssl_want_read or super(_handlers.SSLConnection, self).readable()
+
+
+_handlers.SSLConnection.readable = _ssl_readable
+
+
 def parse_listen(value):
-    # HOST:PORT:MODE where HOST may itself contain colons (IPv6), e.g. ::1:22521:explicit
+    # HOST:PORT:MODE where HOST may itself contain colons (IPv6), e.g. ::1:21521:explicit
     host, port, mode = value.rsplit(":", 2)
     host = host.strip("[]")
     if mode not in ("explicit", "implicit"):
@@ -62,6 +75,19 @@ def main():
 
     class ExplicitHandler(TLS_FTPHandler):
         """Plain FTP; AUTH TLS offered, never required."""
+
+        # upstream #613: close both bases, otherwise a TLS disconnect can spin at 100% CPU
+        def close(self):
+            _handlers.SSLConnection.close(self)
+            _handlers.FTPHandler.close(self)
+
+        # upstream #683: no reply can be sent while the TLS handshake is pending
+        def handle_timeout(self):
+            if self._ssl_accepting:
+                logger.info("SSL handshake timeout")
+                self.close()
+            else:
+                super().handle_timeout()
 
     ExplicitHandler.authorizer = authorizer
     ExplicitHandler.certfile = args.cert

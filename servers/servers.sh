@@ -14,21 +14,25 @@
 #   tls/           ca.pem ca.key server.pem server.key server-combined.pem (CN=localhost)
 #   conf/ data/<name>/ run/ (pidfiles) log/ endpoints.json
 # Outside the repo it only touches: Debian packages (libraries, python3-pyftpdlib,
-# python3-openssl, libpam-pwdfile, openssl) and ONE PAM service file,
+# python3-openssl, libpam-pwdfile, openssl), ONE PAM service file,
 # /etc/pam.d/vsftpd-ftptest-<hash> (vsftpd authenticates only through PAM; its
-# virtual user is checked by pam_pwdfile against conf/vsftpd/passwd). No system user
-# is created: every server maps the virtual user to nobody:nogroup (pyftpdlib runs as root).
+# virtual user is checked by pam_pwdfile against conf/vsftpd/passwd), and ONE system
+# user, ftptest (useradd --system, locked password, nologin, home = data/vsftpd):
+# vsftpd's guest mapping needs a real account whose home exists. pure-ftpd and proftpd
+# map their virtual user to nobody:nogroup; pyftpdlib runs as root.
 #
 # Login on every server: ftptest / ftptest-pass, home = .tmp/servers/data/<name>/ (shown as "/").
 # pyftpdlib also allows anonymous (read-only, same root).
 #
 # Ports (all bound to 127.0.0.1 and ::1 only; same port number on both families):
-#   server     explicit(plain+AUTH TLS)  implicit FTPS  passive ranges
-#   vsftpd     21021                     21990          21100-21199 v4/expl, 21200-21299 v6/expl,
-#                                                       21300-21399 v4/impl, 21400-21499 v6/impl
-#   pure-ftpd  22021                     -              22100-22199 v4, 22200-22299 v6
-#   pyftpdlib  22521                     22990          22600-22799
-#   proftpd    23021                     23990          23100-23299
+#   server     explicit(plain+AUTH TLS)  implicit FTPS  passive range (v4 and v6 share it: each
+#                                                       data socket binds the control connection's
+#                                                       local address, 127.0.0.1 or ::1)
+#   vsftpd     21021                     21990          21100-21299 explicit, 21300-21499 implicit
+#   pyftpdlib  21521                     21590          21600-21899
+#   pure-ftpd  22021                     -              22100-22699 (pure-ftpd caps max clients
+#                                                       at half the range: 300)
+#   proftpd    23021                     23990          23100-23499
 #
 # TLS defaults kept on purpose: vsftpd require_ssl_reuse=YES and proftpd mod_tls (no
 # NoSessionReuseRequired) both demand TLS session reuse on data connections.
@@ -54,19 +58,16 @@ INSTALL_RECIPE=1   # bump to force a re-unpack on the next install
 
 VSFTPD_PORT=21021
 VSFTPD_IMPLICIT_PORT=21990
-VSFTPD_PASV_V4=21100-21199
-VSFTPD_PASV_V6=21200-21299
-VSFTPD_PASV_IMPLICIT_V4=21300-21399
-VSFTPD_PASV_IMPLICIT_V6=21400-21499
+VSFTPD_PASV=21100-21299
+VSFTPD_PASV_IMPLICIT=21300-21499
+PYFTPDLIB_PORT=21521
+PYFTPDLIB_IMPLICIT_PORT=21590
+PYFTPDLIB_PASV=21600-21899
 PUREFTPD_PORT=22021
-PUREFTPD_PASV_V4=22100-22199
-PUREFTPD_PASV_V6=22200-22299
-PYFTPDLIB_PORT=22521
-PYFTPDLIB_IMPLICIT_PORT=22990
-PYFTPDLIB_PASV=22600-22799
+PUREFTPD_PASV=22100-22699
 PROFTPD_PORT=23021
 PROFTPD_IMPLICIT_PORT=23990
-PROFTPD_PASV=23100-23299
+PROFTPD_PASV=23100-23499
 
 START_TIMEOUT=${FTP_SERVERS_START_TIMEOUT:-30}   # seconds per instance
 STOP_TIMEOUT=10
@@ -88,7 +89,7 @@ lock() {
   flock -w 600 9 || die "could not get the lock $BASE/.lock within 600s"
 }
 
-# nobody:nogroup (virtual users of vsftpd/pure-ftpd/proftpd run as this identity)
+# nobody:nogroup (virtual users of pure-ftpd/proftpd run as this identity)
 run_uid() { id -u nobody 2>/dev/null || echo 65534; }
 run_gid() { getent group nogroup >/dev/null 2>&1 && getent group nogroup | cut -d: -f3 || echo 65534; }
 run_user() { id -un "$(run_uid)" 2>/dev/null || echo nobody; }
@@ -121,7 +122,7 @@ apt_install_missing() {
 
 # library dependencies (lib*/zlib*) of a .deb: first alternative, no version constraint
 deb_lib_deps() {
-  dpkg-deb -f "$1" Depends Pre-Depends | tr ',\n' '\n\n' | sed 's/|.*//; s/([^)]*)//g; s/:any//; s/^[[:space:]]*//; s/[[:space:]]*$//' \
+  dpkg-deb -f "$1" Depends Pre-Depends | sed 's/^[A-Z][A-Za-z-]*:[[:space:]]*//' | tr ',\n' '\n\n' | sed 's/|.*//; s/([^)]*)//g; s/:any//; s/^[[:space:]]*//; s/[[:space:]]*$//' \
     | grep -E '^(lib|zlib)' | sort -u
 }
 
@@ -274,8 +275,17 @@ instance_pid() {
   [[ -s $pf ]] || return 1
   pid=$(tr -dc '0-9' <"$pf")
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$BASE" || return 1
+  is_our_process "$pid" || return 1
   echo "$pid"
+}
+
+# ours = executable unpacked under $PKGS, or python running our launcher
+# (pure-ftpd and proftpd rewrite their argv, so the command line alone is not enough)
+is_our_process() {
+  local exe
+  exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+  [[ $exe == "$PKGS/"* ]] && return 0
+  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$PYLAUNCHER --listen"
 }
 
 port_open() {  # host port
@@ -295,7 +305,7 @@ write_vsftpd_conf() {  # instance family(4|6) implicit(YES|NO) port pasv_range
   cat >"$conf" <<EOF
 # generated by servers/servers.sh — $inst
 # Virtual user: PAM service $VSFTPD_PAM_SERVICE (pam_pwdfile -> $CONF_DIR/vsftpd/passwd),
-# mapped to the system account '$(run_user)' (guest_enable), chrooted to the data root.
+# mapped to the system account '$VSFTPD_SYSTEM_USER' (guest_enable), chrooted to the data root.
 $listen_lines
 listen_port=$port
 background=NO
@@ -303,7 +313,7 @@ run_as_launching_user=NO
 anonymous_enable=NO
 local_enable=YES
 guest_enable=YES
-guest_username=$(run_user)
+guest_username=$VSFTPD_SYSTEM_USER
 virtual_use_local_privs=YES
 pam_service_name=$VSFTPD_PAM_SERVICE
 local_root=$DATA_DIR/vsftpd
@@ -361,6 +371,22 @@ vsftpd_log_file=$LOG_DIR/$inst.vsftpd.log
 EOF
 }
 
+# vsftpd (PAM build) can only log in users that map to a system account whose home
+# directory exists (it chdir()s there before local_root/chroot), so it gets one system
+# user: ftptest (--system, locked password, nologin, home = vsftpd data root).
+VSFTPD_SYSTEM_USER=ftptest
+ensure_vsftpd_system_user() {
+  local home="$DATA_DIR/vsftpd"
+  if ! getent passwd "$VSFTPD_SYSTEM_USER" >/dev/null; then
+    log "creating system user $VSFTPD_SYSTEM_USER (locked, nologin, home $home) for vsftpd"
+    useradd --system --user-group --no-create-home --home-dir "$home" \
+      --shell /usr/sbin/nologin --comment "FTP integration tests (vsftpd guest)" "$VSFTPD_SYSTEM_USER" \
+      || die "useradd $VSFTPD_SYSTEM_USER failed"
+  elif [[ $(getent passwd "$VSFTPD_SYSTEM_USER" | cut -d: -f6) != "$home" ]]; then
+    usermod --home "$home" "$VSFTPD_SYSTEM_USER" || die "usermod --home $home $VSFTPD_SYSTEM_USER failed"
+  fi
+}
+
 prepare_vsftpd() {
   mkdir -p "$CONF_DIR/vsftpd" "$RUN_DIR/vsftpd-empty"
   chmod 0555 "$RUN_DIR/vsftpd-empty"
@@ -377,21 +403,21 @@ session required pam_permit.so"
     printf '%s\n' "$content" >"$pam"
     chmod 0644 "$pam"
   fi
-  write_vsftpd_conf vsftpd-v4          4 NO  "$VSFTPD_PORT"          "$VSFTPD_PASV_V4"
-  write_vsftpd_conf vsftpd-v6          6 NO  "$VSFTPD_PORT"          "$VSFTPD_PASV_V6"
-  write_vsftpd_conf vsftpd-implicit-v4 4 YES "$VSFTPD_IMPLICIT_PORT" "$VSFTPD_PASV_IMPLICIT_V4"
-  write_vsftpd_conf vsftpd-implicit-v6 6 YES "$VSFTPD_IMPLICIT_PORT" "$VSFTPD_PASV_IMPLICIT_V6"
+  write_vsftpd_conf vsftpd-v4          4 NO  "$VSFTPD_PORT"          "$VSFTPD_PASV"
+  write_vsftpd_conf vsftpd-v6          6 NO  "$VSFTPD_PORT"          "$VSFTPD_PASV"
+  write_vsftpd_conf vsftpd-implicit-v4 4 YES "$VSFTPD_IMPLICIT_PORT" "$VSFTPD_PASV_IMPLICIT"
+  write_vsftpd_conf vsftpd-implicit-v6 6 YES "$VSFTPD_IMPLICIT_PORT" "$VSFTPD_PASV_IMPLICIT"
 }
 
 prepare_pureftpd() {
   local d="$CONF_DIR/pure-ftpd"
   mkdir -p "$d"
   rm -f "$d/pureftpd.passwd" "$d/pureftpd.pdb"
-  # pure-pw reads the password twice from stdin when it is not a tty
-  printf '%s\n%s\n' "$FTP_PASS" "$FTP_PASS" \
-    | "$PKGS/pure-ftpd/usr/bin/pure-pw" useradd "$FTP_USER" -u "$(run_uid)" -g "$(run_gid)" \
-        -d "$DATA_DIR/pure-ftpd" -f "$d/pureftpd.passwd" >"$LOG_DIR/pure-pw.log" 2>&1 \
-    || { cat "$LOG_DIR/pure-pw.log" >&2; die "pure-pw useradd failed"; }
+  # Same line format as `pure-pw useradd ... -d HOME` writes (HOME/./ = chrooted), but with a
+  # SHA-512 crypt(3) hash: pure-pw's own argon2id hash costs ~4 s of CPU per login here.
+  printf '%s:%s:%s:%s::%s/./::::::::::::\n' "$FTP_USER" "$(openssl passwd -6 "$FTP_PASS")" \
+    "$(run_uid)" "$(run_gid)" "$DATA_DIR/pure-ftpd" >"$d/pureftpd.passwd"
+  : >"$LOG_DIR/pure-pw.log"
   "$PKGS/pure-ftpd/usr/bin/pure-pw" mkdb "$d/pureftpd.pdb" -f "$d/pureftpd.passwd" >>"$LOG_DIR/pure-pw.log" 2>&1 \
     || { cat "$LOG_DIR/pure-pw.log" >&2; die "pure-pw mkdb failed"; }
   chmod 0600 "$d/pureftpd.passwd" "$d/pureftpd.pdb"
@@ -420,7 +446,6 @@ User                  $(run_user)
 Group                 $(run_group)
 PidFile               $RUN_DIR/proftpd.daemon.pid
 ScoreboardFile        $RUN_DIR/proftpd.scoreboard
-SystemLog             $LOG_DIR/proftpd.system.log
 TransferLog           $LOG_DIR/proftpd.xfer.log
 ExtendedLog           $LOG_DIR/proftpd.commands.log ALL
 MaxInstances          500
@@ -483,15 +508,15 @@ instance_cmd() {
     vsftpd-*)
       printf '%s\n' "$PKGS/vsftpd/usr/sbin/vsftpd" "$CONF_DIR/vsftpd/$1.conf" ;;
     pure-ftpd-v4|pure-ftpd-v6)
-      local host=127.0.0.1 range=$PUREFTPD_PASV_V4
-      [[ $1 == pure-ftpd-v6 ]] && host=::1 range=$PUREFTPD_PASV_V6
+      local host=127.0.0.1
+      [[ $1 == pure-ftpd-v6 ]] && host=::1
       # -S bind, -l virtual users, -E no anonymous, -A chroot everyone, -H no DNS,
       # -Y 1 TLS optional, -2 cert, -p passive range, -c/-C clients, -I idle minutes,
       # -L ls limits, -O transfer log.  (Debian's pure-ftpd has no implicit TLS.)
       printf '%s\n' "$PKGS/pure-ftpd/usr/sbin/pure-ftpd" \
         -S "$host,$PUREFTPD_PORT" -l "puredb:$CONF_DIR/pure-ftpd/pureftpd.pdb" -E -A -H \
-        -Y 1 -2 "$TLS_DIR/server-combined.pem" -p "${range/-/:}" \
-        -c 500 -C 500 -I 15 -L 100000:100 -O "clf:$LOG_DIR/$1.xfer.log" ;;
+        -Y 1 -2 "$TLS_DIR/server-combined.pem" -p "${PUREFTPD_PASV/-/:}" \
+        -c 300 -C 300 -I 15 -L 100000:100 -O "clf:$LOG_DIR/$1.xfer.log" ;;
     proftpd)
       printf '%s\n' "$PKGS/proftpd/usr/sbin/proftpd" -n -c "$CONF_DIR/proftpd/proftpd.conf" ;;
     pyftpdlib)
@@ -506,7 +531,11 @@ instance_cmd() {
 ensure_data_root() {  # server
   local d="$DATA_DIR/$1"
   mkdir -p "$d"
-  if [[ $1 == pyftpdlib ]]; then chown 0:0 "$d"; else chown "$(run_uid):$(run_gid)" "$d"; fi
+  case $1 in
+    pyftpdlib) chown 0:0 "$d" ;;
+    vsftpd) ensure_vsftpd_system_user; chown "$VSFTPD_SYSTEM_USER:$VSFTPD_SYSTEM_USER" "$d" ;;
+    *) chown "$(run_uid):$(run_gid)" "$d" ;;
+  esac
   chmod 0777 "$d"
 }
 
@@ -527,6 +556,7 @@ start_instance() {
     fi
   done < <(listens_of "$inst")
   local cmd=()
+  PENDING_INSTANCE=$inst
   mapfile -t cmd < <(instance_cmd "$inst")
   {
     echo "=== $(date -u +%FT%TZ) starting $inst"
@@ -534,7 +564,7 @@ start_instance() {
   } >"$lf"
   # setsid: own session/process group (stop kills the whole group); the inner shell
   # records its own pid, then execs the server in place, so the pidfile is the server's pid.
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pf" "${cmd[@]}" >>"$lf" 2>&1 </dev/null &
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pf" "${cmd[@]}" >>"$lf" 2>&1 </dev/null 9>&- &
   disown || true
   local deadline=$((SECONDS + START_TIMEOUT))
   while [[ ! -s $pf ]]; do
@@ -544,7 +574,7 @@ start_instance() {
   pid=$(tr -dc '0-9' <"$pf")
   while read -r host port; do
     until port_open "$host" "$port"; do
-      if ! kill -0 "$pid" 2>/dev/null; then
+      if ! proc_alive "$pid"; then
         die "$inst exited before listening on [$host]:$port; log tail ($lf):"$'\n'"$(tail -40 "$lf")$(extra_log_tail "$inst")"
       fi
       if ((SECONDS >= deadline)); then
@@ -553,12 +583,28 @@ start_instance() {
       sleep 0.1
     done
   done < <(listens_of "$inst")
+  STARTED_NOW+=("$inst")
   log "$inst started (pid $pid): $(listens_of "$inst" | awk '{printf "[%s]:%s ", $1, $2}')"
+}
+
+# EXIT trap of `start`: if it fails half-way, stop what this call started (nothing is
+# left running behind a failed CI step), keep what was already running before.
+STARTED_NOW=()
+start_cleanup() {
+  local rc=$? inst
+  trap - EXIT
+  if [[ $rc -ne 0 ]]; then
+    for inst in "${STARTED_NOW[@]}"; do stop_instance "$inst"; done
+    [[ -n ${PENDING_INSTANCE:-} ]] && stop_instance "$PENDING_INSTANCE"
+    write_endpoints || true
+    log "start failed (exit $rc); stopped the instances this call had started"
+  fi
+  exit "$rc"
 }
 
 extra_log_tail() {
   case $1 in
-    proftpd) [[ -f $LOG_DIR/proftpd.system.log ]] && printf '\n--- %s\n%s' "$LOG_DIR/proftpd.system.log" "$(tail -20 "$LOG_DIR/proftpd.system.log")" ;;
+    proftpd) [[ -f $LOG_DIR/proftpd.tls.log ]] && printf '\n--- %s\n%s' "$LOG_DIR/proftpd.tls.log" "$(tail -10 "$LOG_DIR/proftpd.tls.log")" ;;
     vsftpd-*) [[ -f $LOG_DIR/$1.vsftpd.log ]] && printf '\n--- %s\n%s' "$LOG_DIR/$1.vsftpd.log" "$(tail -20 "$LOG_DIR/$1.vsftpd.log")" ;;
   esac
   return 0
@@ -566,14 +612,37 @@ extra_log_tail() {
 
 # pids of every process whose executable lives under $PKGS or that runs our python launcher
 stray_pids() {
-  local p exe
+  local p exe cmd
   for p in /proc/[0-9]*; do
-    exe=$(readlink "$p/exe" 2>/dev/null || true)
-    if [[ $exe == "$PKGS/"* ]] || { [[ -r $p/cmdline ]] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$PYLAUNCHER --listen"; }; then
-      [[ ${p#/proc/} != "$$" ]] && echo "${p#/proc/}"
+    exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    if [[ $exe == "$PKGS/"* ]]; then
+      echo "${p#/proc/}"
+    elif [[ $exe == */python3* ]]; then
+      cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+      [[ $cmd == *"$PYLAUNCHER --listen"* ]] && echo "${p#/proc/}"
     fi
   done
   return 0
+}
+
+# alive = exists and is not a zombie (our servers are re-parented to PID 1 once the
+# starting shell exits, and PID 1 may take a few seconds to reap them)
+proc_alive() {
+  local state
+  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z && $state != X ]]
+}
+
+wait_gone() {  # timeout_seconds pid...
+  local deadline=$((SECONDS + $1)) p busy
+  shift
+  while :; do
+    busy=0
+    for p in "$@"; do proc_alive "$p" && { busy=1; break; }; done
+    ((busy == 0)) && return 0
+    ((SECONDS < deadline)) || return 1
+    sleep 0.05
+  done
 }
 
 stop_instance() {
@@ -581,13 +650,39 @@ stop_instance() {
   pf=$(pidfile_of "$inst")
   if pid=$(instance_pid "$inst"); then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    if ! wait_gone "$STOP_TIMEOUT" "$pid"; then
+      log "$inst (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
+    fi
     kill -KILL -- "-$pid" 2>/dev/null || true
     kill -KILL "$pid" 2>/dev/null || true
     log "$inst stopped (pid $pid)"
   fi
   rm -f "$pf"
+}
+
+# session processes of a server (everything of ours running its binary except the
+# listeners). Ended first, so that the listeners can still reap them.
+session_pids() {  # server
+  local p exe listeners=" " inst lp
+  for inst in $(instances_of "$1"); do
+    lp=$(instance_pid "$inst") && listeners+="$lp "
+  done
+  [[ $1 == pyftpdlib ]] && return 0   # one process, no per-session children
+  for p in /proc/[0-9]*; do
+    exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    [[ $exe == "$PKGS/$1/"* && $listeners != *" ${p#/proc/} "* ]] && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+stop_server() {  # server
+  local sessions inst
+  mapfile -t sessions < <(session_pids "$1")
+  if [[ ${#sessions[@]} -gt 0 ]]; then
+    kill -TERM "${sessions[@]}" 2>/dev/null || true
+    wait_gone 3 "${sessions[@]}" || kill -KILL "${sessions[@]}" 2>/dev/null || true
+  fi
+  for inst in $(instances_of "$1"); do stop_instance "$inst"; done
 }
 
 validate_servers() {
@@ -618,6 +713,7 @@ cmd_start() {
     cmd_install
   fi
   lock
+  trap start_cleanup EXIT
   mkdir -p "$CONF_DIR" "$DATA_DIR" "$RUN_DIR" "$LOG_DIR"
   chmod 0755 "$BASE" "$CONF_DIR" "$RUN_DIR" "$LOG_DIR" "$DATA_DIR"
   ensure_tls
@@ -633,8 +729,10 @@ cmd_start() {
     esac
     for inst in $(instances_of "$s"); do start_instance "$inst"; done
   done
+  PENDING_INSTANCE=
   check_loopback_only
   write_endpoints
+  trap - EXIT
   log "endpoints: $ENDPOINTS"
 }
 
@@ -653,10 +751,8 @@ check_loopback_only() {
 }
 
 cmd_stop_all_locked() {
-  local s inst
-  for s in "${ALL_SERVERS[@]}"; do
-    for inst in $(instances_of "$s"); do stop_instance "$inst"; done
-  done
+  local s
+  for s in "${ALL_SERVERS[@]}"; do stop_server "$s"; done
 }
 
 cmd_stop() {
@@ -664,11 +760,9 @@ cmd_stop() {
   mapfile -t servers < <(selected_servers "$@")
   [[ -d $BASE ]] || { log "nothing to stop"; return 0; }
   lock
-  for s in "${servers[@]}"; do
-    for inst in $(instances_of "$s"); do stop_instance "$inst"; done
-  done
+  for s in "${servers[@]}"; do stop_server "$s"; done
   if [[ $# -eq 0 ]]; then
-    # sweep: processes of ours that escaped their process group (or lost pidfile)
+    # sweep: processes of ours that escaped their process group or lost their pidfile
     local pids p tries=0
     while pids=$(stray_pids) && [[ -n $pids ]]; do
       ((tries == 0)) && log "killing leftover server processes: $(echo $pids)"
@@ -727,9 +821,8 @@ write_endpoints() {
   V_PRO="$(server_version proftpd)" P_PRO="$(server_pkg_version proftpd)" \
   V_PY="$(server_version pyftpdlib)" P_PY="$(server_pkg_version pyftpdlib)" \
   VSFTPD_PORT=$VSFTPD_PORT VSFTPD_IMPLICIT_PORT=$VSFTPD_IMPLICIT_PORT \
-  VSFTPD_PASV_V4=$VSFTPD_PASV_V4 VSFTPD_PASV_V6=$VSFTPD_PASV_V6 \
-  VSFTPD_PASV_IMPLICIT_V4=$VSFTPD_PASV_IMPLICIT_V4 VSFTPD_PASV_IMPLICIT_V6=$VSFTPD_PASV_IMPLICIT_V6 \
-  PUREFTPD_PORT=$PUREFTPD_PORT PUREFTPD_PASV_V4=$PUREFTPD_PASV_V4 PUREFTPD_PASV_V6=$PUREFTPD_PASV_V6 \
+  VSFTPD_PASV=$VSFTPD_PASV VSFTPD_PASV_IMPLICIT=$VSFTPD_PASV_IMPLICIT \
+  PUREFTPD_PORT=$PUREFTPD_PORT PUREFTPD_PASV=$PUREFTPD_PASV \
   PYFTPDLIB_PORT=$PYFTPDLIB_PORT PYFTPDLIB_IMPLICIT_PORT=$PYFTPDLIB_IMPLICIT_PORT PYFTPDLIB_PASV=$PYFTPDLIB_PASV \
   PROFTPD_PORT=$PROFTPD_PORT PROFTPD_IMPLICIT_PORT=$PROFTPD_IMPLICIT_PORT PROFTPD_PASV=$PROFTPD_PASV \
   "$SYS_PYTHON" - "$tmp" <<'PY'
@@ -758,26 +851,35 @@ def server(name, version, pkg, endpoints, features, notes, logs, pids):
 
 all_servers = {
   "vsftpd": server("vsftpd", E["V_VSFTPD"], E["P_VSFTPD"], [
-      ep("127.0.0.1", E["VSFTPD_PORT"], "explicit", E["VSFTPD_PASV_V4"]),
-      ep("::1", E["VSFTPD_PORT"], "explicit", E["VSFTPD_PASV_V6"]),
-      ep("127.0.0.1", E["VSFTPD_IMPLICIT_PORT"], "implicit", E["VSFTPD_PASV_IMPLICIT_V4"]),
-      ep("::1", E["VSFTPD_IMPLICIT_PORT"], "implicit", E["VSFTPD_PASV_IMPLICIT_V6"]),
+      ep("127.0.0.1", E["VSFTPD_PORT"], "explicit", E["VSFTPD_PASV"]),
+      ep("::1", E["VSFTPD_PORT"], "explicit", E["VSFTPD_PASV"]),
+      ep("127.0.0.1", E["VSFTPD_IMPLICIT_PORT"], "implicit", E["VSFTPD_PASV_IMPLICIT"]),
+      ep("::1", E["VSFTPD_IMPLICIT_PORT"], "implicit", E["VSFTPD_PASV_IMPLICIT"]),
     ], {"anonymous": False, "mlsd": False, "utf8": True, "implicitTls": True, "ipv6": True,
         "tlsSessionReuseRequired": True, "activeMode": True},
-    "4 vsftpd processes (v4/v6 x explicit/implicit). Virtual user via guest_enable + PAM service "
-    + E["PAM_SERVICE"] + " (pam_pwdfile), mapped to system account nobody, chrooted to root. "
-    "require_ssl_reuse=YES (default): TLS data connections must resume the control session. "
-    "No MLSD/MLST. utf8_filesystem=YES (OPTS UTF8 ON -> 200 Always in UTF8 mode).",
-    ["vsftpd-v4.log", "vsftpd-v4.vsftpd.log", "vsftpd-v6.vsftpd.log",
+    "4 vsftpd processes (v4/v6 x explicit/implicit). Login: virtual user checked by pam_pwdfile (PAM service "
+    + E["PAM_SERVICE"] + "), mapped to the locked nologin system account ftptest (created by the script), "
+    "chrooted to root. require_ssl_reuse=YES: a TLS data connection that does not resume the control "
+    "connection's TLS session gets 522 and vsftpd then CLOSES the control connection. No MLSD/MLST. "
+    "OPTS UTF8 ON -> 200 Always in UTF8 mode. SIZE allowed in TYPE A. MKD reply: 257 \"/abs/path\" created. "
+    "PASV on an IPv6 control connection -> 227 with 0,0,0,0 (use EPSV). EPSV ALL then PASV -> 550. "
+    "TYPE A uploads are converted LF -> CRLF on disk (the others store bytes as sent). A second STOR to a file "
+    "that is still being uploaded blocks until the first upload ends (lock_upload_files=YES default).",
+    ["vsftpd-v4.log", "vsftpd-v6.log", "vsftpd-v4.vsftpd.log", "vsftpd-v6.vsftpd.log",
      "vsftpd-implicit-v4.vsftpd.log", "vsftpd-implicit-v6.vsftpd.log"],
     ["vsftpd-v4", "vsftpd-v6", "vsftpd-implicit-v4", "vsftpd-implicit-v6"]),
   "pure-ftpd": server("pure-ftpd", E["V_PURE"], E["P_PURE"], [
-      ep("127.0.0.1", E["PUREFTPD_PORT"], "explicit", E["PUREFTPD_PASV_V4"]),
-      ep("::1", E["PUREFTPD_PORT"], "explicit", E["PUREFTPD_PASV_V6"]),
+      ep("127.0.0.1", E["PUREFTPD_PORT"], "explicit", E["PUREFTPD_PASV"]),
+      ep("::1", E["PUREFTPD_PORT"], "explicit", E["PUREFTPD_PASV"]),
     ], {"anonymous": False, "mlsd": True, "utf8": True, "implicitTls": False, "ipv6": True,
         "tlsSessionReuseRequired": False, "activeMode": True},
     "2 pure-ftpd processes (v4, v6). Virtual user in puredb (conf/pure-ftpd/pureftpd.pdb), uid nobody, chrooted. "
-    "TLS optional (-Y 1). Debian's build has no implicit TLS.",
+    "TLS optional (-Y 1); data connections need no TLS session reuse (and it does not resume them). "
+    "Debian's build has no implicit TLS. Max 300 clients (pure-ftpd caps at half the passive range). "
+    "Multi-line 220 greeting. OPTS UTF8 ON -> 504 Unknown command although FEAT lists UTF8. "
+    "MKD reply is relative: 257 \"d\" : The directory was successfully created. SIZE allowed in TYPE A. "
+    "PASV on IPv6 -> 425 (use EPSV). NLST lists dot files plus . and .., LIST hides dot files. Logs only to syslog "
+    "(absent here) except the transfer log.",
     ["pure-ftpd-v4.log", "pure-ftpd-v6.log", "pure-ftpd-v4.xfer.log", "pure-ftpd-v6.xfer.log"],
     ["pure-ftpd-v4", "pure-ftpd-v6"]),
   "proftpd": server("proftpd", E["V_PRO"], E["P_PRO"], [
@@ -787,10 +889,12 @@ all_servers = {
       ep("::1", E["PROFTPD_IMPLICIT_PORT"], "implicit", E["PROFTPD_PASV"]),
     ], {"anonymous": False, "mlsd": True, "utf8": True, "implicitTls": True, "ipv6": True,
         "tlsSessionReuseRequired": True, "activeMode": True},
-    "One proftpd process (implicit FTPS is a VirtualHost). mod_tls from proftpd-mod-crypto. "
-    "Virtual user via AuthUserFile (uid nobody), DefaultRoot ~. TLS data connections must reuse the "
-    "control connection's TLS session (mod_tls default).",
-    ["proftpd.log", "proftpd.system.log", "proftpd.commands.log", "proftpd.xfer.log", "proftpd.tls.log"],
+    "One proftpd process (implicit FTPS is a VirtualHost on the same addresses). mod_tls.so comes from "
+    "proftpd-mod-crypto. Virtual user via AuthUserFile (uid nobody), DefaultRoot ~. TLS data connections must "
+    "resume the control connection's TLS session, else 425 (control connection stays usable). MLSD/MLST. "
+    "OPTS UTF8 ON -> 200. UseEncoding UTF-8 UTF-8. SIZE in TYPE A -> 550 SIZE not allowed in ASCII mode. "
+    "MKD reply: 257 \"/abs/path\" - Directory successfully created. PASV on IPv6 -> malformed 227 (use EPSV).",
+    ["proftpd.log", "proftpd.commands.log", "proftpd.xfer.log", "proftpd.tls.log"],
     ["proftpd"]),
   "pyftpdlib": server("pyftpdlib", E["V_PY"], E["P_PY"], [
       ep("127.0.0.1", E["PYFTPDLIB_PORT"], "explicit", E["PYFTPDLIB_PASV"]),
@@ -799,9 +903,11 @@ all_servers = {
       ep("::1", E["PYFTPDLIB_IMPLICIT_PORT"], "implicit", E["PYFTPDLIB_PASV"]),
     ], {"anonymous": True, "mlsd": True, "utf8": True, "implicitTls": True, "ipv6": True,
         "tlsSessionReuseRequired": False, "activeMode": True},
-    "One python process (servers/pyftpdlib_server.py, Debian python3-pyftpdlib) with 4 listeners; "
-    "DummyAuthorizer user with perm elradfmwMT; anonymous read-only. Runs as root (files are owned by root). "
-    "Implicit FTPS via a TLS_FTPHandler subclass that handshakes before the greeting.",
+    "One python process (servers/pyftpdlib_server.py, Debian python3-pyftpdlib 1.5.7 + backports of upstream "
+    "fixes #612/#613/#683, without which curl-style clients that start the data TLS handshake before the 150 "
+    "reply get a RST) with 4 listeners. DummyAuthorizer user (perm elradfmwMT); anonymous read-only. Runs as "
+    "root, so files are owned by root. No TLS session reuse needed. OPTS UTF8 ON -> 501 Invalid argument. "
+    "SIZE in TYPE A -> 550. MKD reply: 257 \"/abs/path\" directory created. PASV on IPv6 -> 227 (::1,p1,p2).",
     ["pyftpdlib.log"], ["pyftpdlib"]),
 }
 

@@ -8,6 +8,7 @@ import type {
   DataConnectRequest,
   DataListenRequest,
   DataListener,
+  SocketAddress,
 } from "@ftplib/protocol";
 import { FtpConnectionError, FtpTimeoutError, FtpTlsError, isIPv4, isIPv6 } from "@ftplib/protocol";
 import net from "node:net";
@@ -15,7 +16,9 @@ import tls from "node:tls";
 import { sameHost, socketAddress } from "./addresses.js";
 import { whenReady } from "./connect.js";
 import { toFtpError } from "./errors.js";
+import { DeferredTlsStream } from "./deferred-tls-stream.js";
 import { SocketStream } from "./socket-stream.js";
+import { TlsCarrier } from "./tls-carrier.js";
 
 export type NodeTlsOptions = tls.ConnectionOptions;
 
@@ -41,61 +44,85 @@ export function tlsIdentity(host: string, options: NodeTlsOptions = {}): NodeTls
 export class NodeControlStream extends SocketStream implements ControlStream<NodeTlsOptions> {
   private readonly options: NodeControlOptions;
   private tlsOptions: NodeTlsOptions | undefined;
+  /** The TLS layer of the control connection, while there is one. */
+  private tls: { raw: net.Socket; carrier: TlsCarrier; secured: tls.TLSSocket } | undefined;
   /** The latest TLS session of the control connection (TLS 1.3 tickets come after the handshake). */
   private session: Buffer | undefined;
 
+  /** How long a data connection waits for first use before starting TLS; 0 once the server waited. */
+  private dataHandshakeDelay = 200;
+  /** The TCP connection, under any TLS layer. */
+  private readonly tcp: net.Socket;
+
   constructor(socket: net.Socket, options: NodeControlOptions) {
     super(socket, { label: "control connection", timeout: options.timeout });
+    this.tcp = socket;
     this.options = options;
     this.tlsOptions = options.tls;
-    if (socket instanceof tls.TLSSocket) this.watchSession(socket);
   }
 
   async startTls(options?: NodeTlsOptions): Promise<void> {
-    if (this.secure) throw new FtpConnectionError("control connection: TLS is already on", { code: "ERR_FTP_TLS_ACTIVE" });
+    if (this.tls !== undefined) throw new FtpConnectionError("control connection: TLS is already on", { code: "ERR_FTP_TLS_ACTIVE" });
     if (options !== undefined) this.tlsOptions = options;
-    if (this.unreadBytes > 0) {
-      // Bytes sent in the clear after the 234 reply would be read as if protected: an injection.
-      const error = new FtpTlsError("control connection: data received in the clear before the TLS handshake", {
-        code: "ERR_FTP_TLS_INJECTION",
-      });
-      this.destroy(error);
-      throw error;
-    }
+    // Bytes sent in the clear after the 234 reply would be read as if protected: an injection.
+    this.refuseUnread("data received in the clear before the TLS handshake", "ERR_FTP_TLS_INJECTION");
     const raw = this.release();
-    const secured = tls.connect({ ...tlsIdentity(this.options.host, this.tlsOptions), socket: raw });
+    // TLS runs over a carrier that follows record boundaries, so that CCC can take it off again.
+    const carrier = new TlsCarrier(raw);
+    const secured = tls.connect({ ...tlsIdentity(this.options.host, this.tlsOptions), socket: carrier });
     this.watchSession(secured);
+    this.tls = { raw, carrier, secured };
+    this.adopt(secured);
     try {
       await whenReady(secured, "secureConnect", "TLS handshake on the control connection", this.options.timeout);
     } catch (error) {
       raw.destroy();
-      this.adopt(secured);
       this.destroy(error as Error);
       throw error;
     }
-    this.adopt(secured);
   }
 
   async stopTls(): Promise<void> {
-    throw new FtpConnectionError("control connection: clearing TLS (CCC) is not supported by this transport", {
-      code: "ERR_FTP_CCC_UNSUPPORTED",
-    });
+    const layer = this.tls;
+    if (layer === undefined) throw new FtpConnectionError("control connection: TLS is not on", { code: "ERR_FTP_TLS_INACTIVE" });
+    this.refuseUnread("data received after the reply to CCC", "ERR_FTP_CCC_TRAILING");
+    this.release();
+    // close_notify goes out; the TCP connection stays. The server's close_notify, when it comes,
+    // is dropped by the carrier's filter, and what follows it is clear text.
+    await new Promise<void>((resolve) => layer.secured.end(() => resolve()));
+    const clear = layer.carrier.release();
+    layer.secured.destroy();
+    this.tls = undefined;
+    this.adopt(layer.raw, clear, (chunk) => layer.carrier.afterTls(chunk));
+  }
+
+  override get secure(): boolean {
+    return this.tls !== undefined;
+  }
+
+  // Addresses come from the TCP connection itself, under TLS too.
+  override get localAddress(): SocketAddress {
+    return socketAddress(this.tcp, "local");
+  }
+
+  override get remoteAddress(): SocketAddress {
+    return socketAddress(this.tcp, "remote");
+  }
+
+  private refuseUnread(what: string, code: string): void {
+    if (this.unreadBytes === 0) return;
+    const error = new FtpTlsError(`control connection: ${what}`, { code });
+    this.destroy(error);
+    throw error;
   }
 
   async connectData(request: DataConnectRequest): Promise<ByteStream> {
     const timeout = request.timeout ?? this.options.timeout;
     const localAddress = this.localAddress.host;
     if (request.secure) {
-      const socket = tls.connect({
-        ...tlsIdentity(this.options.host, this.tlsOptions),
-        host: request.host,
-        port: request.port,
-        // tls.connect hands socket options such as localAddress on to net.connect.
-        ...({ localAddress } as tls.ConnectionOptions),
-        session: this.session,
-      });
-      await whenReady(socket, "secureConnect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
-      return new SocketStream(socket, { label: "data connection", timeout });
+      const raw = net.connect({ host: request.host, port: request.port, localAddress });
+      await whenReady(raw, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
+      return this.deferredTls(raw, timeout);
     }
     const buffer = Buffer.allocUnsafe(this.options.readBufferSize);
     const socket: net.Socket = net.connect({
@@ -114,14 +141,30 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
   async listenData(request: DataListenRequest): Promise<DataListener> {
     const timeout = request.timeout ?? this.options.timeout;
     const peer = this.remoteAddress.host;
-    const secureWith = request.secure ? { ...tlsIdentity(this.options.host, this.tlsOptions) } : undefined;
-    const session = () => this.session;
+    const secure = request.secure ? (raw: net.Socket) => this.deferredTls(raw, timeout) : undefined;
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error) => reject(toFtpError(error, "listening for a data connection")));
       server.listen({ host: this.localAddress.host, port: 0, backlog: 4 }, () => resolve());
     });
-    return new ActiveListener(server, peer, timeout, secureWith, session);
+    return new ActiveListener(server, peer, timeout, secure);
+  }
+
+  /** A data connection that starts TLS on first use, or once the server is found to wait for it. */
+  private deferredTls(raw: net.Socket, timeout: number): ByteStream {
+    const learn = () => {
+      this.dataHandshakeDelay = 0;
+    };
+    return new DeferredTlsStream(raw, () => this.secureDataSocket(raw), timeout, this.dataHandshakeDelay, learn);
+  }
+
+  /**
+   * TLS over a data connection: checked against the host name of the control connection, and
+   * resuming its latest session (vsftpd and proftpd refuse data connections that do not). The
+   * client is the TLS client whichever side connected (RFC 4217 7).
+   */
+  private secureDataSocket(raw: net.Socket): tls.TLSSocket {
+    return tls.connect({ ...tlsIdentity(this.options.host, this.tlsOptions), socket: raw, session: this.session });
   }
 
   private watchSession(socket: tls.TLSSocket): void {
@@ -140,8 +183,7 @@ class ActiveListener implements DataListener {
     private readonly server: net.Server,
     peer: string,
     timeout: number,
-    secureWith: NodeTlsOptions | undefined,
-    session: () => Buffer | undefined,
+    secure: ((raw: net.Socket) => ByteStream) | undefined,
   ) {
     this.accepted = new Promise<net.Socket>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -162,12 +204,9 @@ class ActiveListener implements DataListener {
         resolve(socket);
       });
       server.once("close", () => reject(new FtpConnectionError("data listener closed", { code: "ERR_FTP_CLOSED" })));
-    }).then(async (socket) => {
-      if (secureWith === undefined) return new SocketStream(socket, { label: "data connection", timeout });
-      // The client is the TLS client on data connections too (RFC 4217 section 7).
-      const secured = tls.connect({ ...secureWith, socket, session: session() });
-      await whenReady(secured, "secureConnect", "TLS handshake on the data connection", timeout);
-      return new SocketStream(secured, { label: "data connection", timeout });
+    }).then((socket): ByteStream => {
+      if (secure === undefined) return new SocketStream(socket, { label: "data connection", timeout });
+      return secure(socket);
     });
     // The caller may never call accept() (the command failed): no unhandled rejection then.
     this.accepted.catch(() => undefined);
@@ -189,4 +228,3 @@ class ActiveListener implements DataListener {
   }
 }
 
-export { socketAddress };

@@ -3,9 +3,8 @@
  */
 import type { ConnectRequest, Transport } from "@ftplib/protocol";
 import net from "node:net";
-import tls from "node:tls";
 import { whenReady } from "./connect.js";
-import { NodeControlStream, type NodeTlsOptions, tlsIdentity } from "./control-stream.js";
+import { NodeControlStream, type NodeTlsOptions } from "./control-stream.js";
 
 export interface NodeTransportOptions {
   /** Bytes of the reused read buffer of each plain data connection (default 256 KiB). */
@@ -25,24 +24,18 @@ export class NodeTransport implements Transport<NodeTlsOptions> {
 
   async connect(request: ConnectRequest<NodeTlsOptions>): Promise<NodeControlStream> {
     const timeout = request.timeout ?? 0;
-    // tls.connect hands socket options such as localAddress on to net.connect.
-    const local: net.TcpSocketConnectOpts & tls.ConnectionOptions = {
+    const local: net.TcpSocketConnectOpts = {
       port: request.port,
       localAddress: request.sourceAddress?.host,
       localPort: request.sourceAddress?.port,
     };
     const what = `connection to ${request.host}:${request.port}`;
     const options = { host: request.host, timeout, tls: request.tls ?? request.implicitTls, readBufferSize: this.readBufferSize };
-    if (request.implicitTls !== undefined) {
-      const socket = tls.connect({ ...tlsIdentity(request.host, request.implicitTls), ...local, host: request.host });
-      // Listening for the session from the start: a TLS 1.3 ticket may come right away.
-      const stream = new NodeControlStream(socket, options);
-      await whenReady(socket, "secureConnect", what, timeout, request.signal);
-      return stream;
-    }
     const socket = net.connect({ ...local, host: request.host });
     const stream = new NodeControlStream(socket, options);
     await whenReady(socket, "connect", what, timeout, request.signal);
+    // Implicit FTPS: the same TLS layer as after AUTH TLS, started before the greeting.
+    if (request.implicitTls !== undefined) await stream.startTls(request.implicitTls);
     return stream;
   }
 }

@@ -139,15 +139,21 @@ export class SocketStream implements ByteStream {
     return this.socket;
   }
 
-  /** Takes over a new socket in place of the old one (after a TLS switch). */
-  protected adopt(socket: Socket): void {
+  /**
+   * Takes over a new socket in place of the old one (after a TLS switch), with bytes already
+   * received for it and a filter for what arrives next.
+   */
+  protected adopt(socket: Socket, initial?: Buffer, filter?: (chunk: Buffer) => Buffer): void {
     this.socket = socket;
     this.eof = false;
-    this.attach(socket);
+    if (initial !== undefined && initial.length > 0) this.deliver(initial);
+    this.attach(socket, filter);
   }
 
-  private attach(socket: Socket): void {
-    const onData = (chunk: Buffer) => {
+  private attach(socket: Socket, filter?: (chunk: Buffer) => Buffer): void {
+    const onData = (received: Buffer) => {
+      const chunk = filter === undefined ? received : filter(received);
+      if (chunk.length === 0) return;
       this.deliver(chunk);
       if (this.queue.length >= HIGH_WATER_CHUNKS && !this.paused) {
         this.paused = true;
