@@ -58,16 +58,21 @@ export class ControlChannel {
   }
 
   /** The next final reply (skipping 1xx ones), after every reply asked for before it. */
-  nextFinalReply(): Promise<Reply> {
+  async nextFinalReply(): Promise<Reply> {
+    return (await this.nextFinalEvent()).reply;
+  }
+
+  /** As `nextFinalReply`, with the command the reply answers. */
+  nextFinalEvent(): Promise<ReplyEvent> {
     return this.queued(async () => {
       for (;;) {
-        const { reply, final } = await this.readEvent();
-        if (final) return reply;
+        const event = await this.readEvent();
+        if (event.final) return event;
       }
     });
   }
 
-  private queued(read: () => Promise<Reply>): Promise<Reply> {
+  private queued<T>(read: () => Promise<T>): Promise<T> {
     const next = this.replyChain.then(read);
     this.replyChain = next.catch(() => undefined);
     return next;

@@ -96,14 +96,41 @@ export interface StorBinaryOptions {
 /** The data connection of a transfer in progress, and whether the caller aborted it. */
 interface Transfer {
   readonly conn: ByteStream;
+  /** Which way the data flows, when the client runs the transfer itself. */
+  readonly direction?: "download" | "upload";
+  /** The transfer's final reply, when the client runs the transfer itself. */
+  readonly final?: Promise<Reply>;
   aborted: boolean;
+  /** ABOR (and the NOOP marker after it) went out. */
+  stopped?: boolean;
+  /** The replies up to the marker's were read; the reply to ABOR, if it had its own. */
+  afterAbort?: Promise<Reply | undefined>;
   /** Set for a transfer opened by `ntransferCmd`: ends the caller's turn once its reply is read. */
   release?: () => void;
 }
 
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_BLOCKSIZE = 64 * 1024;
+/** Milliseconds a stopped transfer's data connection gets to close by itself. */
+const DATA_CLOSE_PATIENCE = 2000;
+/** Milliseconds a download that failed on this side gets to end by itself before ABOR. */
+const DRAIN_MOMENT = 100;
 const CRLF = Uint8Array.of(0x0d, 0x0a);
+
+const draining = new WeakMap<ByteStream, Promise<void>>();
+
+/** Reads and drops the rest of a data connection, once, however often it is asked for. */
+function drain(conn: ByteStream): Promise<void> {
+  let done = draining.get(conn);
+  if (done === undefined) {
+    done = (async () => {
+      while ((await conn.read()) !== null);
+    })();
+    done.catch(() => undefined);
+    draining.set(conn, done);
+  }
+  return done;
+}
 
 function checkTimeout(timeout: number): number {
   if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`timeout must be a number of milliseconds >= 0, not ${timeout}`);
@@ -308,7 +335,8 @@ export class FTP {
     const transfer = this.transfer;
     if (transfer === undefined) return this.queue.run(() => this.abortNow());
     transfer.aborted = true;
-    return this.abortNow(transfer.conn);
+    if (transfer.final === undefined) return this.abortNow(transfer);
+    return this.abortRunning(transfer);
   }
 
   // --- Transfers ----------------------------------------------------------------------------
@@ -340,7 +368,7 @@ export class FTP {
     const { blocksize = 0, rest } = options;
     return this.queue.run(async () => {
       await this.voidCmdNow("TYPE I");
-      return this.runTransfer(cmd, rest, async (conn, announced) => {
+      return this.runTransfer(cmd, rest, "download", async (conn, announced) => {
         let received = 0;
         for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
           received += chunk.length;
@@ -367,7 +395,7 @@ export class FTP {
   retrLines(cmd: string, callback: (line: string) => unknown = (line) => console.log(line)): Promise<string> {
     return this.queue.run(async () => {
       await this.sendCmdNow("TYPE A");
-      return this.runTransfer(cmd, undefined, async (conn) => {
+      return this.runTransfer(cmd, undefined, "download", async (conn) => {
         const reader = new LineReader(this.maxline);
         const drain = async () => {
           for (let line = reader.nextLineText(this.encoding); line !== null; line = reader.nextLineText(this.encoding)) {
@@ -392,7 +420,7 @@ export class FTP {
     if (!Number.isInteger(blocksize) || blocksize < 1) throw new RangeError(`blocksize must be a positive integer, not ${blocksize}`);
     return this.queue.run(async () => {
       await this.voidCmdNow("TYPE I");
-      return this.runTransfer(cmd, rest, async (conn) => {
+      return this.runTransfer(cmd, rest, "upload", async (conn) => {
         for await (const block of chunksOf(source, blocksize, (text) => this.encoding.encode(text))) {
           await conn.write(block);
           await callback?.(block);
@@ -409,7 +437,7 @@ export class FTP {
   storLines(cmd: string, source: UploadSource, callback?: (line: Uint8Array) => unknown): Promise<string> {
     return this.queue.run(async () => {
       await this.voidCmdNow("TYPE A");
-      return this.runTransfer(cmd, undefined, async (conn) => {
+      return this.runTransfer(cmd, undefined, "upload", async (conn) => {
         const reader = new LineReader(this.maxline);
         let batch = new Uint8Array(DEFAULT_BLOCKSIZE);
         let used = 0;
@@ -605,14 +633,54 @@ export class FTP {
     return this.voidRespNow();
   }
 
-  private async abortNow(conn?: ByteStream): Promise<string> {
+  /** ftplib's abort: ABOR, then one reply, which must be 426, 225 or 226. */
+  private async abortNow(transfer?: Transfer): Promise<string> {
     await this.putCmd("ABOR");
-    conn?.destroy();
-    // The transfer is over: replies are due now, within the usual timeout.
     this.channel.stream.setTimeout(this.timeout);
-    const reply = await this.channel.nextReply();
+    transfer?.conn.destroy();
+    return this.checkAbortReply(await this.channel.nextReply());
+  }
+
+  /** Aborts a transfer the client runs: stops it, and returns the reply to ABOR. */
+  private async abortRunning(transfer: Transfer): Promise<string> {
+    await this.stopTransfer(transfer);
+    const final = await transfer.final!;
+    // A server that answers the transfer and the ABOR with one reply has given it already.
+    return this.checkAbortReply((await transfer.afterAbort) ?? final);
+  }
+
+  private checkAbortReply(reply: Reply): string {
     if (![426, 225, 226].includes(reply.code)) throw new ErrorProto(reply, { code: "ERR_FTP_ABORT" });
     return reply.text;
+  }
+
+  /**
+   * Stops a running transfer on both sides. A download gets ABOR first, so that the server stops
+   * sending, then its data is drained; an upload is ended cleanly first (over TLS a dropped data
+   * connection makes proftpd end the session), then ABOR. A NOOP after ABOR marks the end of the
+   * replies: servers answer a transfer and its ABOR with two replies or with one.
+   */
+  private async stopTransfer(transfer: Transfer): Promise<void> {
+    if (transfer.stopped) return;
+    transfer.stopped = true;
+    const control = this.channel;
+    const direction = transfer.direction ?? "download";
+    if (direction === "upload") await this.closeData(transfer.conn, direction);
+    await this.putCmd("ABOR");
+    await this.putCmd("NOOP");
+    // Replies are due now, within the usual timeout.
+    control.stream.setTimeout(this.timeout);
+    transfer.afterAbort = (async () => {
+      await transfer.final!.catch(() => undefined);
+      let abortReply: Reply | undefined;
+      for (;;) {
+        const event = await control.nextFinalEvent();
+        if (event.command === "NOOP") return abortReply;
+        if (event.command === "ABOR") abortReply = event.reply;
+      }
+    })();
+    transfer.afterAbort.catch(() => undefined);
+    if (direction === "download") await this.closeData(transfer.conn, direction);
   }
 
   /** Reads the final reply of a transfer opened by `ntransferCmd`, then ends the caller's turn. */
@@ -694,29 +762,34 @@ export class FTP {
   /**
    * Runs a transfer: opens it, runs `body` on the data connection while watching the control
    * connection for the final reply, and resolves only when both are done. A final 4xx or 5xx
-   * reply ends the data connection and rejects; so does a body that fails. After `abort()` the
-   * final reply is returned whatever it is, as ftplib does.
+   * reply ends the data connection and rejects; so does a body that fails, after stopping the
+   * server's side with ABOR. After `abort()` the final reply is returned whatever it is, as ftplib
+   * does.
    */
   private async runTransfer(
     cmd: string,
     rest: number | string | undefined,
+    direction: "download" | "upload",
     body: (conn: ByteStream, announced: number | null) => Promise<void>,
   ): Promise<string> {
     const [conn, announced] = await this.openTransfer(cmd, rest);
-    const transfer: Transfer = { conn, aborted: false };
-    this.transfer = transfer;
     const control = this.channel;
     // While data flows, the final reply may take as long as the transfer: the data connection has
     // its own timeout. The control timeout applies again once the data is done.
     control.stream.setTimeout(0);
     const final = control.nextFinalReply();
+    const transfer: Transfer = { conn, direction, final, aborted: false };
+    this.transfer = transfer;
+    let finalArrived = false;
     let finalError: Error | undefined;
     final.then(
       (reply) => {
+        finalArrived = true;
         const error = completionError(reply);
         if (error !== undefined && !transfer.aborted) conn.destroy(error);
       },
       (error: Error) => {
+        finalArrived = true;
         finalError = error;
         conn.destroy(error);
       },
@@ -726,25 +799,66 @@ export class FTP {
       await body(conn, announced);
     } catch (error) {
       bodyError = error;
-      conn.destroy();
+      // The failure is this side's. An upload just ends (the server keeps what it got, and the
+      // error says it is not all). A download that the server finishes within a moment just
+      // ends too; one that goes on is stopped on the server's side with ABOR.
+      if (direction === "download" && !transfer.aborted && !(await this.drainedSoon(conn))) {
+        await this.stopTransfer(transfer).catch(() => undefined);
+      } else {
+        await this.closeData(conn, direction);
+      }
     } finally {
       control.stream.setTimeout(this.timeout);
     }
     let reply: Reply;
     try {
       reply = await final;
+      await transfer.afterAbort;
     } finally {
       this.transfer = undefined;
     }
     if (finalError !== undefined) throw finalError;
-    if (transfer.aborted) return reply.text;
     // The caller's own failure (a callback or a source that threw) comes first; then the server's.
     if (bodyError !== undefined && !FtpError.isInstance(bodyError)) throw bodyError;
-    const replyFailure = completionError(reply);
+    // After abort() the data connection was cut on purpose: the final reply is the result.
+    if (transfer.aborted) return reply.text;
+    const replyFailure = transfer.stopped ? undefined : completionError(reply);
     if (replyFailure !== undefined) throw replyFailure;
     if (bodyError !== undefined) throw bodyError;
     conn.destroy();
     return reply.text;
+  }
+
+  /** Reads and drops what is left of a download for a moment: true if the server ended it. */
+  private async drainedSoon(conn: ByteStream): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const moment = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), DRAIN_MOMENT);
+    });
+    const drained = drain(conn).then(
+      () => true,
+      () => false,
+    );
+    const result = await Promise.race([drained, moment]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /**
+   * Ends the data connection of a transfer stopped early, kindly: a download is drained until
+   * the server closes it, an upload is ended (with close_notify over TLS). After a short wait the
+   * connection is dropped anyway. (vsftpd and pure-ftpd end the whole session when a TLS data
+   * connection just drops.)
+   */
+  private async closeData(conn: ByteStream, direction: "download" | "upload"): Promise<void> {
+    const settle = direction === "download" ? drain(conn) : conn.end();
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.min(this.timeout || DATA_CLOSE_PATIENCE, DATA_CLOSE_PATIENCE));
+    });
+    await Promise.race([settle.catch(() => undefined), patience]);
+    clearTimeout(timer);
+    conn.destroy();
   }
 
   private onSent(line: string): void {

@@ -33,7 +33,7 @@ for (const host of ["127.0.0.1", "::1"]) {
         get password() {
           return server.current!.password;
         },
-        quirks: { restStorTruncates: true, passiveAbortHangs: true },
+        quirks: { restStorTruncates: true, passiveAbortHangs: true, abortRepliesOutOfOrder: true },
       });
     }
   });

@@ -1,21 +1,32 @@
 /**
  * The client suite against the Debian servers started by `servers/servers.sh` (vsftpd, pure-ftpd,
- * proftpd, pyftpdlib), on every plain endpoint, passive and active. Runs when
- * FTPLIB_REAL_SERVERS=1 (`pnpm test:real`); it fails, rather than skips, when the servers are
- * missing then.
+ * proftpd, pyftpdlib): every endpoint, passive and active; plain FTP, explicit TLS (TLS 1.3 and
+ * 1.2) and implicit TLS, data protected with PROT P. vsftpd and proftpd require data connections
+ * to resume the control connection's TLS session. Runs when FTPLIB_REAL_SERVERS=1
+ * (`pnpm test:real`), and fails, rather than skips, when the servers are missing then.
  */
-import { realServers } from "@ftplib/test-servers";
+import { readFileSync } from "node:fs";
+import { type RealServer, realServers } from "@ftplib/test-servers";
 import { describe, expect, it } from "vitest";
+import { ErrorPerm, FTP_TLS, FtpTlsError, testTlsFor } from "./real-server-helpers.js";
 import { type SuiteTarget, defineClientSuite } from "./client-suite.js";
 
 const wanted = process.env.FTPLIB_REAL_SERVERS === "1";
 const only = process.env.FTPLIB_SERVERS?.split(",").filter(Boolean);
 
-/** What each server does its own way (learned against them; see the closing notes). */
-const QUIRKS: Record<string, SuiteTarget["quirks"]> = {
-  proftpd: { sizeNeedsBinary: true },
-  pyftpdlib: { sizeNeedsBinary: true },
-};
+/** What a server does its own way, where the suite must know (see servers/README.md). */
+const QUIRKS: Record<string, SuiteTarget["quirks"]> = {};
+
+/** Servers that implement CCC (vsftpd and pyftpdlib answer 500). */
+const CCC = new Set(["pure-ftpd", "proftpd"]);
+
+function targets(server: RealServer) {
+  return server.endpoints.map((endpoint) => ({
+    server,
+    endpoint,
+    family: endpoint.family === 6 ? ("IPv6" as const) : ("IPv4" as const),
+  }));
+}
 
 describe.runIf(wanted)("Debian servers", () => {
   const servers = realServers().filter((s) => only === undefined || only.includes(s.name));
@@ -25,20 +36,82 @@ describe.runIf(wanted)("Debian servers", () => {
   });
 
   for (const server of servers) {
-    for (const endpoint of server.endpoints.filter((e) => e.tls !== "implicit")) {
+    const ca = server.ca === undefined ? undefined : readFileSync(server.ca, "utf8");
+    for (const { endpoint, family } of targets(server)) {
+      const base = {
+        family,
+        host: endpoint.host,
+        port: endpoint.port,
+        user: server.user,
+        password: server.password,
+        root: server.root,
+        quirks: QUIRKS[server.name],
+      };
+      const versions = endpoint.tls === "implicit" ? (["TLSv1.3"] as const) : (["TLSv1.3", "TLSv1.2"] as const);
       for (const passive of [true, false]) {
-        defineClientSuite({
-          server: `${server.name}:${endpoint.port}`,
-          family: endpoint.family === 6 ? "IPv6" : "IPv4",
-          host: endpoint.host,
-          port: endpoint.port,
-          user: server.user,
-          password: server.password,
-          root: server.root,
-          passive,
-          quirks: QUIRKS[server.name],
-        });
+        if (endpoint.tls !== "implicit") {
+          defineClientSuite({ ...base, server: `${server.name}:${endpoint.port} plain`, passive });
+        }
+        if (endpoint.tls === "none") continue;
+        for (const maxVersion of versions) {
+          defineClientSuite({
+            ...base,
+            server: `${server.name}:${endpoint.port} ${endpoint.tls} ${maxVersion} PROT P`,
+            passive,
+            open: async (o) => {
+              const ftp = await FTP_TLS.open({ ...o, implicit: endpoint.tls === "implicit", tls: { ca, maxVersion } });
+              await ftp.protP();
+              return ftp;
+            },
+          });
+        }
       }
     }
   }
+
+  describe("TLS specifics", () => {
+    for (const server of servers) {
+      const ca = server.ca === undefined ? undefined : readFileSync(server.ca, "utf8");
+      const explicit = server.endpoints.find((e) => e.tls === "explicit" && e.family === 4);
+      if (explicit === undefined) continue;
+      const open = (tls: object = { ca }) =>
+        FTP_TLS.open({ host: explicit.host, port: explicit.port, user: server.user, password: server.password, timeout: 5000, tls });
+
+      it(`${server.name}: PROT C after PROT P transfers in the clear again`, async () => {
+        const ftp = await open();
+        await ftp.protP();
+        await ftp.storBinary("STOR prot-c.txt", "protected\n");
+        expect(await ftp.protC()).toMatch(/^200/);
+        const lines: string[] = [];
+        await ftp.retrLines("RETR prot-c.txt", (line) => lines.push(line));
+        expect(lines).toEqual(["protected"]);
+        await ftp.delete("prot-c.txt");
+        await ftp.quit();
+      });
+
+      it(`${server.name}: ${CCC.has(server.name) ? "clears the control connection with CCC" : "refuses CCC and stays secure"}`, async () => {
+        const ftp = await open();
+        await ftp.protP();
+        if (CCC.has(server.name)) {
+          expect(await ftp.ccc()).toMatch(/^200/);
+          expect(ftp.secure).toBe(false);
+          await ftp.storBinary("STOR ccc.txt", "after CCC\n");
+          const lines: string[] = [];
+          await ftp.retrLines("RETR ccc.txt", (line) => lines.push(line));
+          expect(lines).toEqual(["after CCC"]);
+          await ftp.delete("ccc.txt");
+        } else {
+          await expect(ftp.ccc()).rejects.toBeInstanceOf(ErrorPerm);
+          expect(ftp.secure).toBe(true);
+          expect(await ftp.pwd()).toBe("/");
+        }
+        await ftp.quit();
+      });
+
+      it(`${server.name}: refuses the server's certificate when its CA is not trusted`, async () => {
+        const error = await open({ ca: testTlsFor.otherCa }).catch((e: unknown) => e);
+        expect(FtpTlsError.isInstance(error), String(error)).toBe(true);
+      });
+    }
+  });
 });

@@ -41,7 +41,7 @@ for (const host of ["127.0.0.1", "::1"]) {
           return server.current!.password;
         },
         open: (o) => openTls(o),
-        quirks: { restStorTruncates: true, passiveAbortHangs: true },
+        quirks: { restStorTruncates: true, passiveAbortHangs: true, abortRepliesOutOfOrder: true },
       });
     }
   });

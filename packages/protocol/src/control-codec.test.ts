@@ -225,3 +225,67 @@ describe("ControlCodec and ABOR", () => {
     ]);
   });
 });
+
+describe("ControlCodec: NOOP as a marker after ABOR", () => {
+  const trace = (events: CodecEvent[]) =>
+    events.map((e) => (e.type === "reply" ? `${e.command}:${e.reply.code}` : e.type));
+
+  it("is allowed while ABOR is outstanding, and not otherwise", () => {
+    const codec = ready();
+    codec.send("STOR f");
+    pump(codec, enc("150 go\r\n"));
+    expect(codec.canSend("NOOP")).toBe(false);
+    codec.send("ABOR");
+    expect(codec.canSend("NOOP")).toBe(true);
+    codec.send("NOOP");
+    expect(codec.pending).toEqual(["STOR", "ABOR", "NOOP"]);
+  });
+
+  it("ends the exchange when the server answers the transfer and ABOR separately", () => {
+    const codec = ready();
+    codec.send("RETR f");
+    pump(codec, enc("150 go\r\n"));
+    codec.send("ABOR");
+    codec.send("NOOP");
+    expect(trace(pump(codec, enc("426 aborted\r\n226 ABOR ok\r\n200 NOOP ok\r\n")))).toEqual([
+      "RETR:426",
+      "ABOR:226",
+      "NOOP:200",
+      "need-data",
+    ]);
+    expect(codec.state).toBe("ready");
+  });
+
+  it("takes surplus replies to ABOR as ABOR's (ftp-srv answers it with 426 and 226)", () => {
+    const codec = ready();
+    codec.send("RETR f");
+    pump(codec, enc("150 go\r\n"));
+    codec.send("ABOR");
+    codec.send("NOOP");
+    expect(trace(pump(codec, enc("551 write failed\r\n426 aborted\r\n226 ok\r\n200 NOOP ok\r\n")))).toEqual([
+      "RETR:551",
+      "ABOR:426",
+      "ABOR:226",
+      "NOOP:200",
+      "need-data",
+    ]);
+    expect(codec.state).toBe("ready");
+    codec.send("PWD");
+    expect(trace(pump(codec, enc('257 "/"\r\n')))).toEqual(["PWD:257", "need-data"]);
+  });
+
+  it("ends the exchange when the server answers both with one reply (proftpd, STOR)", () => {
+    const codec = ready();
+    codec.send("STOR f");
+    pump(codec, enc("150 go\r\n"));
+    codec.send("ABOR");
+    codec.send("NOOP");
+    expect(trace(pump(codec, enc("226 Abort successful\r\n200 NOOP ok\r\n")))).toEqual([
+      "STOR:226",
+      "NOOP:200",
+      "need-data",
+    ]);
+    expect(codec.state).toBe("ready");
+    expect(codec.pending).toEqual([]);
+  });
+});

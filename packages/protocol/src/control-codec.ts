@@ -101,6 +101,8 @@ export class ControlCodec {
   private failure: unknown = undefined;
   private trailing: { data: Uint8Array; closed: boolean } | undefined;
   private eofReceived = false;
+  /** A NOOP sent after ABOR awaits its 200, which ends the replies to the abort. */
+  private marker = false;
 
   constructor(options: ControlCodecOptions = {}) {
     this.encoding = resolveEncoding(options.encoding);
@@ -122,10 +124,22 @@ export class ControlCodec {
 
   /** True when the state allows sending `line` now (ABOR and STAT are allowed during a transfer). */
   canSend(line: string): boolean {
-    const verb = commandVerb(line);
-    const urgent = URGENT.has(verb) && this.outstanding.length > 0;
-    return TRANSITIONS[this.currentState][urgent ? "send-urgent" : "send"] !== undefined;
+    return TRANSITIONS[this.currentState][this.sendInput(commandVerb(line))] !== undefined;
   }
+
+  /**
+   * ABOR and STAT may be sent while replies are outstanding (RFC 959 4.1.3); so may a NOOP after
+   * ABOR, as a marker: servers answer an aborted transfer and the ABOR with two replies or with
+   * one (proftpd, for STOR), and the NOOP's 200 says that both are done.
+   */
+  private sendInput(verb: string): Input {
+    if (this.outstanding.length === 0) return "send";
+    if (URGENT.has(verb)) return "send-urgent";
+    if (verb === "NOOP" && this.outstanding.includes("ABOR")) return "send-urgent";
+    return "send";
+  }
+
+
 
   /**
    * Validates and encodes a command line, returning the bytes to write. An invalid command
@@ -136,9 +150,10 @@ export class ControlCodec {
     this.throwIfFailed();
     const bytes = encodeCommand(line, this.encoding);
     const verb = commandVerb(line);
-    const urgent = URGENT.has(verb) && this.outstanding.length > 0;
-    this.transition(urgent ? "send-urgent" : "send", `cannot send ${verb}`);
+    const marker = verb === "NOOP" && this.outstanding.includes("ABOR");
+    this.transition(this.sendInput(verb), `cannot send ${verb}`);
     this.outstanding.push(verb);
+    if (marker) this.marker = true;
     return bytes;
   }
 
@@ -189,6 +204,19 @@ export class ControlCodec {
       if (!this.decoder.done) return NEED_DATA;
       this.transition("eof", "EOF");
       return { type: "closed", unanswered: [...this.outstanding] };
+    }
+    if (this.marker) {
+      if (reply.code === 200) {
+        // The NOOP sent after ABOR: whatever was outstanding before it is answered.
+        this.outstanding.length = 0;
+        this.marker = false;
+        this.transition("final", `reply ${reply.code}`);
+        return { type: "reply", reply, command: "NOOP", final: true };
+      }
+      if (this.outstanding.length === 1) {
+        // More replies to the abort than commands (ftp-srv answers ABOR with 426 and 226).
+        return { type: "reply", reply, command: "ABOR", final: reply.code >= 200 };
+      }
     }
     const command = this.outstanding[0] ?? null;
     const input = this.inputFor(reply, command);

@@ -96,6 +96,12 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
     this.adopt(layer.raw, clear, (chunk) => layer.carrier.afterTls(chunk));
   }
 
+  // Under TLS the socket is the TLS layer over a carrier, which leaves the TCP connection open.
+  protected override destroySocket(): void {
+    super.destroySocket();
+    if (!this.tcp.destroyed) this.tcp.destroy();
+  }
+
   override get secure(): boolean {
     return this.tls !== undefined;
   }

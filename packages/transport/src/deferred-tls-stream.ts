@@ -96,6 +96,8 @@ export class DeferredTlsStream implements ByteStream {
       this.raw.off("error", this.onError);
       this.raw.off("close", this.onClose);
       const secured = this.handshake();
+      // The TCP connection goes when TLS goes, whatever ended it.
+      secured.once("close", () => this.raw.destroy());
       const stream = new SocketStream(secured, { label: "data connection", timeout: this.timeoutMs });
       await whenReady(secured, "secureConnect", "TLS handshake on the data connection", this.timeoutMs);
       if (this.failure !== undefined) {

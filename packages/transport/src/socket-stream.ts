@@ -227,7 +227,12 @@ export class SocketStream implements ByteStream {
     const reader = this.reader;
     this.reader = undefined;
     reader?.reject(this.failure);
-    if (!this.socket.destroyed) this.socket.destroy();
+    this.destroySocket();
     return this.failure;
+  }
+
+  /** Closes the socket at once (subclasses close what lies under it too). */
+  protected destroySocket(): void {
+    if (!this.socket.destroyed) this.socket.destroy();
   }
 }
