@@ -802,7 +802,8 @@ export class FTP {
       // The failure is this side's. An upload just ends (the server keeps what it got, and the
       // error says it is not all). A download that the server finishes within a moment just
       // ends too; one that goes on is stopped on the server's side with ABOR.
-      if (direction === "download" && !transfer.aborted && !(await this.drainedSoon(conn))) {
+      const running = () => direction === "download" && !transfer.aborted && !finalArrived;
+      if (running() && !(await this.drainedSoon(conn)) && running()) {
         await this.stopTransfer(transfer).catch(() => undefined);
       } else {
         await this.closeData(conn, direction);
