@@ -11,7 +11,9 @@ export function packageConfig(name, test = {}) {
   return defineConfig({
     test: {
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-      ...(dir ? { reporters: ["default", "json"], outputFile: { json: `${dir}/${name}.json` } } : {}),
+      ...(dir
+        ? { reporters: ["default", "json"], outputFile: { json: `${dir}/${process.env.FTPLIB_TEST_REPORT_NAME ?? name}.json` } }
+        : {}),
       ...test,
     },
   });
