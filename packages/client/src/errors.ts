@@ -3,33 +3,12 @@
  * programming mistake: reply errors, protocol errors, timeouts, closed or reset connections, TLS
  * failures. (ftplib's `all_errors`; `LocalProtocolError`, for misuse, is not among them.)
  */
-import {
-  ErrorPerm,
-  ErrorProto,
-  ErrorReply,
-  ErrorTemp,
-  FtpConnectionError,
-  FtpError,
-  FtpTimeoutError,
-  FtpTlsError,
-} from "@ftplib/protocol";
-
-export {
-  ErrorPerm,
-  ErrorProto,
-  ErrorReply,
-  ErrorTemp,
-  FtpConnectionError,
-  FtpError,
-  FtpTimeoutError,
-  FtpTlsError,
-};
-export { LocalProtocolError, RemoteProtocolError } from "@ftplib/protocol";
+import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FtpConnectionError, FtpError } from "@ftplib/protocol";
 
 /** The error classes that together cover every error of the connection. */
 export const allErrors = [ErrorReply, ErrorTemp, ErrorPerm, ErrorProto, FtpConnectionError] as const;
 
 /** True for any error in {@link allErrors} (from any copy of the package). */
 export function isFtpError(error: unknown): error is FtpError {
-  return allErrors.some((kind) => kind.isInstance(error)) || FtpError.isInstance(error);
+  return FtpError.isInstance(error);
 }

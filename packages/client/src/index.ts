@@ -6,6 +6,7 @@ export { FTP_TLS, FTPS_IMPLICIT_PORT } from "./ftp-tls.js";
 export type { FTP_TLSOpenOptions, FTP_TLSOptions } from "./ftp-tls.js";
 export type { ConnectOptions, FTPOptions, OpenOptions, RetrBinaryOptions, SourceAddress, StorBinaryOptions } from "./ftp.js";
 export type { UploadSource } from "./sources.js";
+export { allErrors, isFtpError } from "./errors.js";
 export {
   ErrorPerm,
   ErrorProto,
@@ -17,9 +18,7 @@ export {
   FtpTlsError,
   LocalProtocolError,
   RemoteProtocolError,
-  allErrors,
-  isFtpError,
-} from "./errors.js";
+} from "@ftplib/protocol";
 export { connectChannel, sendcmdChannel } from "./diagnostics.js";
 export { parse150, parse227, parse229, parse257 } from "@ftplib/protocol";
 export type { ByteStream, MlsxEntry, MlsxFacts, Reply, TextEncoding, Transport } from "@ftplib/protocol";

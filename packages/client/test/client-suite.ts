@@ -378,3 +378,42 @@ export function defineClientSuite(target: SuiteTarget): void {
     });
   });
 }
+
+/**
+ * Defines the suite against an embedded server started once for both modes: the target's
+ * fields are read when the tests run, after the server started.
+ */
+export function defineEmbeddedSuites(
+  host: string,
+  start: () => Promise<{ host: string; port: number; root: string; user: string; password: string; close(): Promise<void> }>,
+  target: Pick<SuiteTarget, "server" | "open" | "quirks">,
+): void {
+  let server: Awaited<ReturnType<typeof start>> | undefined;
+  beforeAll(async () => {
+    server = await start();
+  });
+  afterAll(() => server?.close());
+  const current = () => server!;
+  for (const passive of [true, false]) {
+    defineClientSuite({
+      ...target,
+      family: host.includes(":") ? "IPv6" : "IPv4",
+      passive,
+      get host() {
+        return current().host;
+      },
+      get port() {
+        return current().port;
+      },
+      get root() {
+        return current().root;
+      },
+      get user() {
+        return current().user;
+      },
+      get password() {
+        return current().password;
+      },
+    });
+  }
+}

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, LocalProtocolError } from "../src/index.js";
-import { type ScriptedServer, greetAndLogin, startScriptedServer } from "./scripted-server.js";
+import { type ScriptedServer, greetAndLogin, passiveTransfer, startScriptedServer } from "./scripted-server.js";
 
 const servers: ScriptedServer[] = [];
 afterEach(async () => {
@@ -59,12 +59,9 @@ describe("timeouts", () => {
   it("a data connection that goes quiet: FtpTimeoutError, both sockets closed", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      await session.until("EPSV");
-      const data = await session.passive();
-      session.send(`229 (|||${data.port}|)\r\n`);
-      await session.until("RETR");
+      const data = await passiveTransfer(session, "RETR");
       session.send("150 here it comes\r\n");
-      (await data.connection()).write(Buffer.alloc(1000));
+      (await data.data()).write(Buffer.alloc(1000));
       // ... and nothing more, on either connection.
     });
     const ftp = await client(server, 400);
@@ -226,11 +223,8 @@ describe("misbehaving servers", () => {
   it("accepts a data connection that closes before the 1xx reply (empty transfer)", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      await session.until("EPSV");
-      const data = await session.passive();
-      session.send(`229 (|||${data.port}|)\r\n`);
-      await session.until("NLST");
-      (await data.connection()).end();
+      const data = await passiveTransfer(session, "NLST");
+      (await data.data()).end();
       await new Promise((r) => setTimeout(r, 50));
       session.send("150 ok\r\n226 done\r\n");
     });
@@ -241,12 +235,9 @@ describe("misbehaving servers", () => {
   it("tolerates a 2xx before the 1xx, as ftplib does", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      await session.until("EPSV");
-      const data = await session.passive();
-      session.send(`229 (|||${data.port}|)\r\n`);
-      await session.until("NLST");
+      const data = await passiveTransfer(session, "NLST");
       session.send("200 odd\r\n150 ok\r\n");
-      (await data.connection()).end("x\r\n");
+      (await data.data()).end("x\r\n");
       session.send("226 done\r\n");
     });
     const ftp = await client(server);
@@ -256,12 +247,9 @@ describe("misbehaving servers", () => {
   it("never reports a download complete when the data ends short of the announced size", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      await session.until("EPSV");
-      const data = await session.passive();
-      session.send(`229 (|||${data.port}|)\r\n`);
-      await session.until("RETR");
+      const data = await passiveTransfer(session, "RETR");
       session.send("150 Opening BINARY mode data connection for f (5000 bytes)\r\n");
-      (await data.connection()).end(Buffer.alloc(3000));
+      (await data.data()).end(Buffer.alloc(3000));
       session.send("226 Transfer complete\r\n");
       await session.until("NOOP");
       session.send("200 ok\r\n");
@@ -276,12 +264,9 @@ describe("misbehaving servers", () => {
   it("rejects a transfer whose final reply is 4xx while data still flows, and closes the data connection", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      await session.until("EPSV");
-      const data = await session.passive();
-      session.send(`229 (|||${data.port}|)\r\n`);
-      await session.until("RETR");
+      const data = await passiveTransfer(session, "RETR");
       session.send("150 ok\r\n");
-      (await data.connection()).write(Buffer.alloc(100));
+      (await data.data()).write(Buffer.alloc(100));
       session.send("451 Local error in processing\r\n");
       await session.until("NOOP");
       session.send("200 still here\r\n");
@@ -297,12 +282,9 @@ describe("misbehaving servers", () => {
   it("fails a transfer when the server hangs up the control connection", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      await session.until("EPSV");
-      const data = await session.passive();
-      session.send(`229 (|||${data.port}|)\r\n`);
-      await session.until("RETR");
+      const data = await passiveTransfer(session, "RETR");
       session.send("150 ok\r\n");
-      const socket = await data.connection();
+      const socket = await data.data();
       socket.write(Buffer.alloc(100));
       session.socket.destroy();
       socket.destroy();
@@ -316,10 +298,7 @@ describe("misbehaving servers", () => {
   it("raises ErrorReply for a 3xx where a 1xx must come", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      await session.until("EPSV");
-      const data = await session.passive();
-      session.send(`229 (|||${data.port}|)\r\n`);
-      await session.until("RETR");
+      await passiveTransfer(session, "RETR");
       session.send("350 what?\r\n");
       await session.until("NOOP");
       session.send("200 ok\r\n");

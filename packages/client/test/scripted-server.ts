@@ -105,3 +105,15 @@ export async function greetAndLogin(session: ScriptedSession): Promise<void> {
   await session.until("USER");
   session.send("230 ok\r\n");
 }
+
+/**
+ * Answers EPSV with a passive listener, waits for the transfer command `verb` and returns the
+ * client's data connection once it connects (before any 1xx is sent).
+ */
+export async function passiveTransfer(session: ScriptedSession, verb: string): Promise<{ command: string; data: () => Promise<net.Socket> }> {
+  await session.until("EPSV");
+  const listener = await session.passive();
+  session.send(`229 (|||${listener.port}|)\r\n`);
+  const command = await session.until(verb);
+  return { command, data: listener.connection };
+}

@@ -5,7 +5,8 @@
 import { type EmbeddedServer, startEmbeddedServer, testTls } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FTP_TLS, FtpConnectionError, FtpTlsError, LocalProtocolError, allErrors } from "../src/index.js";
-import { defineClientSuite } from "./client-suite.js";
+import { defineEmbeddedSuites } from "./client-suite.js";
+import { FTP_SRV_QUIRKS } from "./ftp-srv-quirks.js";
 
 async function openTls(o: { host: string; port: number; user: string; password: string; passive?: boolean; timeout?: number }, protect = true) {
   const ftp = await FTP_TLS.open({ ...o, tls: { ca: testTls.ca } });
@@ -15,35 +16,11 @@ async function openTls(o: { host: string; port: number; user: string; password: 
 
 for (const host of ["127.0.0.1", "::1"]) {
   describe(`embedded TLS server on ${host}`, () => {
-    const server = { current: undefined as EmbeddedServer | undefined };
-    beforeAll(async () => {
-      server.current = await startEmbeddedServer(host, { tls: { key: testTls.key, cert: testTls.cert } });
+    defineEmbeddedSuites(host, () => startEmbeddedServer(host, { tls: { key: testTls.key, cert: testTls.cert } }), {
+      server: "ftp-srv TLS, PROT P",
+      open: (o) => openTls(o),
+      quirks: FTP_SRV_QUIRKS,
     });
-    afterAll(() => server.current?.close());
-    for (const passive of [true, false]) {
-      defineClientSuite({
-        server: "ftp-srv TLS, PROT P",
-        family: host.includes(":") ? "IPv6" : "IPv4",
-        passive,
-        get host() {
-          return server.current!.host;
-        },
-        get port() {
-          return server.current!.port;
-        },
-        get root() {
-          return server.current!.root;
-        },
-        get user() {
-          return server.current!.user;
-        },
-        get password() {
-          return server.current!.password;
-        },
-        open: (o) => openTls(o),
-        quirks: { restStorTruncates: true, passiveAbortHangs: true, abortRepliesOutOfOrder: true },
-      });
-    }
   });
 }
 
