@@ -13,6 +13,8 @@ export interface EmbeddedServerOptions {
   root?: string;
   /** Serve TLS (explicit, AUTH TLS) with this key and certificate. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** With `tls`: implicit FTPS (TLS from the first byte) instead of AUTH TLS. */
+  implicit?: boolean;
 }
 
 export declare function freePort(host: string): Promise<number>;

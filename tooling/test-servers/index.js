@@ -48,8 +48,9 @@ export async function startEmbeddedServer(host = "127.0.0.1", options = {}) {
   const pasvMin = await freePort(host);
   const user = "ftplib";
   const password = "secret-pass";
+  const scheme = options.implicit ? "ftps" : "ftp";
   const server = new FtpSrv({
-    url: `ftp://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url: `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`,
     pasv_url: host,
     pasv_min: pasvMin,
     pasv_max: pasvMin + 50,
