@@ -3,8 +3,9 @@
  * and over TLS (PROT P), to a consumer that discards the bytes. Contenders alternate, one warm-up
  * and five counted runs each; medians and ratios.
  *
- *   bash servers/servers.sh start vsftpd && pnpm --filter @ftplib/client bench
+ *   pnpm --filter @ftplib/client bench     (starts vsftpd with servers/servers.sh if needed)
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { Writable } from "node:stream";
@@ -14,8 +15,14 @@ import { realServers } from "@ftplib/test-servers";
 import { FTP, FTP_TLS } from "../dist/index.js";
 
 const SIZE = 256 * 1024 * 1024;
-const server = realServers().find((s) => s.name === "vsftpd");
-if (server === undefined) throw new Error("start vsftpd first: bash servers/servers.sh start vsftpd");
+const script = fileURLToPath(new URL("../../../servers/servers.sh", import.meta.url));
+let server = realServers().find((s) => s.name === "vsftpd");
+const started = server === undefined;
+if (started) {
+  execFileSync("bash", [script, "install"], { stdio: "inherit" });
+  execFileSync("bash", [script, "start", "vsftpd"], { stdio: "inherit" });
+  server = realServers().find((s) => s.name === "vsftpd");
+}
 const endpoint = server.endpoints.find((e) => e.tls === "explicit" && e.family === 4);
 const ca = readFileSync(server.ca, "utf8");
 writeFileSync(`${server.root}/bench.bin`, randomBytes(SIZE));
@@ -82,3 +89,4 @@ console.log(report);
 const out = fileURLToPath(new URL("../../../reports/", import.meta.url));
 mkdirSync(out, { recursive: true });
 writeFileSync(`${out}transfer-bench.md`, report);
+if (started) execFileSync("bash", [script, "stop", "vsftpd"], { stdio: "inherit" });
