@@ -1,0 +1,36 @@
+/** One entry of a directory listing, whatever format the server used. */
+export interface FileEntry {
+  name: string;
+  type: "file" | "dir" | "link" | "unknown";
+  /** Bytes, when the listing says. */
+  size?: number;
+  /** Modification time, when the listing says (see `ListOptions.timezoneOffset` for LIST). */
+  modifiedAt?: Date;
+  /** Unix permissions as listed (`rwxr-xr-x`) or from MLSx `unix.mode`; MLSx `perm` facts in `facts`. */
+  permissions?: string;
+  owner?: string;
+  group?: string;
+  /** Where a symbolic link points, when the listing says. */
+  target?: string;
+  /** MLSx facts, lower-cased, when the entry came from MLSD or MLST. */
+  facts?: Record<string, string>;
+  /** The line as received. */
+  raw: string;
+}
+
+export interface ListOptions {
+  /**
+   * Minutes east of UTC of the server's clock, for LIST formats that print local time without a
+   * zone (Unix, DOS). Default 0: times are taken as UTC. MLSx times are UTC by definition.
+   */
+  timezoneOffset?: number;
+  /** The present, for listings that omit the year of recent files (default: now). */
+  now?: Date;
+}
+
+/** A listing format: a test on one line, and a parser that returns an entry or null (a line to skip). */
+export interface ListParser {
+  readonly name: string;
+  test(line: string): boolean;
+  parse(line: string, options: ListOptions): FileEntry | null;
+}

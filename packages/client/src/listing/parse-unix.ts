@@ -1,0 +1,78 @@
+/**
+ * `ls -l` listings, as most Unix servers send LIST: type and permissions, links, owner, group
+ * (sometimes absent), size (or a device's major, minor), a date with a time (this year) or a
+ * year, and the name, which may hold spaces; a symbolic link shows `name -> target`.
+ */
+import type { FileEntry, ListOptions, ListParser } from "./file-entry.js";
+
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+const LINE = new RegExp(
+  [
+    "^([-bcdlpsDw])", // 1 type
+    "([-rwxsStTlL]{9})[.+@]?", // 2 permissions (and an ACL or attribute marker)
+    "\\s+(\\d+)", // 3 links
+    "\\s+(\\S+)", // 4 owner
+    "(?:\\s+(\\S+))?", // 5 group
+    "\\s+(\\d+(?:,\\s*\\d+)?)", // 6 size, or a device's major, minor
+    "\\s+(",
+    "[A-Za-z]{3}\\s+\\d{1,2}\\s+(?:\\d{1,2}:\\d{2}|\\d{4})", // Jan 3 12:00, Jan 3 1994
+    "|\\d{1,2}\\s+[A-Za-z]{3}\\s+(?:\\d{1,2}:\\d{2}|\\d{4})", // 3 Jan 12:00
+    "|\\d{4}-\\d{2}-\\d{2}\\s+\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?", // 2024-01-03 12:00
+    ")", // 7 date
+    " (.+)$", // 8 name
+  ].join(""),
+);
+
+function localTime(year: number, month: number, day: number, hour: number, minute: number, second: number, options: ListOptions): Date {
+  return new Date(Date.UTC(year, month, day, hour, minute, second) - (options.timezoneOffset ?? 0) * 60_000);
+}
+
+function parseDate(text: string, options: ListOptions): Date | undefined {
+  const parts = text.split(/\s+/);
+  if (/^\d{4}-/.test(text)) {
+    const [y, mo, d] = parts[0]!.split("-").map(Number) as [number, number, number];
+    const [h, mi, s] = parts[1]!.split(":").map(Number) as [number, number, number?];
+    return localTime(y, mo - 1, d, h, mi, Math.floor(s ?? 0), options);
+  }
+  const [first, second, last] = parts as [string, string, string];
+  const monthFirst = /^[A-Za-z]/.test(first);
+  const month = MONTHS.indexOf((monthFirst ? first : second).toLowerCase());
+  const day = Number(monthFirst ? second : first);
+  if (month < 0) return undefined;
+  if (!last.includes(":")) return localTime(Number(last), month, day, 0, 0, 0, options);
+  const [hour, minute] = last.split(":").map(Number) as [number, number];
+  // No year: the latest such date that is not in the future (a day of slack for clock skew).
+  const now = options.now ?? new Date();
+  let year = now.getUTCFullYear();
+  let date = localTime(year, month, day, hour, minute, 0, options);
+  if (date.getTime() > now.getTime() + 86_400_000) date = localTime(--year, month, day, hour, minute, 0, options);
+  return date;
+}
+
+export const unixParser: ListParser = {
+  name: "unix",
+  test: (line) => LINE.test(line),
+  parse(line: string, options: ListOptions): FileEntry | null {
+    const m = LINE.exec(line);
+    if (m === null) return null;
+    const [, kind, permissions, , owner, group, size, date, rest] = m as unknown as string[];
+    const type = kind === "d" ? "dir" : kind === "l" ? "link" : kind === "-" ? "file" : "unknown";
+    let name = rest!;
+    let target: string | undefined;
+    if (type === "link") {
+      const arrow = name.indexOf(" -> ");
+      if (arrow >= 0) {
+        target = name.slice(arrow + 4);
+        name = name.slice(0, arrow);
+      }
+    }
+    const entry: FileEntry = { name, type, permissions, owner, raw: line };
+    if (group !== undefined) entry.group = group;
+    if (!size!.includes(",")) entry.size = Number(size);
+    const modifiedAt = parseDate(date!, options);
+    if (modifiedAt !== undefined) entry.modifiedAt = modifiedAt;
+    if (target !== undefined) entry.target = target;
+    return entry;
+  },
+};
