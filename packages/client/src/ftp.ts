@@ -26,6 +26,9 @@ import {
   parse227,
   parse229,
   parse257,
+  parseFeat,
+  parseMdtm,
+  parseMlstReply,
   parseMlsxEntry,
   replyError,
   resolveEncoding,
@@ -34,6 +37,7 @@ import { nodeTransport } from "@ftplib/transport";
 import { CallQueue } from "./call-queue.js";
 import { ControlChannel } from "./control-channel.js";
 import { connectChannel, sendcmdChannel } from "./diagnostics.js";
+import { type FileEntry, type ListOptions, type ListParser, ListParserStream, factsEntry, mlsxFileEntry } from "./listing/index.js";
 import { type UploadSource, chunksOf } from "./sources.js";
 
 /** The standard FTP control port. */
@@ -176,6 +180,8 @@ export class FTP {
   private transfer: Transfer | undefined;
   /** The server refused EPSV: use PASV from now on. */
   private epsvRefused = false;
+  /** FEAT of this connection, once asked. */
+  private featureCache: Map<string, string> | undefined;
 
   constructor(options: FTPOptions = {}) {
     this.timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
@@ -217,6 +223,7 @@ export class FTP {
       if (this.host === "") throw new TypeError("connect() needs a host");
       this.close();
       this.epsvRefused = false;
+      this.featureCache = undefined;
       if (connectChannel.hasSubscribers) connectChannel.publish({ ftp: this, host: this.host, port: this.port });
       const stream = await this.transport.connect({
         host: this.host,
@@ -572,6 +579,68 @@ export class FTP {
     return this.queue.run(async () => {
       const resp = await this.voidCmdNow("PWD");
       return resp.startsWith("257") ? parse257(resp) : "";
+    });
+  }
+
+  // --- Beyond ftplib: features, times, parsed listings ---------------------------------------
+
+  /** The server's features (FEAT, RFC 2389), by upper-cased name; empty when FEAT is refused. Cached per connection. */
+  features(): Promise<Map<string, string>> {
+    return this.queue.run(async () => {
+      if (this.featureCache !== undefined) return this.featureCache;
+      let features = new Map<string, string>();
+      try {
+        features = parseFeat(await this.sendCmdNow("FEAT"));
+      } catch (error) {
+        if (!ErrorPerm.isInstance(error) && !ErrorReply.isInstance(error)) throw error;
+      }
+      this.featureCache = features;
+      return features;
+    });
+  }
+
+  /** The modification time of a file (MDTM, RFC 3659), in UTC. */
+  lastMod(path: string): Promise<Date> {
+    return this.queue.run(async () => parseMdtm(await this.sendCmdNow(`MDTM ${path}`)));
+  }
+
+  /** Sets the modification time of a file (MFMT), to the second. */
+  setLastMod(path: string, date: Date): Promise<string> {
+    const stamp = date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
+    return this.voidCmd(`MFMT ${stamp} ${path}`);
+  }
+
+  /** Facts about one file or directory (MLST, RFC 3659). */
+  mlst(path = ""): Promise<FileEntry> {
+    return this.queue.run(async () => {
+      const resp = await this.voidCmdNow(path === "" ? "MLST" : `MLST ${path}`);
+      const [name, facts] = parseMlstReply(resp);
+      return factsEntry(name, facts, resp);
+    });
+  }
+
+  /**
+   * A directory's entries, parsed: MLSD when the server lists MLST among its features, LIST
+   * otherwise (Unix, DOS/IIS and EPLF formats detected; custom parsers first when given). The
+   * listing itself and its parent are left out.
+   */
+  list(path = "", options: ListOptions & { parsers?: readonly ListParser[] } = {}): Promise<FileEntry[]> {
+    return this.queue.run(async () => {
+      const useMlsd = (await this.features()).has("MLST");
+      const entries: FileEntry[] = [];
+      if (useMlsd) {
+        await this.retrLines(path === "" ? "MLSD" : `MLSD ${path}`, (line) => {
+          const entry = mlsxFileEntry(line);
+          if (entry !== null) entries.push(entry);
+        });
+      } else {
+        const parser = new ListParserStream(options);
+        await this.retrLines(path === "" ? "LIST" : `LIST ${path}`, (line) => {
+          const entry = parser.parse(line);
+          if (entry !== null && entry.name !== "." && entry.name !== "..") entries.push(entry);
+        });
+      }
+      return entries;
     });
   }
 

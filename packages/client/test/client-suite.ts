@@ -273,6 +273,33 @@ export function defineClientSuite(target: SuiteTarget): void {
       }
     });
 
+    it("lists parsed entries, MLSD where offered and LIST otherwise", async () => {
+      const entries = await ftp.list();
+      const small = entries.find((e) => e.name === "round-trip-small.bin");
+      expect(small).toMatchObject({ type: "file", size: SMALL.length });
+      expect(small!.modifiedAt).toBeInstanceOf(Date);
+      expect(Math.abs(small!.modifiedAt!.getTime() - Date.now())).toBeLessThan(2 * 86_400_000);
+      expect(entries.some((e) => e.name === "." || e.name === "..")).toBe(false);
+    });
+
+    it("reads FEAT, and MDTM, MFMT and MLST where offered", async () => {
+      const features = await ftp.features();
+      expect(features).toBeInstanceOf(Map);
+      if (features.has("MDTM")) {
+        const modified = await ftp.lastMod("round-trip-small.bin");
+        expect(Math.abs(modified.getTime() - Date.now())).toBeLessThan(2 * 86_400_000);
+      }
+      if (features.has("MFMT")) {
+        const when = new Date("2020-02-29T12:34:56Z");
+        await ftp.setLastMod("round-trip-small.bin", when);
+        expect((await ftp.lastMod("round-trip-small.bin")).toISOString()).toBe(when.toISOString());
+      }
+      if (features.has("MLST")) {
+        const entry = await ftp.mlst("round-trip-small.bin");
+        expect(entry).toMatchObject({ type: "file", size: SMALL.length });
+      }
+    });
+
     it("makes, enters, leaves and removes directories", async () => {
       const made = await ftp.mkd("sub dir");
       expect(made).toMatch(/sub dir$/);

@@ -10,9 +10,15 @@ export function mlsxFileEntry(line: string): FileEntry | null {
   const [name, facts] = parseMlsxEntry(line);
   const kind = (facts.type ?? "").toLowerCase();
   if (kind === "cdir" || kind === "pdir") return null;
-  const entry: FileEntry = { name, type: "unknown", facts, raw: line };
+  return factsEntry(name, facts, line);
+}
+
+/** An entry from MLSx facts; `cdir` and `pdir` are directories. */
+export function factsEntry(name: string, facts: Record<string, string>, raw: string): FileEntry {
+  const kind = (facts.type ?? "").toLowerCase();
+  const entry: FileEntry = { name, type: "unknown", facts, raw };
   if (kind === "file") entry.type = "file";
-  else if (kind === "dir") entry.type = "dir";
+  else if (kind === "dir" || kind === "cdir" || kind === "pdir") entry.type = "dir";
   else if (kind.startsWith("os.unix=slink") || kind === "os.unix=symlink") {
     entry.type = "link";
     const colon = (facts.type ?? "").indexOf(":");
