@@ -36,9 +36,12 @@ import {
 import { nodeTransport } from "@ftplib/transport";
 import { CallQueue } from "./call-queue.js";
 import { ControlChannel } from "./control-channel.js";
+import { GuardedStream } from "./guarded-stream.js";
 import { connectChannel, sendcmdChannel } from "./diagnostics.js";
 import { type FileEntry, type ListOptions, type ListParser, ListParserStream, factsEntry, mlsxFileEntry } from "./listing/index.js";
 import { type UploadSource, chunksOf } from "./sources.js";
+import { type DownloadOptions, type TransferOptions, download as downloadFile, upload as uploadFile } from "./file-transfers.js";
+import type { Readable, Writable } from "node:stream";
 
 /** The standard FTP control port. */
 export const FTP_PORT = 21;
@@ -121,19 +124,12 @@ const DATA_CLOSE_PATIENCE = 2000;
 const DRAIN_MOMENT = 100;
 const CRLF = Uint8Array.of(0x0d, 0x0a);
 
-const draining = new WeakMap<ByteStream, Promise<void>>();
-
-/** Reads and drops the rest of a data connection, once, however often it is asked for. */
+/** Reads and drops the rest of a data connection (once: a guarded stream drains itself). */
 function drain(conn: ByteStream): Promise<void> {
-  let done = draining.get(conn);
-  if (done === undefined) {
-    done = (async () => {
-      while ((await conn.read()) !== null);
-    })();
-    done.catch(() => undefined);
-    draining.set(conn, done);
-  }
-  return done;
+  if (conn instanceof GuardedStream) return conn.drain();
+  return (async () => {
+    while ((await conn.read()) !== null);
+  })();
 }
 
 function checkTimeout(timeout: number): number {
@@ -644,6 +640,24 @@ export class FTP {
     });
   }
 
+  /**
+   * Downloads `remote` to a local path (atomic by default: a temporary name, renamed when complete
+   * and the size matches) or to a Writable, with progress, resume and cancellation.
+   */
+  download(remote: string, destination: string | Writable, options?: DownloadOptions): Promise<number> {
+    return downloadFile(this, remote, destination, options);
+  }
+
+  /** Uploads a local path or a Readable to `remote`, with progress, resume (APPE) and cancellation. */
+  upload(source: string | Readable, remote: string, options?: TransferOptions): Promise<number> {
+    return uploadFile(this, source, remote, options);
+  }
+
+  /** Appends a local path or a Readable to `remote` (APPE). */
+  append(source: string | Readable, remote: string, options?: TransferOptions): Promise<number> {
+    return uploadFile(this, source, remote, { ...options, append: true });
+  }
+
   // --- Settings ------------------------------------------------------------------------------
 
   /** Passive mode on (true, the default) or off (active mode: PORT or EPRT). */
@@ -841,7 +855,8 @@ export class FTP {
     direction: "download" | "upload",
     body: (conn: ByteStream, announced: number | null) => Promise<void>,
   ): Promise<string> {
-    const [conn, announced] = await this.openTransfer(cmd, rest);
+    const [opened, announced] = await this.openTransfer(cmd, rest);
+    const conn = new GuardedStream(opened);
     const control = this.channel;
     // While data flows, the final reply may take as long as the transfer: the data connection has
     // its own timeout. The control timeout applies again once the data is done.

@@ -6,6 +6,7 @@ export { FTP_TLS, FTPS_IMPLICIT_PORT } from "./ftp-tls.js";
 export type { FTP_TLSOpenOptions, FTP_TLSOptions } from "./ftp-tls.js";
 export type { ConnectOptions, FTPOptions, OpenOptions, RetrBinaryOptions, SourceAddress, StorBinaryOptions } from "./ftp.js";
 export type { UploadSource } from "./sources.js";
+export type { DownloadOptions, Progress, TransferOptions } from "./file-transfers.js";
 export { allErrors, isFtpError } from "./errors.js";
 export {
   ErrorPerm,

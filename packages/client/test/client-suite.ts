@@ -5,7 +5,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { Writable } from "node:stream";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -79,7 +81,16 @@ export function defineClientSuite(target: SuiteTarget): void {
     });
     const open = () => (target.open ?? ((o) => FTP.open(o)))(options());
 
+    let tmp = "";
+    const reopen = async () => {
+      ftp.close();
+      const fresh = await open();
+      await fresh.cwd(base);
+      return fresh;
+    };
+
     beforeAll(async () => {
+      tmp = await mkdtemp(join(tmpdir(), "ftplib-local-"));
       ftp = await open();
       const dir = `run-${family}-${target.passive ? "pasv" : "actv"}-${process.pid}`;
       local = join(target.root, dir);
@@ -91,6 +102,7 @@ export function defineClientSuite(target: SuiteTarget): void {
     afterAll(async () => {
       ftp?.close();
       await rm(local, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true });
     });
 
     it("greets, logs in, and knows where it is", async () => {
@@ -298,6 +310,55 @@ export function defineClientSuite(target: SuiteTarget): void {
         const entry = await ftp.mlst("round-trip-small.bin");
         expect(entry).toMatchObject({ type: "file", size: SMALL.length });
       }
+    });
+
+    it("downloads to a path atomically, with progress, and resumes a partial download", async () => {
+      const dest = join(tmp, "down.bin");
+      const reports: number[] = [];
+      expect(await ftp.download("round-trip-50MB.bin", dest, { onProgress: (p) => reports.push(p.bytes) })).toBe(BIG.length);
+      expect(sha256(await readFile(dest))).toBe(sha256(BIG));
+      expect(reports.at(-1)).toBe(BIG.length);
+      // A partial .part file continues where it stopped.
+      await writeFile(`${dest}2.part`, BIG.subarray(0, 1_000_000));
+      expect(await ftp.download("round-trip-50MB.bin", `${dest}2`, { resume: true })).toBe(BIG.length - 1_000_000);
+      expect(sha256(await readFile(`${dest}2`))).toBe(sha256(BIG));
+      expect(await readdir(tmp)).toEqual(["down.bin", "down.bin2"]);
+    });
+
+    it("cancels a download with an AbortSignal, leaves no file and stays usable", async () => {
+      const controller = new AbortController();
+      const dest = join(tmp, "cancelled.bin");
+      const error = await ftp
+        .download("round-trip-50MB.bin", dest, {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.bytes > 0) controller.abort();
+          },
+        })
+        .catch((e: unknown) => e);
+      expect((error as Error).name, String(error)).toBe("AbortError");
+      expect((await readdir(tmp)).filter((f) => f.startsWith("cancelled"))).toEqual([]);
+      if (!quirks.abortRepliesOutOfOrder) expect(await ftp.pwd()).toBe(base);
+    });
+
+    it("uploads from a path, resumes with APPE, and downloads to a stream", async () => {
+      if (quirks.abortRepliesOutOfOrder) ftp = await reopen();
+      const src = join(tmp, "up.bin");
+      await writeFile(src, SMALL);
+      expect(await ftp.upload(src, "uploaded.bin")).toBe(SMALL.length);
+      await ftp.storBinary("STOR resumed.bin", SMALL.subarray(0, 500));
+      expect(await ftp.upload(src, "resumed.bin", { resume: true })).toBe(SMALL.length - 500);
+      const parts: Buffer[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          parts.push(chunk);
+          done();
+        },
+      });
+      await ftp.download("resumed.bin", sink);
+      expect(sha256(Buffer.concat(parts))).toBe(sha256(SMALL));
+      await ftp.append(src, "uploaded.bin");
+      expect(await ftp.size("uploaded.bin")).toBe(2 * SMALL.length);
     });
 
     it("makes, enters, leaves and removes directories", async () => {

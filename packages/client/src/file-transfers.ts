@@ -1,0 +1,170 @@
+/**
+ * Files to and from paths and streams, on top of the ftplib API: progress, resume, cancellation
+ * with an AbortSignal, and atomic downloads (a temporary name, renamed only when complete and the
+ * size matches).
+ */
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open, rename, rm, stat } from "node:fs/promises";
+import type { Readable, Writable } from "node:stream";
+import { ErrorProto } from "@ftplib/protocol";
+import type { FTP } from "./ftp.js";
+
+export interface Progress {
+  /** Bytes moved in this transfer (not counting a resumed part). */
+  bytes: number;
+  /** Bytes of the whole file when known (the resumed part counted). */
+  total: number | null;
+  /** Bytes per second since the transfer started. */
+  rate: number;
+}
+
+export interface TransferOptions {
+  /** Cancels the transfer: ABOR is sent, the replies drained, the connection stays usable. */
+  signal?: AbortSignal;
+  /** Called as data moves (at most every 100 ms, and at the end). */
+  onProgress?: (progress: Progress) => void;
+  /** Continue where a previous attempt stopped (REST for downloads, APPE for uploads). */
+  resume?: boolean;
+}
+
+export interface DownloadOptions extends TransferOptions {
+  /**
+   * For a path: write to a temporary name next to it and rename only when complete and the size
+   * matches the server's (default true). A resumed atomic download continues the `.part` file.
+   */
+  atomic?: boolean;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new DOMException("The operation was aborted.", "AbortError");
+}
+
+/** Progress reports, throttled. */
+function progressReporter(onProgress: TransferOptions["onProgress"], total: number | null) {
+  const started = Date.now();
+  let last = 0;
+  let bytes = 0;
+  return {
+    add(n: number, final = false) {
+      bytes += n;
+      const now = Date.now();
+      if (onProgress !== undefined && (final || now - last >= 100)) {
+        last = now;
+        const seconds = Math.max((now - started) / 1000, 0.001);
+        onProgress({ bytes, total, rate: bytes / seconds });
+      }
+    },
+    get bytes() {
+      return bytes;
+    },
+  };
+}
+
+/** Runs `transfer` with `signal` wired to `ftp.abort()`; throws the signal's reason when aborted. */
+async function cancellable<T>(ftp: FTP, signal: AbortSignal | undefined, transfer: () => Promise<T>): Promise<T> {
+  throwIfAborted(signal);
+  const onAbort = () => {
+    ftp.abort().catch(() => undefined);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const result = await transfer();
+    throwIfAborted(signal);
+    return result;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** The size of a remote file in binary mode, or null when the server does not say. */
+async function remoteSize(ftp: FTP, remote: string): Promise<number | null> {
+  try {
+    await ftp.voidCmd("TYPE I");
+    return await ftp.size(remote);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Downloads `remote` to a local path or a Writable. Resolves with the number of bytes written in
+ * this call. A path download is atomic by default.
+ */
+export async function download(ftp: FTP, remote: string, destination: string | Writable, options: DownloadOptions = {}): Promise<number> {
+  const total = await remoteSize(ftp, remote);
+  if (typeof destination !== "string") {
+    const progress = progressReporter(options.onProgress, total);
+    await cancellable(ftp, options.signal, () =>
+      ftp.retrBinary(`RETR ${remote}`, (block) => {
+        progress.add(block.length);
+        // Copied: a stream may keep the chunk after its callback, and the transport reuses it.
+        const copy = Buffer.from(block);
+        return new Promise<void>((resolve, reject) => destination.write(copy, (e) => (e ? reject(e) : resolve())));
+      }),
+    );
+    progress.add(0, true);
+    return progress.bytes;
+  }
+  const atomic = options.atomic ?? true;
+  const target = atomic ? `${destination}.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : destination;
+  const offset = options.resume ? await stat(target).then((s) => s.size, () => 0) : 0;
+  if (total !== null && offset > total) throw new ErrorProto(`local part is larger than ${remote}`, { code: "ERR_FTP_RESUME" });
+  const file = await open(target, offset > 0 ? "a" : "w");
+  const progress = progressReporter(options.onProgress, total);
+  let written = offset;
+  try {
+    if (total === null || offset < total) {
+      await cancellable(ftp, options.signal, () =>
+        ftp.retrBinary(
+          `RETR ${remote}`,
+          async (block) => {
+            // Written before the callback returns: the transport reuses the block's buffer after.
+            await file.write(block);
+            written += block.length;
+            progress.add(block.length);
+          },
+          offset > 0 ? { rest: offset } : {},
+        ),
+      );
+    }
+    await file.sync();
+  } catch (error) {
+    await file.close();
+    if (atomic && !options.resume) await rm(target, { force: true });
+    throw error;
+  }
+  await file.close();
+  progress.add(0, true);
+  if (total !== null && written !== total) {
+    if (atomic && !options.resume) await rm(target, { force: true });
+    throw new ErrorProto(`${remote}: got ${written} bytes, the server says ${total}`, { code: "ERR_FTP_SHORT_TRANSFER" });
+  }
+  if (atomic) await rename(target, destination);
+  return written - offset;
+}
+
+/**
+ * Uploads a local path or a Readable to `remote`. With `resume`, continues after the bytes the
+ * server already has (APPE). Resolves with the number of bytes sent in this call.
+ */
+export async function upload(ftp: FTP, source: string | Readable, remote: string, options: TransferOptions & { append?: boolean } = {}): Promise<number> {
+  let offset = 0;
+  if (options.resume) {
+    if (typeof source !== "string") throw new TypeError("resume needs a local path");
+    offset = (await remoteSize(ftp, remote)) ?? 0;
+  }
+  const total = typeof source === "string" ? (await stat(source)).size : null;
+  const input = typeof source === "string" ? createReadStream(source, { start: offset, highWaterMark: 256 * 1024 }) : source;
+  const progress = progressReporter(options.onProgress, total);
+  const verb = options.append || offset > 0 ? "APPE" : "STOR";
+  try {
+    await cancellable(ftp, options.signal, () =>
+      ftp.storBinary(`${verb} ${remote}`, input, { callback: (block) => progress.add(block.length) }),
+    );
+  } finally {
+    if (typeof source === "string") input.destroy();
+  }
+  progress.add(0, true);
+  return progress.bytes;
+}
