@@ -36,6 +36,7 @@ import {
 import { nodeTransport } from "@ftplib/transport";
 import { CallQueue } from "./call-queue.js";
 import { ControlChannel } from "./control-channel.js";
+import { type TreeOptions, downloadDir, ensureDir, removeDir, uploadDir } from "./directories.js";
 import { GuardedStream } from "./guarded-stream.js";
 import { connectChannel, sendcmdChannel } from "./diagnostics.js";
 import { type FileEntry, type ListOptions, type ListParser, ListParserStream, factsEntry, mlsxFileEntry } from "./listing/index.js";
@@ -69,6 +70,8 @@ export interface FTPOptions {
   debugLevel?: number;
   /** Where debug output goes (default: standard error). */
   debugOutput?: (line: string) => void;
+  /** Send NOOP after this many idle milliseconds, so that the server keeps the session (default: never). */
+  keepAlive?: number;
 }
 
 export interface ConnectOptions {
@@ -178,6 +181,8 @@ export class FTP {
   private epsvRefused = false;
   /** FEAT of this connection, once asked. */
   private featureCache: Map<string, string> | undefined;
+  private readonly keepAlive: number;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
 
   constructor(options: FTPOptions = {}) {
     this.timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
@@ -192,6 +197,7 @@ export class FTP {
     this.passiveServer = options.passive ?? true;
     this.debugging = options.debugLevel ?? 0;
     this.debugOutput = options.debugOutput ?? ((line) => process.stderr.write(`${line}\n`));
+    this.keepAlive = checkTimeout(options.keepAlive ?? 0);
   }
 
   /** Connects and logs in: `new FTP(options)`, `connect`, `login`. Closes the connection if login fails. */
@@ -282,6 +288,8 @@ export class FTP {
 
   /** Closes the connection at once, without QUIT. Calls in progress fail. Idempotent. */
   close(): void {
+    if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
     const control = this.control;
     this.control = undefined;
     this.transfer?.conn.destroy();
@@ -658,6 +666,26 @@ export class FTP {
     return uploadFile(this, source, remote, { ...options, append: true });
   }
 
+  /** Makes `path` and its missing parents; an existing directory is fine. */
+  ensureDir(path: string): Promise<void> {
+    return this.queue.run(() => ensureDir(this, path));
+  }
+
+  /** Removes `path` and everything in it (links removed, not followed). */
+  removeDir(path: string): Promise<void> {
+    return this.queue.run(() => removeDir(this, path));
+  }
+
+  /** Copies a remote directory tree to a local directory; a server name that would leave it is refused. */
+  downloadDir(remote: string, local: string, options?: TreeOptions): Promise<number> {
+    return this.queue.run(() => downloadDir(this, remote, local, options));
+  }
+
+  /** Copies a local directory tree to a remote directory. */
+  uploadDir(local: string, remote: string, options?: TreeOptions): Promise<number> {
+    return this.queue.run(() => uploadDir(this, local, remote, options));
+  }
+
   // --- Settings ------------------------------------------------------------------------------
 
   /** Passive mode on (true, the default) or off (active mode: PORT or EPRT). */
@@ -946,13 +974,31 @@ export class FTP {
     conn.destroy();
   }
 
+  /** Re-arms the keep-alive: a NOOP when the session has been idle for `keepAlive` ms. */
+  private armKeepAlive(): void {
+    if (this.keepAlive <= 0) return;
+    if (this.keepAliveTimer !== undefined) {
+      this.keepAliveTimer.refresh();
+      return;
+    }
+    this.keepAliveTimer = setTimeout(() => {
+      this.keepAliveTimer = undefined;
+      if (this.control === undefined || this.control.closed) return;
+      // Queued like any call: it waits for a call in progress, and re-arms the timer when sent.
+      this.voidCmd("NOOP").catch(() => undefined);
+    }, this.keepAlive);
+    this.keepAliveTimer.unref();
+  }
+
   private onSent(line: string): void {
+    this.armKeepAlive();
     if (sendcmdChannel.hasSubscribers) sendcmdChannel.publish({ ftp: this, command: maskCommand(line) });
     if (this.debugging > 1) this.debug(`*put* ${this.sanitize(`${line}\r\n`)}`);
     else if (this.debugging) this.debug(`*cmd* ${this.sanitize(line)}`);
   }
 
   private onReceived(reply: Reply): void {
+    this.armKeepAlive();
     this.lastResp = String(reply.code);
     if (this.debugging > 1) for (const line of reply.lines) this.debug(`*get* ${this.sanitize(`${line}\r\n`)}`);
     if (this.debugging) this.debug(`*resp* ${this.sanitize(reply.text)}`);

@@ -361,6 +361,23 @@ export function defineClientSuite(target: SuiteTarget): void {
       expect(await ftp.size("uploaded.bin")).toBe(2 * SMALL.length);
     });
 
+    it("makes trees, copies them both ways, and removes them", async () => {
+      await ftp.ensureDir("tree/a/b");
+      await ftp.ensureDir("tree/a/b");
+      const src = join(tmp, "tree-src");
+      await mkdir(join(src, "x", "y"), { recursive: true });
+      await writeFile(join(src, "top.txt"), "top");
+      await writeFile(join(src, "x", "y", "deep.bin"), SMALL);
+      await writeFile(join(src, "x", "skip.tmp"), "no");
+      expect(await ftp.uploadDir(src, "tree/copy", { filter: (path) => !path.endsWith(".tmp") })).toBe(2);
+      const back = join(tmp, "tree-back");
+      expect(await ftp.downloadDir("tree/copy", back)).toBe(2);
+      expect(await readFile(join(back, "top.txt"), "utf8")).toBe("top");
+      expect(sha256(await readFile(join(back, "x", "y", "deep.bin")))).toBe(sha256(SMALL));
+      await ftp.removeDir("tree");
+      expect((await ftp.list()).some((e) => e.name === "tree")).toBe(false);
+    });
+
     it("makes, enters, leaves and removes directories", async () => {
       const made = await ftp.mkd("sub dir");
       expect(made).toMatch(/sub dir$/);

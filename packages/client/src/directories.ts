@@ -1,0 +1,93 @@
+/**
+ * Whole directories: made with their parents, removed with their contents, copied both ways. A
+ * name from the server that would leave the local target directory is refused.
+ */
+import { mkdir, readdir } from "node:fs/promises";
+import { join, relative, resolve, sep } from "node:path";
+import { ErrorPerm, ErrorProto } from "@ftplib/protocol";
+import type { FTP } from "./ftp.js";
+import type { FileEntry } from "./listing/index.js";
+
+export interface TreeOptions {
+  /** Which entries to copy (directories too: false skips the whole subtree). */
+  filter?: (path: string, entry: { name: string; type: FileEntry["type"] }) => boolean;
+}
+
+const join2 = (dir: string, name: string) => (dir === "" || dir === "/" ? `${dir}${name}` : `${dir}/${name}`);
+
+/** Makes `path` and its missing parents; an existing directory is fine. */
+export async function ensureDir(ftp: FTP, path: string): Promise<void> {
+  const absolute = path.startsWith("/");
+  let current = absolute ? "/" : "";
+  for (const segment of path.split("/").filter(Boolean)) {
+    current = current === "" ? segment : join2(current, segment);
+    try {
+      await ftp.mkd(current);
+    } catch (error) {
+      if (!ErrorPerm.isInstance(error)) throw error;
+      // Already there, or not allowed: known for sure only at the end.
+    }
+  }
+  const here = await ftp.pwd();
+  await ftp.cwd(path);
+  await ftp.cwd(here);
+}
+
+/** Removes `path` and everything in it; links are removed, not followed. */
+export async function removeDir(ftp: FTP, path: string): Promise<void> {
+  for (const entry of await ftp.list(path)) {
+    const child = join2(path, entry.name);
+    if (entry.type === "dir") await removeDir(ftp, child);
+    else await ftp.delete(child);
+  }
+  await ftp.rmd(path);
+}
+
+/** A listed name that is safe to use as one path segment on this machine. */
+function safeName(name: string): boolean {
+  return name !== "" && name !== "." && name !== ".." && !/[/\\\0]/.test(name) && !/^[A-Za-z]:/.test(name);
+}
+
+/** Copies the remote directory `remote` into the local directory `local` (made if missing). */
+export async function downloadDir(ftp: FTP, remote: string, local: string, options: TreeOptions = {}): Promise<number> {
+  const root = resolve(local);
+  await mkdir(root, { recursive: true });
+  let files = 0;
+  for (const entry of await ftp.list(remote)) {
+    const remotePath = join2(remote, entry.name);
+    if (!safeName(entry.name)) {
+      throw new ErrorProto(`refusing a name from the server that would leave ${root}: ${JSON.stringify(entry.name)}`, {
+        code: "ERR_FTP_UNSAFE_NAME",
+      });
+    }
+    const localPath = join(root, entry.name);
+    // Belt and braces: the joined path must stay inside the target.
+    if (relative(root, localPath).startsWith("..") || !localPath.startsWith(root + sep)) {
+      throw new ErrorProto(`refusing ${JSON.stringify(entry.name)}: outside ${root}`, { code: "ERR_FTP_UNSAFE_NAME" });
+    }
+    if (options.filter !== undefined && !options.filter(remotePath, entry)) continue;
+    if (entry.type === "dir") files += await downloadDir(ftp, remotePath, localPath, options);
+    else if (entry.type === "file") {
+      await ftp.download(remotePath, localPath);
+      files++;
+    }
+  }
+  return files;
+}
+
+/** Copies the local directory `local` into the remote directory `remote` (made if missing). */
+export async function uploadDir(ftp: FTP, local: string, remote: string, options: TreeOptions = {}): Promise<number> {
+  await ensureDir(ftp, remote);
+  let files = 0;
+  for (const dirent of await readdir(local, { withFileTypes: true })) {
+    const remotePath = join2(remote, dirent.name);
+    const type = dirent.isDirectory() ? "dir" : dirent.isFile() ? "file" : "unknown";
+    if (options.filter !== undefined && !options.filter(remotePath, { name: dirent.name, type })) continue;
+    if (type === "dir") files += await uploadDir(ftp, join(local, dirent.name), remotePath, options);
+    else if (type === "file") {
+      await ftp.upload(join(local, dirent.name), remotePath);
+      files++;
+    }
+  }
+  return files;
+}

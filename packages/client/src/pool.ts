@@ -1,0 +1,118 @@
+/**
+ * A pool of connections to one server: operations queue for a free connection, up to `size` at
+ * once; a connection that breaks is dropped and a new one opened for the next operation (and the
+ * operation is tried once more on it when the break came before it could start).
+ */
+import { FtpConnectionError } from "@ftplib/protocol";
+import type { FTP } from "./ftp.js";
+import type { DownloadOptions, TransferOptions } from "./file-transfers.js";
+
+export interface FtpPoolOptions {
+  /** Opens one logged-in connection (`() => FTP.open(...)` or `FTP_TLS.open` + `protP()`). */
+  connect: () => Promise<FTP>;
+  /** Connections at most (default 4). */
+  size?: number;
+}
+
+export class FtpPool {
+  readonly size: number;
+  private readonly connect: () => Promise<FTP>;
+  private readonly idle: FTP[] = [];
+  private readonly waiting: ((ftp: FTP | undefined) => void)[] = [];
+  private open = 0;
+  private closed = false;
+
+  constructor(options: FtpPoolOptions) {
+    const { size = 4 } = options;
+    if (!Number.isInteger(size) || size < 1 || size > 64) throw new RangeError(`size must be an integer from 1 to 64, not ${size}`);
+    this.size = size;
+    this.connect = options.connect;
+  }
+
+  /** Runs `task` on a free connection. */
+  async run<T>(task: (ftp: FTP) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const { ftp, reused } = await this.acquire();
+      let broken = false;
+      try {
+        return await task(ftp);
+      } catch (error) {
+        broken = FtpConnectionError.isInstance(error);
+        // A connection that died while idle (a server's idle timeout) gets replaced and the task tried again.
+        if (broken && reused && attempt === 0) continue;
+        throw error;
+      } finally {
+        this.release(ftp, broken);
+      }
+    }
+  }
+
+  /** Downloads each `[remote, local]` pair, `concurrency` at a time (default: the pool's size). */
+  async downloadMany(items: readonly (readonly [remote: string, local: string])[], options: DownloadOptions & { concurrency?: number } = {}): Promise<number> {
+    return this.many(items, options.concurrency, ([remote, local]) => this.run((ftp) => ftp.download(remote, local, options)));
+  }
+
+  /** Uploads each `[local, remote]` pair, `concurrency` at a time (default: the pool's size). */
+  async uploadMany(items: readonly (readonly [local: string, remote: string])[], options: TransferOptions & { concurrency?: number } = {}): Promise<number> {
+    return this.many(items, options.concurrency, ([local, remote]) => this.run((ftp) => ftp.upload(local, remote, options)));
+  }
+
+  /** Quits every connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const resolve of this.waiting.splice(0)) resolve(undefined);
+    await Promise.all(this.idle.splice(0).map((ftp) => ftp[Symbol.asyncDispose]()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async many<T>(items: readonly T[], concurrency = this.size, each: (item: T) => Promise<number>): Promise<number> {
+    let next = 0;
+    let total = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const bytes = await each(items[next++]!);
+        total += bytes;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+    return total;
+  }
+
+  private async acquire(): Promise<{ ftp: FTP; reused: boolean }> {
+    if (this.closed) throw new FtpConnectionError("the pool is closed", { code: "ERR_FTP_CLOSED" });
+    const ready = this.idle.pop();
+    if (ready !== undefined) return { ftp: ready, reused: true };
+    if (this.open < this.size) {
+      this.open++;
+      try {
+        return { ftp: await this.connect(), reused: false };
+      } catch (error) {
+        this.open--;
+        this.wakeOne();
+        throw error;
+      }
+    }
+    const ftp = await new Promise<FTP | undefined>((resolve) => this.waiting.push(resolve));
+    return ftp === undefined ? this.acquire() : { ftp, reused: true };
+  }
+
+  private release(ftp: FTP, broken: boolean): void {
+    if (broken || this.closed) {
+      ftp.close();
+      this.open--;
+      this.wakeOne();
+      return;
+    }
+    const waiter = this.waiting.shift();
+    if (waiter !== undefined) waiter(ftp);
+    else this.idle.push(ftp);
+  }
+
+  /** Lets a waiter open a connection in place of one that went. */
+  private wakeOne(): void {
+    this.waiting.shift()?.(undefined);
+  }
+}

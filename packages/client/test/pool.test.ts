@@ -1,0 +1,129 @@
+/**
+ * The pool, keep-alive, a hostile listing for downloadDir, and FXP (ftpcp) where two Debian
+ * servers run.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type EmbeddedServer, realServers, startEmbeddedServer } from "@ftplib/test-servers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorProto, FTP, FtpPool, ftpcp } from "../src/index.js";
+import { greetAndLogin, passiveTransfer, startScriptedServer } from "./scripted-server.js";
+
+let server: EmbeddedServer;
+let tmp: string;
+beforeAll(async () => {
+  server = await startEmbeddedServer();
+  tmp = await mkdtemp(join(tmpdir(), "ftplib-pool-"));
+});
+afterAll(async () => {
+  await server?.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+const login = () => ({ host: server.host, port: server.port, user: server.user, password: server.password, timeout: 5000 });
+
+describe("FtpPool", () => {
+  it("downloads 200 small files with 8 connections, no more open at once", async () => {
+    const files = Array.from({ length: 200 }, (_, i) => [`small-${i}.bin`, randomBytes(4096)] as const);
+    await Promise.all(files.map(([name, data]) => writeFile(join(server.root, name), data)));
+    let opened = 0;
+    const pool = new FtpPool({
+      size: 8,
+      connect: async () => {
+        opened++;
+        return FTP.open(login());
+      },
+    });
+    const out = join(tmp, "many");
+    await rm(out, { recursive: true, force: true });
+    await (await import("node:fs/promises")).mkdir(out);
+    const bytes = await pool.downloadMany(files.map(([name]) => [name, join(out, name)] as const));
+    expect(bytes).toBe(200 * 4096);
+    expect(opened).toBeLessThanOrEqual(8);
+    for (const [name, data] of files.slice(0, 20)) expect(await readFile(join(out, name))).toEqual(data);
+    expect((await readdir(out)).length).toBe(200);
+    await pool.close();
+  });
+
+  it("replaces a connection that broke while idle, transparently", async () => {
+    const pool = new FtpPool({ size: 1, connect: () => FTP.open(login()) });
+    expect(await pool.run((ftp) => ftp.pwd())).toBe("/");
+    // The idle connection dies (as after a server's idle timeout).
+    await pool.run(async (ftp) => {
+      (ftp as unknown as { control: { destroy(): void } }).control.destroy();
+    });
+    expect(await pool.run((ftp) => ftp.pwd())).toBe("/");
+    await pool.close();
+    await expect(pool.run((ftp) => ftp.pwd())).rejects.toThrow(/closed/);
+  });
+
+  it("uploads many", async () => {
+    const pool = new FtpPool({ size: 4, connect: () => FTP.open(login()) });
+    const sources = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const path = join(tmp, `up-${i}.txt`);
+        await writeFile(path, `file ${i}`);
+        return [path, `up-${i}.txt`] as const;
+      }),
+    );
+    expect(await pool.uploadMany(sources, { concurrency: 3 })).toBe(sources.reduce((n, [, name]) => n + `file ${name.slice(3, -4)}`.length, 0));
+    expect(await readFile(join(server.root, "up-11.txt"), "utf8")).toBe("file 11");
+    await pool[Symbol.asyncDispose]();
+  });
+});
+
+describe("keep-alive", () => {
+  it("sends NOOP when idle", async () => {
+    const lines: string[] = [];
+    const ftp = await FTP.open({ ...login(), keepAlive: 100, debugLevel: 1, debugOutput: (line) => lines.push(line) });
+    await new Promise((r) => setTimeout(r, 350));
+    expect(lines.filter((line) => line === '*cmd* "NOOP"').length).toBeGreaterThanOrEqual(2);
+    ftp.close();
+  });
+});
+
+describe("downloadDir against a hostile listing", () => {
+  for (const evil of ["../../escape.txt", "a/../../b", "sub\\..\\x", "C:evil"]) {
+    it(`refuses ${JSON.stringify(evil)} and writes nothing outside`, async () => {
+      const hostile = await startScriptedServer(async (session) => {
+        await greetAndLogin(session);
+        await session.until("FEAT");
+        session.send("211 no features\r\n");
+        const { data } = await passiveTransfer(session, "LIST");
+        session.send("150 here\r\n");
+        (await data()).end(`-rw-r--r-- 1 a b 4 Jan 3 2020 ${evil}\r\n`);
+        session.send("226 done\r\n");
+      });
+      const target = join(tmp, "hostile", "inner");
+      const ftp = await FTP.open({ host: hostile.host, port: hostile.port, timeout: 2000 });
+      const error = await ftp.downloadDir("/", target).catch((e: unknown) => e);
+      expect(ErrorProto.isInstance(error), String(error)).toBe(true);
+      expect((error as ErrorProto).code).toBe("ERR_FTP_UNSAFE_NAME");
+      expect(await readdir(join(tmp, "hostile"))).toEqual(["inner"]);
+      expect(await readdir(target)).toEqual([]);
+      ftp.close();
+      await hostile.close();
+    });
+  }
+});
+
+const debian = realServers();
+const fxpPair = ["pure-ftpd", "proftpd"].flatMap((name) => debian.filter((s) => s.name === name));
+describe.runIf(process.env.FTPLIB_REAL_SERVERS === "1" && fxpPair.length === 2)("ftpcp (FXP) between two servers", () => {
+  it("copies pure-ftpd -> proftpd without the bytes passing through the client", async () => {
+    const [from, to] = fxpPair as [(typeof fxpPair)[number], (typeof fxpPair)[number]];
+    const open = (s: (typeof fxpPair)[number]) => {
+      const e = s.endpoints.find((x) => x.tls === "explicit" && x.family === 4)!;
+      return FTP.open({ host: e.host, port: e.port, user: s.user, password: s.password, timeout: 5000 });
+    };
+    const data = randomBytes(300_000);
+    await writeFile(join(from.root, "fxp-source.bin"), data);
+    const source = await open(from);
+    const target = await open(to);
+    await ftpcp(source, "fxp-source.bin", target, "fxp-copy.bin");
+    expect(await readFile(join(to.root, "fxp-copy.bin"))).toEqual(data);
+    await source.quit();
+    await target.quit();
+  });
+});
