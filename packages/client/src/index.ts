@@ -25,7 +25,19 @@ export {
   RemoteProtocolError,
 } from "@ftplib/protocol";
 export { connectChannel, sendcmdChannel } from "./diagnostics.js";
-export { ListParserStream, dosParser, eplfParser, listParsers, mlsxFileEntry, parseList, unixParser } from "./listing/index.js";
+export {
+  ListParserStream,
+  dosParser,
+  eplfParser,
+  factsEntry,
+  listParsers,
+  mlsxFileEntry,
+  netwareParser,
+  os400Parser,
+  parseList,
+  unixParser,
+  vmsParser,
+} from "./listing/index.js";
 export type { FileEntry, ListOptions, ListParser } from "./listing/index.js";
 export { parse150, parse227, parse229, parse257 } from "@ftplib/protocol";
 export type { ByteStream, MlsxEntry, MlsxFacts, Reply, TextEncoding, Transport } from "@ftplib/protocol";

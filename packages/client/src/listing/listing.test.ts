@@ -112,6 +112,27 @@ describe("EPLF", () => {
   });
 });
 
+describe("NetWare, OpenVMS, IBM i", () => {
+  it("reads NetWare", () => {
+    const stream = new ListParserStream({ now: NOW });
+    expect(brief(stream.parse("d [R----F--] supervisor            512       Jan 16 18:53    login"))).toMatchObject({ name: "login", type: "dir", size: 512, modifiedAt: "2026-01-16T18:53:00.000Z" });
+    expect(brief(stream.parse("- [RWCEAFMS] rhinz                 8765       Jul  4  2019    backup file.zip"))).toMatchObject({ name: "backup file.zip", type: "file", size: 8765, modifiedAt: "2019-07-04T00:00:00.000Z" });
+    expect(stream.format).toBe("netware");
+  });
+  it("reads OpenVMS, directories and 512-byte blocks", () => {
+    const stream = new ListParserStream();
+    expect(brief(stream.parse("README.TXT;1         2/4      3-JAN-1994 12:00:00 [GROUP,OWNER] (RWED,RWED,RE,)"))).toMatchObject({ name: "README.TXT", type: "file", size: 1024, modifiedAt: "1994-01-03T12:00:00.000Z" });
+    expect(stream.parse("SUBDIR.DIR;1  1  19-NOV-2026 08:30:15.22  [SYSTEM]  (RWE,RWE,RE,E)")).toMatchObject({ name: "SUBDIR", type: "dir" });
+    expect(stream.format).toBe("vms");
+  });
+  it("reads IBM i", () => {
+    const stream = new ListParserStream();
+    expect(brief(stream.parse("QSYS           77824 02/23/00 15:09:55 *DIR       QOpenSys/"))).toMatchObject({ name: "QOpenSys", type: "dir", size: 77824, modifiedAt: "2000-02-23T15:09:55.000Z" });
+    expect(stream.parse("IBMUSER         1024 11/22/26 08:00:00 *STMF      notes.txt")).toMatchObject({ name: "notes.txt", type: "file" });
+    expect(stream.format).toBe("os400");
+  });
+});
+
 describe("custom parsers", () => {
   it("go first when given", () => {
     const vms: ListParser = {

@@ -4,11 +4,12 @@
  */
 import { dosParser } from "./parse-dos.js";
 import { eplfParser } from "./parse-eplf.js";
+import { netwareParser, os400Parser, vmsParser } from "./parse-other.js";
 import { unixParser } from "./parse-unix.js";
 import type { FileEntry, ListOptions, ListParser } from "./file-entry.js";
 
 /** The parsers tried, in order. */
-export const listParsers: readonly ListParser[] = [unixParser, dosParser, eplfParser];
+export const listParsers: readonly ListParser[] = [unixParser, dosParser, eplfParser, netwareParser, vmsParser, os400Parser];
 
 /** Whether a line carries no entry (`total 12`, blank). */
 function isMeta(line: string): boolean {
