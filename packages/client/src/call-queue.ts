@@ -9,6 +9,8 @@ const running = new AsyncLocalStorage<CallQueue>();
 
 export class CallQueue {
   private tail: Promise<void> = Promise.resolve();
+  /** Set while the connection cannot take calls from outside without a deadlock (a listing being iterated). */
+  busy: Error | undefined;
 
   /** True when called from inside a call of this queue. */
   get inside(): boolean {
@@ -18,6 +20,7 @@ export class CallQueue {
   /** Runs `task` after every call queued before it. */
   run<T>(task: () => Promise<T>): Promise<T> {
     if (this.inside) return task();
+    if (this.busy !== undefined) return Promise.reject(this.busy);
     return this.hold().then((release) => running.run(this, task).finally(release));
   }
 

@@ -12,6 +12,7 @@ import {
   FtpConnectionError,
   FtpError,
   LineReader,
+  LocalProtocolError,
   type MlsxEntry,
   type Reply,
   type TextEncoding,
@@ -645,6 +646,62 @@ export class FTP {
         });
       }
       return entries;
+    });
+  }
+
+  /**
+   * A directory's entries as they arrive (MLSD or LIST, as `list`), for listings too large to
+   * hold. The listing text may not exceed `maxBytes` (default 64 MiB). While the loop runs the
+   * connection is busy: another call on it fails with `ERR_FTP_BUSY` rather than waiting for a
+   * loop that waits for it (use `list()`, or a second connection). Leaving the loop early stops
+   * the transfer (ABOR) and leaves the connection usable.
+   */
+  async *listStream(path = "", options: ListOptions & { parsers?: readonly ListParser[]; maxBytes?: number } = {}): AsyncGenerator<FileEntry> {
+    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    const useMlsd = (await this.features()).has("MLST");
+    const parser = new ListParserStream(options);
+    const verb = useMlsd ? "MLSD" : "LIST";
+    // One entry handed over at a time: the transfer waits for the loop, the loop for the transfer.
+    let handoff: ((entry: FileEntry | null) => void) | undefined;
+    let taken: (() => void) | undefined;
+    let stopped = false;
+    let size = 0;
+    const stop = new Error("listing loop left");
+    const next = () => new Promise<FileEntry | null>((resolve) => (handoff = resolve));
+    let pending = next();
+    const transfer = this.retrLines(path === "" ? verb : `${verb} ${path}`, async (line) => {
+      size += line.length + 2;
+      if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
+      const entry = useMlsd ? mlsxFileEntry(line) : parser.parse(line);
+      if (entry === null || entry.name === "." || entry.name === "..") return;
+      if (stopped) throw stop;
+      const wait = new Promise<void>((resolve) => (taken = resolve));
+      handoff!(entry);
+      await wait;
+      if (stopped) throw stop;
+    });
+    const finished = transfer.then(
+      () => handoff?.(null),
+      () => handoff?.(null),
+    );
+    this.queue.busy = new LocalProtocolError("a listing is being iterated on this connection", "ERR_FTP_BUSY");
+    try {
+      for (;;) {
+        const entry = await pending;
+        if (entry === null) break;
+        pending = next();
+        const resume = taken;
+        yield entry;
+        resume?.();
+      }
+    } finally {
+      stopped = true;
+      taken?.();
+      this.queue.busy = undefined;
+      await finished;
+    }
+    await transfer.catch((error: unknown) => {
+      if (error !== stop) throw error;
     });
   }
 

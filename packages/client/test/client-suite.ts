@@ -294,6 +294,31 @@ export function defineClientSuite(target: SuiteTarget): void {
       expect(entries.some((e) => e.name === "." || e.name === "..")).toBe(false);
     });
 
+    it("streams a listing, stops when the loop is left, refuses calls inside the loop, and caps its size", async () => {
+      const all = (await ftp.list()).map((e) => e.name).sort();
+      const streamed: string[] = [];
+      for await (const entry of ftp.listStream()) streamed.push(entry.name);
+      expect(streamed.sort()).toEqual(all);
+      let seen = 0;
+      for await (const entry of ftp.listStream()) {
+        void entry;
+        if (++seen === 1) {
+          await expect(ftp.pwd()).rejects.toMatchObject({ code: "ERR_FTP_BUSY" });
+          break;
+        }
+      }
+      if (!quirks.abortRepliesOutOfOrder) {
+        expect(await ftp.pwd()).toBe(base);
+        const error = await (async () => {
+          for await (const entry of ftp.listStream("", { maxBytes: 10 })) void entry;
+        })().catch((e: unknown) => e);
+        expect((error as { code?: string }).code).toBe("ERR_FTP_LISTING_TOO_LARGE");
+        expect(await ftp.pwd()).toBe(base);
+      } else {
+        ftp = await reopen();
+      }
+    });
+
     it("reads FEAT, and MDTM, MFMT and MLST where offered", async () => {
       const features = await ftp.features();
       expect(features).toBeInstanceOf(Map);
