@@ -51,6 +51,19 @@ export class FTP_TLS extends FTP {
     return this.control?.stream.secure ?? false;
   }
 
+  /**
+   * The latest TLS session of the control connection: give it as `tls.session` to another
+   * FTP_TLS (a pool's connections, say) to resume it instead of a full handshake.
+   */
+  get tlsSession(): unknown {
+    return this.control?.stream.tlsSession;
+  }
+
+  /** True when the control connection resumed an earlier TLS session. */
+  get tlsResumed(): boolean {
+    return this.control?.stream.tlsResumed ?? false;
+  }
+
   /** True when data connections are protected (after `protP()`). */
   get dataProtected(): boolean {
     return this.secureData;

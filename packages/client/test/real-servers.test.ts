@@ -108,6 +108,20 @@ describe.runIf(wanted)("Debian servers", () => {
         await ftp.quit();
       });
 
+      for (const maxVersion of ["TLSv1.3", "TLSv1.2"] as const) {
+        // pure-ftpd never resumes TLS 1.3 sessions.
+        const resumes = !(server.name === "pure-ftpd" && maxVersion === "TLSv1.3");
+        it(`${server.name}: ${resumes ? "resumes" : "does not resume"} a ${maxVersion} session on a second control connection`, async () => {
+          const first = await open({ ca, maxVersion });
+          await first.pwd();
+          const second = await open({ ca, maxVersion, session: first.tlsSession as Buffer });
+          expect(second.tlsResumed).toBe(resumes);
+          expect(await second.pwd()).toBe("/");
+          first.close();
+          second.close();
+        });
+      }
+
       it(`${server.name}: refuses the server's certificate when its CA is not trusted`, async () => {
         const error = await open({ ca: testTlsFor.otherCa }).catch((e: unknown) => e);
         expect(FtpTlsError.isInstance(error), String(error)).toBe(true);

@@ -120,6 +120,14 @@ describe("FTP_TLS", () => {
     await ftp.quit();
   });
 
+  it("exposes the control connection's TLS session (ftp-srv keeps no session across connections)", async () => {
+    const first = await FTP_TLS.open({ ...options(), tls: { ca: testTls.ca } });
+    await first.pwd();
+    expect(first.tlsResumed).toBe(false);
+    expect(first.tlsSession).toBeInstanceOf(Buffer);
+    first.close();
+  });
+
   it("refuses CCC when not secure", async () => {
     const ftp = new FTP_TLS({ tls: { ca: testTls.ca }, timeout: 3000 });
     await ftp.connect(server.host, server.port);

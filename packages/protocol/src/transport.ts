@@ -82,6 +82,10 @@ export interface DataListener {
 
 /** The control connection: a byte stream that can switch TLS and open data connections. */
 export interface ControlStream<TlsOptions = unknown> extends ByteStream {
+  /** The latest TLS session of this connection, to resume on another control connection (optional). */
+  readonly tlsSession?: unknown;
+  /** True when this connection's TLS handshake resumed an earlier session (optional). */
+  readonly tlsResumed?: boolean;
   /** Starts TLS on this connection (after a 234 reply to AUTH TLS). */
   startTls(options?: TlsOptions): Promise<void>;
   /** Ends TLS and goes on in the clear (after a 200 reply to CCC). */

@@ -106,6 +106,14 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
     return this.tls !== undefined;
   }
 
+  get tlsSession(): Buffer | undefined {
+    return this.session;
+  }
+
+  get tlsResumed(): boolean {
+    return this.tls?.secured.isSessionReused() ?? false;
+  }
+
   // Addresses come from the TCP connection itself, under TLS too.
   override get localAddress(): SocketAddress {
     return socketAddress(this.tcp, "local");
