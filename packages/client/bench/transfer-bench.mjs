@@ -12,7 +12,7 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Client } from "basic-ftp";
 import { realServers } from "@ftplib/test-servers";
-import { FTP, FTP_TLS } from "../dist/index.js";
+import { FTP, FTP_TLS, FtpPool } from "../dist/index.js";
 
 const SIZE = 256 * 1024 * 1024;
 const script = fileURLToPath(new URL("../../../servers/servers.sh", import.meta.url));
@@ -75,6 +75,36 @@ for (const secure of [false, true]) {
   const [a, b] = Object.keys(contenders).map((k) => median(samples[k]));
   rows.push(`| ${secure ? "FTPS (PROT P, TLS 1.3)" : "plain FTP"} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a / b).toFixed(2)}x |`);
 }
+// 200 small files: one connection against a pool of 8 (issue: the pool at least 4x).
+const SMALL_FILES = 200;
+mkdirSync(`${server.root}/small`, { recursive: true });
+for (let i = 0; i < SMALL_FILES; i++) writeFileSync(`${server.root}/small/f${i}.bin`, randomBytes(4096));
+async function smallFiles(connections) {
+  const pool = new FtpPool({ size: connections, connect: () => FTP.open(login) });
+  // Connections are opened before the clock starts: the pool keeps them.
+  await Promise.all(Array.from({ length: connections }, () => pool.run((ftp) => ftp.pwd())));
+  const started = process.hrtime.bigint();
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: SMALL_FILES }, (_, i) =>
+      pool.run((ftp) => ftp.retrBinary(`RETR small/f${i}.bin`, (b) => void (n += b.length))),
+    ),
+  );
+  const ns = Number(process.hrtime.bigint() - started);
+  await pool.close();
+  if (n !== SMALL_FILES * 4096) throw new Error(`small files: ${n} bytes`);
+  return ns;
+}
+const smallSamples = { 1: [], 8: [] };
+for (let round = 0; round < 6; round++) {
+  for (const size of round % 2 ? [8, 1] : [1, 8]) {
+    const ns = await smallFiles(size);
+    if (round > 0) smallSamples[size].push((SMALL_FILES / ns) * 1e9);
+  }
+}
+const one = median(smallSamples[1]);
+const eight = median(smallSamples[8]);
+
 const report = [
   "## Download of 256 MiB from vsftpd (loopback), discarding consumer",
   "",
@@ -83,6 +113,13 @@ const report = [
   "| mode | @ftplib/client MB/s | basic-ftp MB/s | ratio |",
   "|---|---:|---:|---:|",
   ...rows,
+  "",
+  "## 200 downloads of 4 KiB from vsftpd: one connection against a pool of 8",
+  "",
+  "| connections | files/s | ratio |",
+  "|---|---:|---:|",
+  `| 1 | ${one.toFixed(0)} | 1.00x |`,
+  `| 8 (FtpPool) | ${eight.toFixed(0)} | ${(eight / one).toFixed(2)}x |`,
   "",
 ].join("\n");
 console.log(report);

@@ -182,6 +182,8 @@ export class FTP {
   private epsvRefused = false;
   /** FEAT of this connection, once asked. */
   private featureCache: Map<string, string> | undefined;
+  /** The representation type the server has (`I` or `A`), to skip a TYPE that changes nothing. */
+  private currentType: string | undefined;
   private readonly keepAlive: number;
   private keepAliveTimer: NodeJS.Timeout | undefined;
 
@@ -227,6 +229,7 @@ export class FTP {
       this.close();
       this.epsvRefused = false;
       this.featureCache = undefined;
+      this.currentType = undefined;
       if (connectChannel.hasSubscribers) connectChannel.publish({ ftp: this, host: this.host, port: this.port });
       const stream = await this.transport.connect({
         host: this.host,
@@ -379,7 +382,7 @@ export class FTP {
   retrBinary(cmd: string, callback: (block: Uint8Array) => unknown, options: RetrBinaryOptions = {}): Promise<string> {
     const { blocksize = 0, rest } = options;
     return this.queue.run(async () => {
-      await this.voidCmdNow("TYPE I");
+      await this.setType("I");
       return this.runTransfer(cmd, rest, "download", async (conn, announced) => {
         let received = 0;
         for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
@@ -406,7 +409,7 @@ export class FTP {
    */
   retrLines(cmd: string, callback: (line: string) => unknown = (line) => console.log(line)): Promise<string> {
     return this.queue.run(async () => {
-      await this.sendCmdNow("TYPE A");
+      await this.setType("A");
       return this.runTransfer(cmd, undefined, "download", async (conn) => {
         const reader = new LineReader(this.maxline);
         const drain = async () => {
@@ -431,7 +434,7 @@ export class FTP {
     const { blocksize = DEFAULT_BLOCKSIZE, callback, rest } = options;
     if (!Number.isInteger(blocksize) || blocksize < 1) throw new RangeError(`blocksize must be a positive integer, not ${blocksize}`);
     return this.queue.run(async () => {
-      await this.voidCmdNow("TYPE I");
+      await this.setType("I");
       return this.runTransfer(cmd, rest, "upload", async (conn) => {
         for await (const block of chunksOf(source, blocksize, (text) => this.encoding.encode(text))) {
           await conn.write(block);
@@ -448,7 +451,7 @@ export class FTP {
    */
   storLines(cmd: string, source: UploadSource, callback?: (line: Uint8Array) => unknown): Promise<string> {
     return this.queue.run(async () => {
-      await this.voidCmdNow("TYPE A");
+      await this.setType("A");
       return this.runTransfer(cmd, undefined, "upload", async (conn) => {
         const reader = new LineReader(this.maxline);
         let batch = new Uint8Array(DEFAULT_BLOCKSIZE);
@@ -802,6 +805,13 @@ export class FTP {
   }
 
   /** ftplib's abort: ABOR, then one reply, which must be 426, 225 or 226. */
+  /** Sets the representation type, unless the server has it already (one round trip less per transfer). */
+  private async setType(type: "I" | "A"): Promise<void> {
+    if (this.currentType === type) return;
+    await this.voidCmdNow(`TYPE ${type}`);
+    this.currentType = type;
+  }
+
   private async abortNow(transfer?: Transfer): Promise<string> {
     await this.putCmd("ABOR");
     this.channel.stream.setTimeout(this.timeout);
@@ -1049,6 +1059,8 @@ export class FTP {
 
   private onSent(line: string): void {
     this.armKeepAlive();
+    // A TYPE, REIN or USER sent by anyone makes the cached type unknown until setType confirms it.
+    if (/^(TYPE|REIN|USER)\b/i.test(line)) this.currentType = undefined;
     if (sendcmdChannel.hasSubscribers) sendcmdChannel.publish({ ftp: this, command: maskCommand(line) });
     if (this.debugging > 1) this.debug(`*put* ${this.sanitize(`${line}\r\n`)}`);
     else if (this.debugging) this.debug(`*cmd* ${this.sanitize(line)}`);

@@ -4,7 +4,8 @@
  * operation is tried once more on it when the break came before it could start).
  */
 import { FtpConnectionError } from "@ftplib/protocol";
-import type { FTP } from "./ftp.js";
+import { FTP, type OpenOptions } from "./ftp.js";
+import { FTP_TLS, type FTP_TLSOpenOptions } from "./ftp-tls.js";
 import type { DownloadOptions, TransferOptions } from "./file-transfers.js";
 
 export interface FtpPoolOptions {
@@ -23,10 +24,36 @@ export class FtpPool {
   private closed = false;
 
   constructor(options: FtpPoolOptions) {
-    const { size = 4 } = options;
+    const size = options.size ?? 4;
     if (!Number.isInteger(size) || size < 1 || size > 64) throw new RangeError(`size must be an integer from 1 to 64, not ${size}`);
     this.size = size;
     this.connect = options.connect;
+  }
+
+  /**
+   * A pool of connections opened with the same options: FTP, or FTP_TLS when `secure` (with
+   * PROT P, and every connection after the first resuming the first one's TLS session).
+   */
+  static open(options: (OpenOptions | (FTP_TLSOpenOptions & { secure: true })) & { size?: number }): FtpPool {
+    if (!("secure" in options) || !options.secure) return new FtpPool({ connect: () => FTP.open(options), size: options.size });
+    const secure = options;
+    const openTls = async (session: unknown): Promise<FTP_TLS> => {
+      const tls = session === undefined ? secure.tls : { ...secure.tls, session: session as Buffer };
+      const ftp = await FTP_TLS.open({ ...secure, tls });
+      await ftp.protP();
+      return ftp;
+    };
+    // The first connection makes the session; the others wait for it, then resume it.
+    let first: Promise<FTP_TLS> | undefined;
+    const connect = async (): Promise<FTP> => {
+      if (first === undefined) {
+        first = openTls(undefined);
+        return first;
+      }
+      const made = await first.catch(() => undefined);
+      return openTls(made?.tlsSession);
+    };
+    return new FtpPool({ connect, size: options.size });
   }
 
   /** Runs `task` on a free connection. */

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { type RealServer, realServers } from "@ftplib/test-servers";
 import { describe, expect, it } from "vitest";
-import { ErrorPerm, FTP_TLS, FtpTlsError, testTlsFor } from "./real-server-helpers.js";
+import { ErrorPerm, FTP_TLS, FtpPool, FtpTlsError, testTlsFor } from "./real-server-helpers.js";
 import { type SuiteTarget, defineClientSuite } from "./client-suite.js";
 
 const wanted = process.env.FTPLIB_REAL_SERVERS === "1";
@@ -121,6 +121,16 @@ describe.runIf(wanted)("Debian servers", () => {
           second.close();
         });
       }
+
+      it(`${server.name}: a TLS pool's connections share one session`, async () => {
+        const pool = FtpPool.open({ host: explicit.host, port: explicit.port, user: server.user, password: server.password, timeout: 5000, secure: true, tls: { ca, maxVersion: "TLSv1.2" }, size: 3 });
+        const resumed = await Promise.all([0, 1, 2].map(() => pool.run(async (ftp) => {
+          await new Promise((r) => setTimeout(r, 50));
+          return (ftp as FTP_TLS).tlsResumed;
+        })));
+        expect(resumed.filter(Boolean).length).toBeGreaterThanOrEqual(1);
+        await pool.close();
+      });
 
       it(`${server.name}: refuses the server's certificate when its CA is not trusted`, async () => {
         const error = await open({ ca: testTlsFor.otherCa }).catch((e: unknown) => e);

@@ -29,6 +29,8 @@ export interface NodeControlOptions {
   tls: NodeTlsOptions | undefined;
   /** Size of the reused read buffer of plain data connections. */
   readBufferSize: number;
+  /** Read buffers of finished data connections, for the next ones (small files need no fresh 256 KiB each). */
+  readBuffers: Buffer[];
 }
 
 /** TLS options that check the certificate against `host`, whatever address is connected to. */
@@ -138,7 +140,8 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
       await whenReady(raw, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
       return this.deferredTls(raw, timeout);
     }
-    const buffer = Buffer.allocUnsafe(this.options.readBufferSize);
+    const buffers = this.options.readBuffers;
+    const buffer = buffers.pop() ?? Buffer.allocUnsafe(this.options.readBufferSize);
     const socket: net.Socket = net.connect({
       host: request.host,
       port: request.port,
@@ -147,7 +150,18 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
       onread: { buffer, callback: (length: number, buf: Uint8Array): boolean => stream.onRead(length, buf) },
     });
     // Created before the connect completes, so that no byte or end is missed.
-    const stream: SocketStream = new SocketStream(socket, { label: "data connection", timeout, userBuffer: true });
+    // The buffer goes back to the free list once the consumer is done and the socket is gone.
+    let release!: () => void;
+    const done = Promise.all([
+      new Promise<void>((resolve) => socket.once("close", () => resolve())),
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    ]);
+    void done.then(() => {
+      if (buffers.length < 16) buffers.push(buffer);
+    });
+    const stream: SocketStream = new SocketStream(socket, { label: "data connection", timeout, userBuffer: true, finished: () => release() });
     await whenReady(socket, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
     return stream;
   }

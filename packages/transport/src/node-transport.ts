@@ -13,6 +13,8 @@ export interface NodeTransportOptions {
 
 export class NodeTransport implements Transport<NodeTlsOptions> {
   readonly readBufferSize: number;
+  /** Read buffers shared by the data connections of every control connection of this transport. */
+  private readonly readBuffers: Buffer[] = [];
 
   constructor(options: NodeTransportOptions = {}) {
     const { readBufferSize = 256 * 1024 } = options;
@@ -30,7 +32,13 @@ export class NodeTransport implements Transport<NodeTlsOptions> {
       localPort: request.sourceAddress?.port,
     };
     const what = `connection to ${request.host}:${request.port}`;
-    const options = { host: request.host, timeout, tls: request.tls ?? request.implicitTls, readBufferSize: this.readBufferSize };
+    const options = {
+      host: request.host,
+      timeout,
+      tls: request.tls ?? request.implicitTls,
+      readBufferSize: this.readBufferSize,
+      readBuffers: this.readBuffers,
+    };
     const socket = net.connect({ ...local, host: request.host });
     const stream = new NodeControlStream(socket, options);
     await whenReady(socket, "connect", what, timeout, request.signal);

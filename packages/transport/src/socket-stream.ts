@@ -41,7 +41,14 @@ export class SocketStream implements ByteStream {
    * @param socket a connected socket
    * @param options.userBuffer the socket was made with `onread`: call `onRead` from its callback
    */
-  constructor(socket: Socket, options: { label: string; timeout?: number; userBuffer?: boolean }) {
+  private finished: (() => void) | undefined;
+
+  /**
+   * @param options.finished called once the consumer is done: it read the end, or destroyed the
+   *   stream (so a reused read buffer may serve another connection)
+   */
+  constructor(socket: Socket, options: { label: string; timeout?: number; userBuffer?: boolean; finished?: () => void }) {
+    this.finished = options.finished;
     this.socket = socket;
     this.label = options.label;
     this.timeoutMs = options.timeout ?? 0;
@@ -83,7 +90,10 @@ export class SocketStream implements ByteStream {
       return Promise.resolve(chunk);
     }
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.eof) return Promise.resolve(null);
+    if (this.eof) {
+      this.finish();
+      return Promise.resolve(null);
+    }
     return new Promise((resolve, reject) => {
       this.reader = { resolve, reject };
       this.armReadTimer();
@@ -120,6 +130,13 @@ export class SocketStream implements ByteStream {
 
   destroy(reason?: Error): void {
     this.fail(reason ?? new FtpConnectionError(`${this.label}: closed`, { code: "ERR_FTP_CLOSED" }));
+    this.finish();
+  }
+
+  private finish(): void {
+    const finished = this.finished;
+    this.finished = undefined;
+    finished?.();
   }
 
   /** Waits until the socket is fully closed. */
@@ -201,6 +218,8 @@ export class SocketStream implements ByteStream {
     if (reader === undefined) return;
     this.reader = undefined;
     this.clearReadTimer();
+    // Handing out the end means the consumer is done with every chunk before it.
+    if (value === null) this.finish();
     reader.resolve(value);
   }
 

@@ -161,3 +161,22 @@ describe("NodeTransport", () => {
     expect(() => new NodeTransport({ readBufferSize: 10 })).toThrow(RangeError);
   });
 });
+
+describe("read buffers", () => {
+  it("are reused by the next data connection only once the previous one is finished", async () => {
+    const data = await server((socket) => socket.end(Buffer.alloc(100, 1)));
+    const ctl = await control(new NodeTransport({ readBufferSize: 4096 }));
+    const first = await ctl.connectData({ host: data.host, port: data.port, secure: false });
+    const chunk = await first.read();
+    // Not finished yet (the consumer holds `chunk`): a second connection gets another buffer.
+    const second = await ctl.connectData({ host: data.host, port: data.port, secure: false });
+    const other = await second.read();
+    expect(other!.buffer).not.toBe(chunk!.buffer);
+    expect(await first.read()).toBeNull();
+    expect(await second.read()).toBeNull();
+    await new Promise((r) => setTimeout(r, 20));
+    const third = await ctl.connectData({ host: data.host, port: data.port, secure: false });
+    const reused = await third.read();
+    expect([chunk!.buffer, other!.buffer]).toContain(reused!.buffer);
+  });
+});

@@ -82,6 +82,22 @@ describe("unix variants", () => {
   });
 });
 
+describe("FileZilla Server and other Unix-like servers (documented formats)", () => {
+  it("reads FileZilla Server's listing", () => {
+    const entries = parseList(
+      [
+        "drwxr-xr-x 1 ftp ftp              0 Nov 03 09:27 My Documents",
+        "-rw-r--r-- 1 ftp ftp         419870 Oct 29  2025 setup (1).exe",
+      ],
+      { now: NOW },
+    ).map(brief);
+    expect(entries).toEqual([
+      { name: "My Documents", type: "dir", size: 0, target: undefined, modifiedAt: "2026-11-03T09:27:00.000Z" },
+      { name: "setup (1).exe", type: "file", size: 419870, target: undefined, modifiedAt: "2025-10-29T00:00:00.000Z" },
+    ]);
+  });
+});
+
 describe("DOS / IIS", () => {
   const parse = (line: string) => brief(dosParser.parse(line, {}));
   it("reads directories and files, 12- and 24-hour times, two- and four-digit years", () => {
