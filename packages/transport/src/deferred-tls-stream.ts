@@ -65,8 +65,9 @@ export class DeferredTlsStream implements ByteStream {
     return socketAddress(this.raw, "remote");
   }
 
-  async read(): Promise<Uint8Array | null> {
-    return (this.settled ?? (await this.ready())).read();
+  read(): Promise<Uint8Array | null> {
+    // After the handshake, straight to the stream: no extra promise per chunk.
+    return this.settled !== undefined ? this.settled.read() : this.ready().then((stream) => stream.read());
   }
 
   async write(data: Uint8Array): Promise<void> {
