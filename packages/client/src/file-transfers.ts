@@ -80,7 +80,8 @@ async function cancellable<T>(ftp: FTP, signal: AbortSignal | undefined, transfe
 /** The size of a remote file in binary mode, or null when the server does not say. */
 async function remoteSize(ftp: FTP, remote: string): Promise<number | null> {
   try {
-    await ftp.voidCmd("TYPE I");
+    // SIZE is refused in ASCII mode by some servers; the transfer that follows wants binary too.
+    await ftp.setType("I");
     return await ftp.size(remote);
   } catch {
     return null;

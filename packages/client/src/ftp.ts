@@ -106,6 +106,7 @@ export interface StorBinaryOptions {
 
 /** The data connection of a transfer in progress, and whether the caller aborted it. */
 interface Transfer {
+  /** The data connection: guarded when the client runs the transfer itself (`direction` set). */
   readonly conn: ByteStream;
   /** Which way the data flows, when the client runs the transfer itself. */
   readonly direction?: "download" | "upload";
@@ -120,6 +121,15 @@ interface Transfer {
   release?: () => void;
 }
 
+/** A transfer the client runs itself (retrBinary and the others): its connection is guarded. */
+interface RunningTransfer extends Transfer {
+  readonly conn: GuardedStream;
+  readonly direction: "download" | "upload";
+  readonly final: Promise<Reply>;
+}
+
+const isRunning = (transfer: Transfer): transfer is RunningTransfer => transfer.final !== undefined;
+
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_BLOCKSIZE = 64 * 1024;
 /** Milliseconds a stopped transfer's data connection gets to close by itself. */
@@ -128,12 +138,19 @@ const DATA_CLOSE_PATIENCE = 2000;
 const DRAIN_MOMENT = 100;
 const CRLF = Uint8Array.of(0x0d, 0x0a);
 
-/** Reads and drops the rest of a data connection (once: a guarded stream drains itself). */
-function drain(conn: ByteStream): Promise<void> {
-  if (conn instanceof GuardedStream) return conn.drain();
-  return (async () => {
-    while ((await conn.read()) !== null);
-  })();
+/** True if `work` settles (either way) within `ms`; the work goes on either way. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  const result = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  return result;
 }
 
 function checkTimeout(timeout: number): number {
@@ -350,8 +367,7 @@ export class FTP {
     const transfer = this.transfer;
     if (transfer === undefined) return this.queue.run(() => this.abortNow());
     transfer.aborted = true;
-    if (transfer.final === undefined) return this.abortNow(transfer);
-    return this.abortRunning(transfer);
+    return isRunning(transfer) ? this.abortRunning(transfer) : this.abortNow(transfer);
   }
 
   // --- Transfers ----------------------------------------------------------------------------
@@ -805,11 +821,13 @@ export class FTP {
   }
 
   /** ftplib's abort: ABOR, then one reply, which must be 426, 225 or 226. */
-  /** Sets the representation type, unless the server has it already (one round trip less per transfer). */
-  private async setType(type: "I" | "A"): Promise<void> {
-    if (this.currentType === type) return;
-    await this.voidCmdNow(`TYPE ${type}`);
-    this.currentType = type;
+  /** Sets the representation type (TYPE), unless the server has it already: one round trip less per transfer. */
+  setType(type: "I" | "A"): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.currentType === type) return;
+      await this.voidCmdNow(`TYPE ${type}`);
+      this.currentType = type;
+    });
   }
 
   private async abortNow(transfer?: Transfer): Promise<string> {
@@ -820,9 +838,9 @@ export class FTP {
   }
 
   /** Aborts a transfer the client runs: stops it, and returns the reply to ABOR. */
-  private async abortRunning(transfer: Transfer): Promise<string> {
+  private async abortRunning(transfer: RunningTransfer): Promise<string> {
     await this.stopTransfer(transfer);
-    const final = await transfer.final!;
+    const final = await transfer.final;
     // A server that answers the transfer and the ABOR with one reply has given it already.
     return this.checkAbortReply((await transfer.afterAbort) ?? final);
   }
@@ -838,18 +856,18 @@ export class FTP {
    * connection makes proftpd end the session), then ABOR. A NOOP after ABOR marks the end of the
    * replies: servers answer a transfer and its ABOR with two replies or with one.
    */
-  private async stopTransfer(transfer: Transfer): Promise<void> {
+  private async stopTransfer(transfer: RunningTransfer): Promise<void> {
     if (transfer.stopped) return;
     transfer.stopped = true;
     const control = this.channel;
-    const direction = transfer.direction ?? "download";
+    const direction = transfer.direction;
     if (direction === "upload") await this.closeData(transfer.conn, direction);
     await this.putCmd("ABOR");
     await this.putCmd("NOOP");
     // Replies are due now, within the usual timeout.
     control.stream.setTimeout(this.timeout);
     transfer.afterAbort = (async () => {
-      await transfer.final!.catch(() => undefined);
+      await transfer.final.catch(() => undefined);
       let abortReply: Reply | undefined;
       for (;;) {
         const event = await control.nextFinalEvent();
@@ -957,7 +975,7 @@ export class FTP {
     // its own timeout. The control timeout applies again once the data is done.
     control.stream.setTimeout(0);
     const final = control.nextFinalReply();
-    const transfer: Transfer = { conn, direction, final, aborted: false };
+    const transfer: RunningTransfer = { conn, direction, final, aborted: false };
     this.transfer = transfer;
     let finalArrived = false;
     let finalError: Error | undefined;
@@ -1010,18 +1028,12 @@ export class FTP {
   }
 
   /** Reads and drops what is left of a download for a moment: true if the server ended it. */
-  private async drainedSoon(conn: ByteStream): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const moment = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), DRAIN_MOMENT);
-    });
-    const drained = drain(conn).then(
+  private async drainedSoon(conn: GuardedStream): Promise<boolean> {
+    const drained = conn.drain().then(
       () => true,
       () => false,
     );
-    const result = await Promise.race([drained, moment]);
-    clearTimeout(timer);
-    return result;
+    return (await settlesWithin(drained, DRAIN_MOMENT)) && drained;
   }
 
   /**
@@ -1030,14 +1042,9 @@ export class FTP {
    * connection is dropped anyway. (vsftpd and pure-ftpd end the whole session when a TLS data
    * connection just drops.)
    */
-  private async closeData(conn: ByteStream, direction: "download" | "upload"): Promise<void> {
-    const settle = direction === "download" ? drain(conn) : conn.end();
-    let timer: NodeJS.Timeout | undefined;
-    const patience = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.min(this.timeout || DATA_CLOSE_PATIENCE, DATA_CLOSE_PATIENCE));
-    });
-    await Promise.race([settle.catch(() => undefined), patience]);
-    clearTimeout(timer);
+  private async closeData(conn: GuardedStream, direction: "download" | "upload"): Promise<void> {
+    const settle = direction === "download" ? conn.drain() : conn.end();
+    await settlesWithin(settle, Math.min(this.timeout || DATA_CLOSE_PATIENCE, DATA_CLOSE_PATIENCE));
     conn.destroy();
   }
 
