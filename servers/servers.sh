@@ -516,7 +516,7 @@ instance_cmd() {
       printf '%s\n' "$PKGS/pure-ftpd/usr/sbin/pure-ftpd" \
         -S "$host,$PUREFTPD_PORT" -l "puredb:$CONF_DIR/pure-ftpd/pureftpd.pdb" -E -A -H \
         -Y 1 -2 "$TLS_DIR/server-combined.pem" -p "${PUREFTPD_PASV/-/:}" \
-        -c 300 -C 300 -I 15 -L 100000:100 -O "clf:$LOG_DIR/$1.xfer.log" ;;
+        -c 300 -C 300 -I 15 -L 1000000:100 -O "clf:$LOG_DIR/$1.xfer.log" ;;
     proftpd)
       printf '%s\n' "$PKGS/proftpd/usr/sbin/proftpd" -n -c "$CONF_DIR/proftpd/proftpd.conf" ;;
     pyftpdlib)

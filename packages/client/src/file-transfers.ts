@@ -4,11 +4,11 @@
  * size matches).
  */
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { open, rename, rm, stat } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import { ErrorProto } from "@ftplib/protocol";
 import type { FTP } from "./ftp.js";
+import { fileChunks } from "./sources.js";
 
 export interface Progress {
   /** Bytes moved in this transfer (not counting a resumed part). */
@@ -156,16 +156,12 @@ export async function upload(ftp: FTP, source: string | Readable, remote: string
     offset = (await remoteSize(ftp, remote)) ?? 0;
   }
   const total = typeof source === "string" ? (await stat(source)).size : null;
-  const input = typeof source === "string" ? createReadStream(source, { start: offset, highWaterMark: 256 * 1024 }) : source;
+  const input = typeof source === "string" ? fileChunks(source, offset) : source;
   const progress = progressReporter(options.onProgress, total);
   const verb = options.append || offset > 0 ? "APPE" : "STOR";
-  try {
-    await cancellable(ftp, options.signal, () =>
-      ftp.storBinary(`${verb} ${remote}`, input, { callback: (block) => progress.add(block.length) }),
-    );
-  } finally {
-    if (typeof source === "string") input.destroy();
-  }
+  await cancellable(ftp, options.signal, () =>
+    ftp.storBinary(`${verb} ${remote}`, input, { callback: (block) => progress.add(block.length) }),
+  );
   progress.add(0, true);
   return progress.bytes;
 }

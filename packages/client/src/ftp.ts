@@ -130,8 +130,16 @@ interface RunningTransfer extends Transfer {
 
 const isRunning = (transfer: Transfer): transfer is RunningTransfer => transfer.final !== undefined;
 
+/** How to list a directory: `list()` and `listStream()`. */
+export interface ListingOptions extends ListOptions {
+  /** Parsers tried before the built-in LIST formats. */
+  parsers?: readonly ListParser[];
+  /** MLSD or LIST (default: MLSD when the server lists MLST among its features). */
+  command?: "MLSD" | "LIST";
+}
+
 const DEFAULT_TIMEOUT = 30_000;
-const DEFAULT_BLOCKSIZE = 64 * 1024;
+const DEFAULT_BLOCKSIZE = 256 * 1024;
 /** Milliseconds a stopped transfer's data connection gets to close by itself. */
 const DATA_CLOSE_PATIENCE = 2000;
 /** Milliseconds a download that failed on this side gets to end by itself before ABOR. */
@@ -431,7 +439,9 @@ export class FTP {
         const drain = async () => {
           for (let line = reader.nextLineText(this.encoding); line !== null; line = reader.nextLineText(this.encoding)) {
             if (this.debugging > 2) this.debug(`*retr* ${JSON.stringify(line)}`);
-            await callback(line);
+            // Awaited only when it returns a promise: no turn of the event loop per line otherwise.
+            const done = callback(line);
+            if (done instanceof Promise) await done;
           }
         };
         for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
@@ -452,10 +462,19 @@ export class FTP {
     return this.queue.run(async () => {
       await this.setType("I");
       return this.runTransfer(cmd, rest, "upload", async (conn) => {
-        for await (const block of chunksOf(source, blocksize, (text) => this.encoding.encode(text))) {
-          await conn.write(block);
-          await callback?.(block);
+        // One block is written while the next is read from the source (see UploadSource).
+        let sent: Promise<unknown> = Promise.resolve();
+        try {
+          for await (const block of chunksOf(source, blocksize, (text) => this.encoding.encode(text))) {
+            await sent;
+            sent = conn.write(block).then(() => callback?.(block));
+            sent.catch(() => undefined); // observed at the next turn; never an unhandled rejection meanwhile
+          }
+        } finally {
+          // Never leave a write unobserved, whatever stopped the loop.
+          await sent.catch(() => undefined);
         }
+        await sent;
         await conn.end();
       });
     });
@@ -645,59 +664,86 @@ export class FTP {
 
   /**
    * A directory's entries, parsed: MLSD when the server lists MLST among its features, LIST
-   * otherwise (Unix, DOS/IIS and EPLF formats detected; custom parsers first when given). The
-   * listing itself and its parent are left out.
+   * otherwise (Unix, DOS/IIS and EPLF formats detected; custom parsers first when given), or the
+   * `command` asked for. The listing itself and its parent are left out.
    */
-  list(path = "", options: ListOptions & { parsers?: readonly ListParser[] } = {}): Promise<FileEntry[]> {
+  list(path = "", options: ListingOptions = {}): Promise<FileEntry[]> {
     return this.queue.run(async () => {
-      const useMlsd = (await this.features()).has("MLST");
+      const verb = await this.listingCommand(options);
+      const parse = verb === "MLSD" ? mlsxFileEntry : ((parser) => (line: string) => parser.parse(line))(new ListParserStream(options));
       const entries: FileEntry[] = [];
-      if (useMlsd) {
-        await this.retrLines(path === "" ? "MLSD" : `MLSD ${path}`, (line) => {
-          const entry = mlsxFileEntry(line);
-          if (entry !== null) entries.push(entry);
-        });
-      } else {
-        const parser = new ListParserStream(options);
-        await this.retrLines(path === "" ? "LIST" : `LIST ${path}`, (line) => {
-          const entry = parser.parse(line);
-          if (entry !== null && entry.name !== "." && entry.name !== "..") entries.push(entry);
-        });
-      }
+      await this.retrLines(path === "" ? verb : `${verb} ${path}`, (line) => {
+        const entry = parse(line);
+        if (entry !== null && entry.name !== "." && entry.name !== "..") entries.push(entry);
+      });
       return entries;
     });
   }
 
   /**
    * A directory's entries as they arrive (MLSD or LIST, as `list`), for listings too large to
-   * hold. The listing text may not exceed `maxBytes` (default 64 MiB). While the loop runs the
-   * connection is busy: another call on it fails with `ERR_FTP_BUSY` rather than waiting for a
-   * loop that waits for it (use `list()`, or a second connection). Leaving the loop early stops
-   * the transfer (ABOR) and leaves the connection usable.
+   * hold: memory holds one received chunk of the listing, however long it is. The listing text
+   * may not exceed `maxBytes` (default 64 MiB). While the loop runs the connection is busy:
+   * another call on it fails with `ERR_FTP_BUSY` rather than waiting for a loop that waits for
+   * it (use `list()`, or a second connection). Leaving the loop early stops the transfer (ABOR)
+   * and leaves the connection usable.
    */
-  async *listStream(path = "", options: ListOptions & { parsers?: readonly ListParser[]; maxBytes?: number } = {}): AsyncGenerator<FileEntry> {
-    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-    const useMlsd = (await this.features()).has("MLST");
-    const parser = new ListParserStream(options);
-    const verb = useMlsd ? "MLSD" : "LIST";
-    // One entry handed over at a time: the transfer waits for the loop, the loop for the transfer.
-    let handoff: ((entry: FileEntry | null) => void) | undefined;
+  async *listStream(path = "", options: ListingOptions & { maxBytes?: number } = {}): AsyncGenerator<FileEntry> {
+    const verb = await this.listingCommand(options);
+    const parse = verb === "MLSD" ? mlsxFileEntry : ((parser) => (line: string) => parser.parse(line))(new ListParserStream(options));
+    for await (const lines of this.lineBatches(path === "" ? verb : `${verb} ${path}`, options.maxBytes ?? 64 * 1024 * 1024)) {
+      for (const line of lines) {
+        const entry = parse(line);
+        if (entry !== null && entry.name !== "." && entry.name !== "..") yield entry;
+      }
+    }
+  }
+
+  private async listingCommand(options: ListingOptions): Promise<"MLSD" | "LIST"> {
+    if (options.command !== undefined) return options.command;
+    return (await this.features()).has("MLST") ? "MLSD" : "LIST";
+  }
+
+  /**
+   * The lines of a text transfer, one received chunk's worth at a time, to a loop that runs
+   * while the transfer waits for it: neither runs ahead of the other, so memory holds one chunk.
+   * The connection is busy meanwhile (see `listStream`).
+   */
+  private async *lineBatches(cmd: string, maxBytes: number): AsyncGenerator<readonly string[]> {
+    let handoff: ((lines: string[] | null) => void) | undefined;
     let taken: (() => void) | undefined;
     let stopped = false;
-    let size = 0;
     const stop = new Error("listing loop left");
-    const next = () => new Promise<FileEntry | null>((resolve) => (handoff = resolve));
+    const next = () => new Promise<string[] | null>((resolve) => (handoff = resolve));
     let pending = next();
-    const transfer = this.retrLines(path === "" ? verb : `${verb} ${path}`, async (line) => {
-      size += line.length + 2;
-      if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
-      const entry = useMlsd ? mlsxFileEntry(line) : parser.parse(line);
-      if (entry === null || entry.name === "." || entry.name === "..") return;
-      if (stopped) throw stop;
-      const wait = new Promise<void>((resolve) => (taken = resolve));
-      handoff!(entry);
-      await wait;
-      if (stopped) throw stop;
+    const transfer = this.queue.run(async () => {
+      await this.setType("A");
+      return this.runTransfer(cmd, undefined, "download", async (conn) => {
+        const reader = new LineReader(this.maxline);
+        let size = 0;
+        const handOver = async () => {
+          const lines: string[] = [];
+          for (let line = reader.nextLineText(this.encoding); line !== null; line = reader.nextLineText(this.encoding)) {
+            if (this.debugging > 2) this.debug(`*retr* ${JSON.stringify(line)}`);
+            lines.push(line);
+          }
+          if (stopped) throw stop;
+          if (lines.length === 0) return;
+          const wait = new Promise<void>((resolve) => (taken = resolve));
+          handoff!(lines);
+          await wait;
+          if (stopped) throw stop;
+        };
+        for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
+          size += chunk.length;
+          if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
+          reader.push(chunk);
+          // Handed over before the next read: the transport may reuse the chunk's buffer then.
+          await handOver();
+        }
+        reader.end();
+        await handOver();
+      });
     });
     const finished = transfer.then(
       () => handoff?.(null),
@@ -706,11 +752,11 @@ export class FTP {
     this.queue.busy = new LocalProtocolError("a listing is being iterated on this connection", "ERR_FTP_BUSY");
     try {
       for (;;) {
-        const entry = await pending;
-        if (entry === null) break;
+        const lines = await pending;
+        if (lines === null) break;
         pending = next();
         const resume = taken;
-        yield entry;
+        yield lines;
         resume?.();
       }
     } finally {
@@ -723,6 +769,7 @@ export class FTP {
       if (error !== stop) throw error;
     });
   }
+
 
   /**
    * Downloads `remote` to a local path (atomic by default: a temporary name, renamed when complete

@@ -1,4 +1,10 @@
-/** The kinds of upload source: bytes, text (encoded), or a (sync or async) iterable of chunks. */
+/**
+ * The kinds of upload source: bytes, text (encoded), or a (sync or async) iterable of chunks.
+ * An upload writes one chunk while it asks the source for the next: a source that reuses its
+ * buffers must take turns between at least two (Node streams hand out fresh ones).
+ */
+import { open } from "node:fs/promises";
+
 export type UploadSource =
   | Uint8Array
   | string
@@ -22,5 +28,32 @@ export async function* chunksOf(
     for await (const chunk of source) yield* split(typeof chunk === "string" ? encode(chunk) : chunk);
   } else {
     for (const chunk of source) yield* split(chunk);
+  }
+}
+
+/** Bytes of each buffer a file is read through. */
+const FILE_BUFFER = 256 * 1024;
+
+/**
+ * A local file from `start` on, read ahead into three buffers that take turns: while one chunk
+ * is being written and the next is being read, the third is free (an upload keeps one write
+ * in flight while it asks for the next chunk).
+ */
+export async function* fileChunks(path: string, start = 0): AsyncGenerator<Uint8Array> {
+  const file = await open(path, "r");
+  const buffers = [Buffer.allocUnsafe(FILE_BUFFER), Buffer.allocUnsafe(FILE_BUFFER), Buffer.allocUnsafe(FILE_BUFFER)];
+  let position = start;
+  let reading = file.read(buffers[0]!, 0, FILE_BUFFER, position);
+  try {
+    for (let turn = 0; ; turn = (turn + 1) % 3) {
+      const { bytesRead, buffer } = await reading;
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      reading = file.read(buffers[(turn + 1) % 3]!, 0, FILE_BUFFER, position);
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await reading.catch(() => undefined);
+    await file.close();
   }
 }

@@ -319,6 +319,48 @@ export function defineClientSuite(target: SuiteTarget): void {
       }
     });
 
+    it("lists with the command asked for: LIST, and MLSD where offered; list() and listStream() agree", async () => {
+      const names = (entries: { name: string }[]) => entries.map((e) => e.name).sort();
+      const commands: ("LIST" | "MLSD")[] = (await ftp.features()).has("MLST") ? ["LIST", "MLSD"] : ["LIST"];
+      await ftp.storBinary("STOR listed-small.bin", SMALL);
+      for (const command of commands) {
+        const listed = await ftp.list("", { command });
+        expect(listed.find((e) => e.name === "listed-small.bin"), command).toMatchObject({ type: "file", size: SMALL.length });
+        const streamed: { name: string }[] = [];
+        for await (const entry of ftp.listStream("", { command })) streamed.push(entry);
+        expect(names(streamed), command).toEqual(names(listed));
+      }
+      await ftp.delete("listed-small.bin");
+    });
+
+    it("uploads files whose sizes fall around its read buffers byte for byte", async () => {
+      const buffer = 256 * 1024;
+      for (const size of [0, 1, buffer - 1, buffer, buffer + 1, 3 * buffer + 5]) {
+        const bytes = BIG.subarray(0, size);
+        const src = join(tmp, `sized-${size}.bin`);
+        await writeFile(src, bytes);
+        expect(await ftp.upload(src, `sized-${size}.bin`)).toBe(size);
+        expect(sha256(await download(ftp, `sized-${size}.bin`)), `${size} bytes`).toBe(sha256(bytes));
+        await ftp.delete(`sized-${size}.bin`);
+        await rm(src);
+      }
+    });
+
+    it("uploads from a source that takes turns between two buffers", async () => {
+      const size = 5 * 256 * 1024 + 7;
+      const buffers = [Buffer.alloc(64 * 1024), Buffer.alloc(64 * 1024)];
+      async function* alternating() {
+        for (let at = 0, turn = 0; at < size; at += buffers[0]!.length, turn ^= 1) {
+          const chunk = BIG.subarray(at, Math.min(at + buffers[0]!.length, size));
+          chunk.copy(buffers[turn]!);
+          yield buffers[turn]!.subarray(0, chunk.length);
+        }
+      }
+      await ftp.storBinary("STOR alternating.bin", alternating());
+      expect(sha256(await download(ftp, "alternating.bin"))).toBe(sha256(BIG.subarray(0, size)));
+      await ftp.delete("alternating.bin");
+    });
+
     it("reads FEAT, and MDTM, MFMT and MLST where offered", async () => {
       const features = await ftp.features();
       expect(features).toBeInstanceOf(Map);

@@ -11,6 +11,18 @@ export type MlsxFacts = Record<string, string>;
 /** A listed name and its facts, as ftplib's `(name, facts)`. */
 export type MlsxEntry = readonly [name: string, facts: MlsxFacts];
 
+/** Lower-cased fact names by name as sent: a listing repeats the same few on every line. */
+const factNames = new Map<string, string>();
+
+function factName(sent: string): string {
+  let name = factNames.get(sent);
+  if (name === undefined) {
+    name = sent.toLowerCase();
+    if (factNames.size < 256) factNames.set(sent, name);
+  }
+  return name;
+}
+
 /**
  * Parses one entry line: `fact=value;fact=value; name`. The name is everything after the first
  * space, spaces and semicolons included; fact names are lower-cased; a value may hold `=`. The
@@ -30,8 +42,8 @@ export function parseMlsxEntry(line: string): MlsxEntry {
     if (end < 0 || end > space) end = space;
     if (end > start) {
       const eq = line.indexOf("=", start);
-      if (eq < 0 || eq > end) facts[line.slice(start, end).toLowerCase()] = "";
-      else facts[line.slice(start, eq).toLowerCase()] = line.slice(eq + 1, end);
+      if (eq < 0 || eq > end) facts[factName(line.slice(start, end))] = "";
+      else facts[factName(line.slice(start, eq))] = line.slice(eq + 1, end);
     }
     start = end + 1;
   }

@@ -12,18 +12,35 @@ export function parseSize(resp: Reply | string): number {
   return size;
 }
 
-const TIME = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:\.(\d{1,9}))?$/;
+/** The number in `text` from `start` to `end`, or -1 unless every character there is a digit. */
+function digits(text: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
 
 /**
  * A time value as MDTM and the MLSx `modify` fact give it (`YYYYMMDDHHMMSS[.sss]`, UTC), or `null`
- * when it is not a valid time.
+ * when it is not a valid time. (Read digit by digit: a listing has one per entry.)
  */
 export function parseTimeValue(value: string): Date | null {
-  const m = TIME.exec(value);
-  if (m === null) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const ms = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
+  const length = value.length;
+  if (length < 14 || (length > 14 && (value[14] !== "." || length === 15 || length > 24))) return null;
+  const year = digits(value, 0, 4);
+  const month = digits(value, 4, 6);
+  const day = digits(value, 6, 8);
+  const hour = digits(value, 8, 10);
+  const minute = digits(value, 10, 12);
+  const second = digits(value, 12, 14);
+  const fraction = length > 14 ? digits(value, 15, Math.min(length, 18)) : 0;
+  if (year < 0 || second < 0 || fraction < 0 || (length > 18 && digits(value, 18, length) < 0)) return null;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second > 60) return null;
+  // Milliseconds from the first three digits of the fraction (".5" is 500 ms).
+  const ms = length > 14 ? fraction * 10 ** (3 - Math.min(length - 15, 3)) : 0;
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), ms));
   // Reject days that roll over into the next month (such as February 30).
   return date.getUTCDate() === day ? date : null;

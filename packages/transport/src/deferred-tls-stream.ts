@@ -84,7 +84,8 @@ export class DeferredTlsStream implements ByteStream {
   }
 
   destroy(reason?: Error): void {
-    this.failure ??= reason ?? new FtpConnectionError("data connection: closed", { code: "ERR_FTP_CLOSED" });
+    // Destroyed after the handshake, the inner stream keeps the reason; before it, a later use fails.
+    if (this.settled === undefined) this.failure ??= reason ?? new FtpConnectionError("data connection: closed", { code: "ERR_FTP_CLOSED" });
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.settled !== undefined) this.settled.destroy(reason);
     else this.raw.destroy();

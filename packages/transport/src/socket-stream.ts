@@ -15,6 +15,7 @@ import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { socketAddress } from "./addresses.js";
 import { toFtpError } from "./errors.js";
+import { Watchdog } from "./watchdog.js";
 
 /** Chunks a 'data'-event stream queues before it pauses the socket. */
 const HIGH_WATER_CHUNKS = 8;
@@ -32,8 +33,16 @@ export class SocketStream implements ByteStream {
   private reader: Waiter<Uint8Array | null> | undefined;
   private eof = false;
   private failure: Error | undefined;
+  /** destroy() without a reason: its error is made only when asked for (after a clean end, never). */
+  private closedByConsumer = false;
   private timeoutMs: number;
-  private readTimer: NodeJS.Timeout | undefined;
+  private readonly readWatchdog = new Watchdog(() => {
+    this.fail(new FtpTimeoutError(`${this.label}: nothing received for ${this.timeoutMs} ms`));
+  });
+  private readonly writeWatchdog = new Watchdog(() => {
+    this.fail(new FtpTimeoutError(`${this.label}: no progress writing for ${this.timeoutMs} ms`));
+  });
+  private pendingWrites = 0;
   private paused = false;
   private detach: () => void = () => undefined;
 
@@ -71,6 +80,7 @@ export class SocketStream implements ByteStream {
   setTimeout(ms: number): void {
     this.timeoutMs = ms;
     if (this.reader !== undefined) this.armReadTimer();
+    if (this.pendingWrites > 0) this.writeWatchdog.arm(ms);
   }
 
   /** For `onread` sockets: the socket's read callback. Always pauses: `read()` resumes. */
@@ -89,7 +99,8 @@ export class SocketStream implements ByteStream {
       if (!this.userBuffer && this.paused && this.queue.length < HIGH_WATER_CHUNKS / 2) this.resume();
       return Promise.resolve(chunk);
     }
-    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const error = this.error;
+    if (error !== undefined) return Promise.reject(error);
     if (this.eof) {
       this.finish();
       return Promise.resolve(null);
@@ -103,25 +114,25 @@ export class SocketStream implements ByteStream {
   }
 
   write(data: Uint8Array): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const error = this.error;
+    if (error !== undefined) return Promise.reject(error);
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      if (this.timeoutMs > 0) {
-        timer = setTimeout(() => {
-          this.fail(new FtpTimeoutError(`${this.label}: no progress writing for ${this.timeoutMs} ms`));
-        }, this.timeoutMs);
-      }
+      this.pendingWrites++;
+      this.writeWatchdog.arm(this.timeoutMs);
       // Resolved by the write callback: the socket holds on to `data` until then.
       this.socket.write(data, (error) => {
-        if (timer !== undefined) clearTimeout(timer);
+        // Each completed write is progress: the next one pending gets a fresh timeout.
+        if (--this.pendingWrites === 0) this.writeWatchdog.disarm();
+        else this.writeWatchdog.arm(this.timeoutMs);
         if (error == null) resolve();
-        else reject(this.failure ?? this.fail(toFtpError(error, this.label)));
+        else reject(this.error ?? this.fail(toFtpError(error, this.label)));
       });
     });
   }
 
   end(): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const error = this.error;
+    if (error !== undefined) return Promise.reject(error);
     return new Promise((resolve) => {
       if (this.socket.writableEnded) resolve();
       else this.socket.end(() => resolve());
@@ -129,8 +140,21 @@ export class SocketStream implements ByteStream {
   }
 
   destroy(reason?: Error): void {
-    this.fail(reason ?? new FtpConnectionError(`${this.label}: closed`, { code: "ERR_FTP_CLOSED" }));
+    if (reason !== undefined) {
+      this.fail(reason);
+    } else {
+      this.closedByConsumer = true;
+      this.stop();
+    }
     this.finish();
+  }
+
+  /** Why the stream cannot be used any more, if it cannot. */
+  private get error(): Error | undefined {
+    if (this.failure === undefined && this.closedByConsumer) {
+      this.failure = new FtpConnectionError(`${this.label}: closed`, { code: "ERR_FTP_CLOSED" });
+    }
+    return this.failure;
   }
 
   private finish(): void {
@@ -187,7 +211,7 @@ export class SocketStream implements ByteStream {
       else this.fail(toFtpError(error, this.label));
     };
     const onClose = () => {
-      if (!this.eof && this.failure === undefined) {
+      if (!this.eof && this.failure === undefined && !this.closedByConsumer) {
         this.fail(new FtpConnectionError(`${this.label}: connection closed`, { code: "ERR_FTP_CLOSED" }));
       }
     };
@@ -224,30 +248,27 @@ export class SocketStream implements ByteStream {
   }
 
   private armReadTimer(): void {
-    this.clearReadTimer();
-    if (this.timeoutMs > 0) {
-      const ms = this.timeoutMs;
-      this.readTimer = setTimeout(() => {
-        this.fail(new FtpTimeoutError(`${this.label}: nothing received for ${ms} ms`));
-      }, ms);
-    }
+    this.readWatchdog.arm(this.timeoutMs);
   }
 
   private clearReadTimer(): void {
-    if (this.readTimer !== undefined) {
-      clearTimeout(this.readTimer);
-      this.readTimer = undefined;
-    }
+    this.readWatchdog.disarm();
   }
 
   private fail(error: Error): Error {
     if (this.failure === undefined) this.failure = error;
-    this.clearReadTimer();
+    this.stop();
+    return this.failure;
+  }
+
+  /** Rejects a pending read and closes the socket. */
+  private stop(): void {
+    this.readWatchdog.stop();
+    this.writeWatchdog.stop();
     const reader = this.reader;
     this.reader = undefined;
-    reader?.reject(this.failure);
+    if (reader !== undefined) reader.reject(this.error!);
     this.destroySocket();
-    return this.failure;
   }
 
   /** Closes the socket at once (subclasses close what lies under it too). */

@@ -37,10 +37,16 @@ export function factsEntry(name: string, facts: Record<string, string>, raw: str
   return entry;
 }
 
-/** `0o755` as `rwxr-xr-x`. */
+/** `0o755` as `rwxr-xr-x`, made once per mode. */
+const modeStrings = new Map<number, string>();
+
 function modeString(mode: number): string {
-  const bits = "rwxrwxrwx";
-  let out = "";
-  for (let i = 0; i < 9; i++) out += mode & (1 << (8 - i)) ? bits[i] : "-";
+  let out = modeStrings.get(mode & 0o777);
+  if (out === undefined) {
+    const bits = "rwxrwxrwx";
+    out = "";
+    for (let i = 0; i < 9; i++) out += mode & (1 << (8 - i)) ? bits[i] : "-";
+    modeStrings.set(mode & 0o777, out);
+  }
   return out;
 }

@@ -24,7 +24,8 @@ export class ListParserStream {
 
   constructor(options: ListOptions & { parsers?: readonly ListParser[] } = {}) {
     this.parsers = options.parsers ?? listParsers;
-    this.options = options;
+    // One present for the whole listing: years left out are filled in against it.
+    this.options = { ...options, now: options.now ?? new Date() };
   }
 
   /** The format detected so far. */

@@ -29,14 +29,14 @@ function localTime(year: number, month: number, day: number, hour: number, minut
 }
 
 function parseDate(text: string, options: ListOptions): Date | undefined {
-  const parts = text.split(/\s+/);
-  if (/^\d{4}-/.test(text)) {
+  const parts = text.split(text.includes("  ") || text.includes("\t") ? /\s+/ : " ");
+  if (text.length > 4 && text[4] === "-") {
     const [y, mo, d] = parts[0]!.split("-").map(Number) as [number, number, number];
     const [h, mi, s] = parts[1]!.split(":").map(Number) as [number, number, number?];
     return localTime(y, mo - 1, d, h, mi, Math.floor(s ?? 0), options);
   }
   const [first, second, last] = parts as [string, string, string];
-  const monthFirst = /^[A-Za-z]/.test(first);
+  const monthFirst = first.charCodeAt(0) > 57; // a letter, not a digit
   const month = MONTHS.indexOf((monthFirst ? first : second).toLowerCase());
   const day = Number(monthFirst ? second : first);
   if (month < 0) return undefined;

@@ -1,0 +1,84 @@
+/** This client: FTP, FTP_TLS and FtpPool from @ftplib/client, used as the README shows. */
+import { FTP, FTP_TLS, FtpPool } from "../../dist/index.js";
+import { contender } from "./contender.mjs";
+
+const open = (c) => FTP.open({ host: c.host, port: c.port, user: c.user, password: c.password });
+const openTls = async (c) => {
+  const ftp = await FTP_TLS.open({ host: c.host, port: c.port, user: c.user, password: c.password, tls: { ca: c.ca } });
+  await ftp.protP();
+  return ftp;
+};
+const close = (c) => c.ftp.close();
+
+async function retrieve(ftp, remote) {
+  let bytes = 0;
+  await ftp.retrBinary(`RETR ${remote}`, (block) => {
+    bytes += block.length;
+  });
+  return { bytes };
+}
+
+function listing(command) {
+  return {
+    prepare: async (c) => ({ ...c, ftp: await open(c) }),
+    run: async (c) => {
+      let items = 0;
+      for await (const entry of c.ftp.listStream(c.remote, { command })) if (entry.name) items++;
+      return { items };
+    },
+    finish: close,
+  };
+}
+
+await contender({
+  download: { prepare: async (c) => ({ ...c, ftp: await open(c) }), run: (c) => retrieve(c.ftp, c.remote), finish: close },
+  "ftps-download": { prepare: async (c) => ({ ...c, ftp: await openTls(c) }), run: (c) => retrieve(c.ftp, c.remote), finish: close },
+  "download-file": {
+    prepare: async (c) => ({ ...c, ftp: await open(c) }),
+    run: async (c) => ({ bytes: await c.ftp.download(c.remote, c.local) }),
+    finish: close,
+  },
+  upload: {
+    prepare: async (c) => ({ ...c, ftp: await open(c) }),
+    run: async (c) => ({ bytes: await c.ftp.upload(c.local, c.remote) }),
+    finish: close,
+  },
+  small: {
+    prepare: async (c) => ({ ...c, ftp: await open(c) }),
+    run: async (c) => {
+      let bytes = 0;
+      for (const remote of c.files) {
+        const { bytes: n } = await retrieve(c.ftp, remote);
+        bytes += n;
+      }
+      return { bytes, items: c.files.length };
+    },
+    finish: close,
+  },
+  "small-pool": {
+    prepare: async (c) => {
+      const pool = new FtpPool({ size: c.connections, connect: () => open(c) });
+      // The connections are opened before the clock starts, as a long-lived pool's would be.
+      await Promise.all(Array.from({ length: c.connections }, () => pool.run((ftp) => ftp.pwd())));
+      return { ...c, pool };
+    },
+    run: async (c) => {
+      const sizes = await Promise.all(c.files.map((remote) => c.pool.run((ftp) => retrieve(ftp, remote))));
+      return { bytes: sizes.reduce((sum, s) => sum + s.bytes, 0), items: c.files.length };
+    },
+    finish: (c) => c.pool.close(),
+  },
+  // listStream: parsed entries as they arrive, in memory that does not grow with the listing.
+  mlsd: listing("MLSD"),
+  list: listing("LIST"),
+  // ftp.mlsd(), ftplib's: the whole listing is received before the first entry.
+  "mlsd-buffered": {
+    prepare: async (c) => ({ ...c, ftp: await open(c) }),
+    run: async (c) => {
+      let items = 0;
+      for await (const [name, facts] of c.ftp.mlsd(c.remote)) if (facts.type !== "cdir" && facts.type !== "pdir" && name) items++;
+      return { items };
+    },
+    finish: close,
+  },
+});

@@ -1,0 +1,352 @@
+/**
+ * `pnpm bench`: this client beside basic-ftp, Python's ftplib, curl, and the raw limit of a Node
+ * socket, on the same loopback servers (vsftpd for transfers, since it sends with sendfile;
+ * pure-ftpd for listings, since vsftpd has no MLSD and proftpd lists at a tenth of the speed),
+ * in one run. Listings are measured twice: from pure-ftpd, and from a server that sends the
+ * same listing bytes from memory (./listing-server.mjs), which leaves only the clients' work.
+ *
+ * Each run of a contender is its own process, timing only the work (login excluded); contenders
+ * take turns in a rotating order; one warm-up round, then ROUNDS counted; medians and ratios.
+ * Writes reports/benchmarks.md and prints it.
+ *
+ *   FTPLIB_BENCH_MIB=512 FTPLIB_BENCH_ROUNDS=5 pnpm --filter @ftplib/client bench
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { realServers } from "@ftplib/test-servers";
+
+const MIB = Number(process.env.FTPLIB_BENCH_MIB ?? 512);
+const ROUNDS = Number(process.env.FTPLIB_BENCH_ROUNDS ?? 5);
+const SIZE = MIB * 1024 * 1024;
+const SMALL_FILES = 500;
+const SMALL_SIZE = 4096;
+const ENTRIES = 100_000;
+const POOL = 8;
+
+const repo = fileURLToPath(new URL("../../../", import.meta.url));
+const script = `${repo}servers/servers.sh`;
+const local = `${repo}.tmp/bench`;
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+
+// --- servers and fixtures -------------------------------------------------------------------
+const wanted = ["vsftpd", "pure-ftpd"];
+const running = realServers().map((s) => s.name);
+const toStart = wanted.filter((name) => !running.includes(name) || !isUp(name));
+if (toStart.length > 0) {
+  execFileSync("bash", [script, "install"], { stdio: "inherit" });
+  execFileSync("bash", [script, "start", ...toStart], { stdio: "inherit" });
+}
+function isUp(name) {
+  try {
+    execFileSync("bash", [script, "status", name], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const server = (name) => {
+  const s = realServers().find((x) => x.name === name);
+  const e = s.endpoints.find((x) => x.tls === "explicit" && x.family === 4);
+  return { root: s.root, config: { host: e.host, port: e.port, user: s.user, password: s.password, ca: readFileSync(s.ca, "utf8") } };
+};
+const vsftpd = server("vsftpd");
+const pureFtpd = server("pure-ftpd");
+
+mkdirSync(local, { recursive: true });
+mkdirSync(`${vsftpd.root}/bench/small`, { recursive: true });
+chmodSync(`${vsftpd.root}/bench`, 0o777); // the servers' users upload here
+const big = `${vsftpd.root}/bench/big.bin`;
+if (!existsSync(big) || statSync(big).size !== SIZE) writeFileSync(big, randomBytes(SIZE));
+const source = `${local}/upload.bin`;
+if (!existsSync(source) || statSync(source).size !== SIZE) writeFileSync(source, randomBytes(SIZE));
+const smallFiles = Array.from({ length: SMALL_FILES }, (_, i) => `bench/small/f${i}.bin`);
+for (const f of smallFiles) if (!existsSync(`${vsftpd.root}/${f}`)) writeFileSync(`${vsftpd.root}/${f}`, randomBytes(SMALL_SIZE));
+for (const count of [ENTRIES, ENTRIES / 10]) {
+  const dir = `${pureFtpd.root}/bench/list${count}`;
+  if (existsSync(`${dir}/entry-${String(count - 1).padStart(6, "0")}.txt`)) continue;
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < count; i++) writeFileSync(`${dir}/entry-${String(i).padStart(6, "0")}.txt`, "");
+}
+
+// The listings as pure-ftpd sends them, served again from memory by ./listing-server.mjs.
+const { FTP } = await import("../dist/index.js");
+const expected = {};
+{
+  const ftp = await FTP.open(pureFtpd.config);
+  for (const verb of ["MLSD", "LIST"]) {
+    for (const count of [ENTRIES, ENTRIES / 10]) {
+      const lines = [];
+      await ftp.retrLines(`${verb} bench/list${count}`, (line) => void lines.push(line));
+      writeFileSync(`${local}/${verb}-list${count}.txt`, `${lines.join("\r\n")}\r\n`);
+      // Entries, not counting the listing itself, its parent, or a "total" line.
+      expected[`${verb} ${count}`] = lines.filter((line) => !/ \.\.?$/.test(line) && !/^total /.test(line)).length;
+    }
+  }
+  ftp.close();
+}
+const listingServer = spawn(process.execPath, [here("listing-server.mjs"), local], { stdio: ["ignore", "pipe", "inherit"] });
+const listingPort = await new Promise((resolve) => listingServer.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
+const memoryServer = { config: { ...pureFtpd.config, port: listingPort } };
+
+// --- contenders -------------------------------------------------------------------------------
+function runProcess(command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(lastLine(err) || `exit ${code}`))));
+  });
+}
+const lastLine = (text) => text.trim().split("\n").filter(Boolean).pop()?.slice(0, 120) ?? "";
+const node = (file) => (scenario, config) =>
+  runProcess(process.execPath, [here(`contenders/${file}`), scenario, JSON.stringify(config)]).then((out) => JSON.parse(lastLine(out)));
+const python = (scenario, config) =>
+  runProcess("/usr/bin/python3", [here("contenders/python-ftplib.py"), scenario, JSON.stringify(config)]).then((out) => JSON.parse(lastLine(out)));
+
+/** curl: one process; its own per-transfer times (`time_total`, summed) leave out its start-up. */
+async function curl(scenario, c) {
+  const url = (path) => `ftp://${c.user}:${c.password}@${c.host}:${c.port}/${path}`;
+  const tls = scenario === "ftps-download" ? ["--ssl-reqd", "--cacert", c.caFile] : [];
+  const args = {
+    download: () => ["-o", "/dev/null", url(c.remote)],
+    "ftps-download": () => ["-o", "/dev/null", url(c.remote)],
+    "download-file": () => ["-o", c.local, url(c.remote)],
+    upload: () => ["-T", c.local, url(c.remote)],
+    small: () => c.files.flatMap((f) => ["-o", "/dev/null", url(f)]),
+  }[scenario]();
+  const out = await runProcess("curl", ["-sS", "--fail", ...tls, "-w", "%{time_total} %{size_download} %{size_upload}\\n", ...args]);
+  const lines = out.trim().split("\n").map((l) => l.split(" ").map(Number));
+  const seconds = lines.reduce((s, l) => s + l[0], 0);
+  const bytes = lines.reduce((s, l) => s + l[1] + l[2], 0);
+  return { ns: seconds * 1e9, bytes, items: scenario === "small" ? lines.length : undefined };
+}
+
+const ours = node("ftplib-ts.mjs");
+const basic = node("basic-ftp.mjs");
+const raw = node("raw-socket.mjs");
+const OURS = "@ftplib/client";
+const BASIC = `basic-ftp ${JSON.parse(readFileSync(fileURLToPath(import.meta.resolve("basic-ftp/package.json")), "utf8")).version}`;
+const PYTHON = `Python ${execFileSync("/usr/bin/python3", ["-c", "import sys; print(sys.version.split()[0])"]).toString().trim()} ftplib`;
+const CURL = `curl ${execFileSync("curl", ["--version"]).toString().split(" ")[1]}`;
+const RAW = "raw Node socket (limit)";
+
+// --- scenarios ----------------------------------------------------------------------------------
+const caFile = `${local}/ca.pem`;
+writeFileSync(caFile, vsftpd.config.ca);
+const bulk = (remote, extra = {}) => ({ ...vsftpd.config, remote, caFile, ...extra });
+const mb = (r) => (r.bytes / r.ns) * 1e3;
+const perSecond = (r) => (r.items / r.ns) * 1e9;
+const expectBytes = (n) => (r) => {
+  if (r.bytes !== n) throw new Error(`moved ${r.bytes} bytes, not ${n}`);
+};
+const expectItems = (n) => (r) => {
+  if (r.items !== n) throw new Error(`got ${r.items} entries, not ${n}`);
+};
+const localFile = (name) => `${local}/download-${name.replace(/[^a-z0-9]+/gi, "-")}.bin`;
+
+const scenarios = [
+  {
+    title: `Download of ${MIB} MiB, discarding consumer (vsftpd)`,
+    key: "download",
+    unit: "MB/s",
+    metric: mb,
+    contenders: { [OURS]: ours, [BASIC]: basic, [PYTHON]: python, [CURL]: curl, [RAW]: raw },
+    config: () => bulk("bench/big.bin"),
+    check: expectBytes(SIZE),
+  },
+  {
+    title: `Download of ${MIB} MiB to a file (vsftpd)`,
+    key: "download-file",
+    unit: "MB/s",
+    metric: mb,
+    note: `${OURS} writes to a temporary name, syncs it to disk, and renames it when the size matches (its default, atomic download); the others write the file in place without a sync.`,
+    contenders: { [OURS]: ours, [BASIC]: basic, [PYTHON]: python, [CURL]: curl },
+    config: (name) => bulk("bench/big.bin", { local: localFile(name) }),
+    check: (r, config) => {
+      expectBytes(SIZE)(r);
+      const size = statSync(config.local).size;
+      rmSync(config.local);
+      if (size !== SIZE) throw new Error(`file of ${size} bytes`);
+    },
+  },
+  {
+    title: `Upload of ${MIB} MiB from a file (vsftpd)`,
+    key: "upload",
+    unit: "MB/s",
+    metric: mb,
+    contenders: { [OURS]: ours, [BASIC]: basic, [PYTHON]: python, [CURL]: curl, [RAW]: raw },
+    config: (name) => bulk(`bench/up-${name.replace(/[^a-z0-9]+/gi, "-")}.bin`, { local: source }),
+    check: (r, config) => {
+      expectBytes(SIZE)(r);
+      const size = statSync(`${vsftpd.root}/${config.remote}`).size;
+      if (size !== SIZE) throw new Error(`server has ${size} bytes`);
+    },
+  },
+  {
+    title: `${SMALL_FILES} downloads of 4 KiB on one connection (vsftpd)`,
+    key: "small",
+    unit: "files/s",
+    metric: perSecond,
+    contenders: { [OURS]: ours, [BASIC]: basic, [PYTHON]: python, [CURL]: curl },
+    config: () => bulk("", { files: smallFiles }),
+    check: expectBytes(SMALL_FILES * SMALL_SIZE),
+  },
+  {
+    title: `${SMALL_FILES} downloads of 4 KiB on ${POOL} connections (vsftpd)`,
+    key: "small-pool",
+    unit: "files/s",
+    metric: perSecond,
+    note: `${OURS} through \`FtpPool\` (size ${POOL}); ${BASIC} has no pool: ${POOL} clients each take the next file. The ratio to one connection is against the previous table's ${OURS} median.`,
+    contenders: { [OURS]: ours, [BASIC]: basic },
+    config: () => bulk("", { files: smallFiles, connections: POOL }),
+    check: expectBytes(SMALL_FILES * SMALL_SIZE),
+  },
+  ...[
+    ["pure-ftpd", pureFtpd],
+    ["from memory", memoryServer],
+  ].flatMap(([where, listingServer]) => [
+    {
+      title: `MLSD of a directory of ${ENTRIES.toLocaleString("en")} entries (${where})`,
+      key: `mlsd ${where}`,
+      scenario: "mlsd",
+      unit: "entries/s",
+      metric: perSecond,
+      memory: true,
+      note:
+        `${OURS} iterates \`ftp.listStream()\` (parsed entries, in memory that holds one received chunk); \`ftp.mlsd()\` is ftplib's, which receives the whole listing before its first entry. ` +
+        `${BASIC} returns an array from \`list()\` (MLSD on this server); ftplib iterates \`mlsd()\`. Memory: peak resident memory above the process's before the listing.`,
+      contenders: {
+        [OURS]: ours,
+        [`${OURS}, ${(ENTRIES / 10).toLocaleString("en")} entries`]: ours,
+        [`${OURS} \`mlsd()\``]: (key, config) => ours("mlsd-buffered", config),
+        [BASIC]: basic,
+        [PYTHON]: python,
+      },
+      config: (name) => ({ ...listingServer.config, remote: `bench/list${name.includes(",") ? ENTRIES / 10 : ENTRIES}` }),
+      check: (r, config) => expectItems(expected[`MLSD ${config.remote.slice("bench/list".length)}`])(r),
+    },
+    {
+      title: `LIST of a directory of ${ENTRIES.toLocaleString("en")} entries (${where})`,
+      key: `list ${where}`,
+      scenario: "list",
+      unit: "entries/s",
+      metric: perSecond,
+      memory: true,
+      note: `${OURS} iterates \`ftp.listStream(path, { command: "LIST" })\` (parsed entries); ${BASIC} returns an array of parsed entries; ftplib has no LIST parser: \`retrlines("LIST")\` hands out lines.`,
+      contenders: { [OURS]: ours, [`${OURS}, ${(ENTRIES / 10).toLocaleString("en")} entries`]: ours, [BASIC]: basic, [PYTHON]: python },
+      config: (name) => ({ ...listingServer.config, remote: `bench/list${name.includes(",") ? ENTRIES / 10 : ENTRIES}` }),
+      check: (r, config) => expectItems(expected[`LIST ${config.remote.slice("bench/list".length)}`])(r),
+    },
+  ]),
+  {
+    title: `Download of ${MIB} MiB over FTPS (vsftpd: AUTH TLS, PROT P, TLS 1.3, session reuse required)`,
+    key: "ftps-download",
+    unit: "MB/s",
+    metric: mb,
+    contenders: { [OURS]: ours, [BASIC]: basic, [PYTHON]: python, [CURL]: curl, [RAW]: raw },
+    config: () => bulk("bench/big.bin"),
+    check: expectBytes(SIZE),
+  },
+];
+
+// --- runs ---------------------------------------------------------------------------------------
+const only = process.argv.slice(2);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const results = {};
+for (const scenario of scenarios) {
+  if (only.length > 0 && !only.includes(scenario.scenario ?? scenario.key)) continue;
+  const names = Object.keys(scenario.contenders);
+  const samples = Object.fromEntries(names.map((n) => [n, { values: [], memory: [], error: undefined }]));
+  process.stderr.write(`${scenario.title}\n`);
+  for (let round = 0; round <= ROUNDS; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length]);
+    for (const name of order) {
+      const sample = samples[name];
+      if (sample.error !== undefined) continue;
+      const config = scenario.config(name);
+      try {
+        const r = await scenario.contenders[name](scenario.scenario ?? scenario.key, config);
+        scenario.check(r, config);
+        if (round > 0) {
+          sample.values.push(scenario.metric(r));
+          sample.memory.push(r.rssGrowth);
+        }
+      } catch (error) {
+        sample.error = error.message;
+      }
+    }
+    process.stderr.write(round === 0 ? "  warm-up" : ` ${round}`);
+  }
+  process.stderr.write("\n");
+  results[scenario.key] = Object.fromEntries(
+    names.map((n) => {
+      const s = samples[n];
+      return [n, s.error ?? { median: median(s.values), min: Math.min(...s.values), max: Math.max(...s.values), memory: s.memory.length > 0 && s.memory[0] !== undefined ? median(s.memory) : undefined }];
+    }),
+  );
+}
+
+// --- report -------------------------------------------------------------------------------------
+const fixed = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const ratioTo = (a, b) => (typeof a === "object" && typeof b === "object" ? a.median / b.median : undefined);
+const lines = [
+  "# Benchmarks",
+  "",
+  `\`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} cores (${cpus()[0].model.trim()}), loopback. ` +
+    `Each run is its own process and times the work only (login excluded; curl's own per-transfer times). ` +
+    `Contenders take turns in a rotating order; one warm-up round, then ${ROUNDS} counted: the median, and the range. ` +
+    `The last column is the median of ${OURS} divided by the contender's: above 1, ${OURS} is faster.`,
+  "",
+];
+for (const scenario of scenarios) {
+  const r = results[scenario.key];
+  if (r === undefined) continue;
+  lines.push(`## ${scenario.title}`, "");
+  if (scenario.note) lines.push(scenario.note, "");
+  lines.push(`| contender | ${scenario.unit} | range |${scenario.memory ? " memory |" : ""} ${OURS} ÷ this |`);
+  lines.push(`|---|---:|---:|${scenario.memory ? "---:|" : ""}---:|`);
+  for (const [name, v] of Object.entries(r)) {
+    if (typeof v === "string") {
+      lines.push(`| ${name} | fails: ${v.replace(/\|/g, "/")} | |${scenario.memory ? " |" : ""} |`);
+      continue;
+    }
+    const memory = scenario.memory ? ` ${v.memory === undefined ? "" : `${(v.memory / 2 ** 20).toFixed(0)} MiB`} |` : "";
+    let ratio = ratioTo(r[OURS], v);
+    if (scenario.key === "small-pool" && name === OURS) ratio = ratioTo(v, results.small?.[OURS]);
+    const ratioText = ratio === undefined || (name === OURS && scenario.key !== "small-pool") ? "" : `${ratio.toFixed(2)}x`;
+    lines.push(`| ${name} | ${fixed(v.median)} | ${fixed(v.min)}–${fixed(v.max)} |${memory} ${scenario.key === "small-pool" && name === OURS ? `${ratioText} of one connection` : ratioText} |`);
+  }
+  lines.push("");
+}
+
+// The targets, each a ratio from this run.
+const target = (label, value, goal, unit = "x") =>
+  value === undefined ? `| ${label} | not measured | ${goal}${unit} | |` : `| ${label} | ${value.toFixed(2)}${unit} | ${goal}${unit} | ${value >= goal ? "met" : "**missed**"} |`;
+const get = (key, a, b) => ratioTo(results[key]?.[a], results[key]?.[b]);
+lines.push("## Targets", "", "| target | measured | goal | |", "|---|---:|---:|---|");
+lines.push(target("bulk download, share of the raw socket limit", get("download", OURS, RAW), 0.9));
+lines.push(target("bulk download against basic-ftp", get("download", OURS, BASIC), 1.8));
+lines.push(target("bulk upload against basic-ftp", get("upload", OURS, BASIC), 1.5));
+lines.push(target("4 KiB files on one connection against basic-ftp", get("small", OURS, BASIC), 1.3));
+lines.push(target(`pool of ${POOL} against one connection (small files)`, ratioTo(results["small-pool"]?.[OURS], results.small?.[OURS]), 4));
+lines.push(target("MLSD of 100,000 entries against basic-ftp (from memory)", get("mlsd from memory", OURS, BASIC), 3));
+lines.push(target("LIST of 100,000 entries against basic-ftp (from memory)", get("list from memory", OURS, BASIC), 3));
+lines.push(target("MLSD of 100,000 entries against basic-ftp (pure-ftpd)", get("mlsd pure-ftpd", OURS, BASIC), 3));
+lines.push(target("LIST of 100,000 entries against basic-ftp (pure-ftpd)", get("list pure-ftpd", OURS, BASIC), 3));
+lines.push(target("FTPS download against basic-ftp", get("ftps-download", OURS, BASIC), 1.2));
+lines.push("");
+
+const report = lines.join("\n");
+console.log(report);
+if (only.length === 0) writeFileSync(`${repo}reports/benchmarks.md`, report);
+listingServer.kill();
+if (toStart.length > 0) execFileSync("bash", [script, "stop", ...toStart], { stdio: "inherit" });
