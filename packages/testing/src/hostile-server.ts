@@ -443,6 +443,7 @@ export function sendData(content: string | Uint8Array, options: SendDataOptions 
     else for (let i = 0; i < body.length; i += options.pieceSize) await writeAll(data, body.subarray(i, i + options.pieceSize));
     if (options.cutAfter !== undefined && options.reset) {
       data.resetAndDestroy();
+      if (!options.finalFirst && final !== false) await session.send(`${final}\r\n`);
       return;
     }
     if (options.afterFinal !== undefined) {

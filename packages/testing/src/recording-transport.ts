@@ -102,9 +102,12 @@ export class RecordingTransport implements Transport<unknown> {
   }
 }
 
-function errorEvent(stream: StreamId, error: unknown): TranscriptEvent {
+/** An error as written; `port`, a data port named in the message, becomes `{port}`. */
+function errorEvent(stream: StreamId, error: unknown, port?: number): TranscriptEvent {
   const e = error as { name?: string; code?: unknown; message?: string };
-  return { kind: "error", stream, name: e.name ?? "Error", code: typeof e.code === "string" ? e.code : "-", message: e.message ?? String(error) };
+  let message = e.message ?? String(error);
+  if (port !== undefined) message = message.replace(new RegExp(`\\b${port}\\b`, "g"), "{port}");
+  return { kind: "error", stream, name: e.name ?? "Error", code: typeof e.code === "string" ? e.code : "-", message };
 }
 
 /** Data received or sent on one stream, gathered until something else happens. */
@@ -426,7 +429,7 @@ class RecordingControlStream extends RecordingByteStream implements ControlStrea
     try {
       return new RecordingByteStream(await this.control.connectData(request), this.recorder, stream);
     } catch (error) {
-      this.recorder.add(errorEvent(stream, error));
+      this.recorder.add(errorEvent(stream, error, request.port));
       throw error;
     }
   }

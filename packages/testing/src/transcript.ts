@@ -220,8 +220,10 @@ export function parseTranscript(text: string, source = "transcript"): Transcript
   const comments: string[] = [];
   const events: LocatedEvent[] = [];
   let i = 1;
+  /** The line of the event being read: problems in its following lines are reported there. */
+  let eventLine = 1;
   const fail = (problem: string): never => {
-    throw new TranscriptSyntaxError(source, i + 1, problem);
+    throw new TranscriptSyntaxError(source, eventLine, problem);
   };
   /** Lines after the event's own that start with `prefix`. */
   const following = (prefix: string): string[] => {
@@ -259,6 +261,7 @@ export function parseTranscript(text: string, source = "transcript"): Transcript
     }
     if (line.trim() === "") continue;
     const lineNumber = i + 1;
+    eventLine = lineNumber;
     let delay: number | undefined;
     const timed = /^\+(\d+)ms /.exec(line);
     if (timed) {

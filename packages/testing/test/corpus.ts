@@ -43,8 +43,8 @@ export interface Scenario {
   tls: CorpusTarget["tls"];
   /** The address family (default 4). */
   family?: 4 | 6;
-  /** Servers it does not run against (a feature they lack). */
-  skip?: readonly string[];
+  /** The only servers it runs against (a feature the others lack). */
+  only?: readonly string[];
   run: ScenarioRun;
 }
 
@@ -107,6 +107,15 @@ const secure: ScenarioRun = async (open) => {
   await ftp.quit();
 };
 
+/** CCC: TLS taken off the control connection, the session going on in the clear. */
+const clearControl: ScenarioRun = async (open) => {
+  const ftp = (await open()) as FTP_TLS;
+  await ftp.ccc();
+  expect(ftp.secure).toBe(false);
+  expect(await ftp.pwd()).toBe("/");
+  await ftp.quit();
+};
+
 export const SCENARIOS: readonly Scenario[] = [
   { name: "browse", tls: "none", run: browse },
   { name: "transfers-passive", tls: "none", run: transfers(true) },
@@ -114,6 +123,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "transfers-active-ipv6", tls: "none", family: 6, run: transfers(false) },
   { name: "tls-explicit", tls: "explicit", run: secure },
   { name: "tls-implicit", tls: "implicit", run: secure },
+  { name: "tls-ccc", tls: "explicit", only: ["pure-ftpd", "proftpd"], run: clearControl },
 ];
 
 /** The file of a transcript in the corpus. */

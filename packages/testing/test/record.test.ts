@@ -44,7 +44,7 @@ describe("ftp-srv sessions, re-recorded", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  for (const scenario of SCENARIOS) {
+  for (const scenario of SCENARIOS.filter((s) => s.only === undefined || s.only.includes("ftp-srv"))) {
     it(scenario.name, async () => {
       const server = scenario.tls === "none" ? (scenario.family === 6 ? servers.ipv6! : servers.plain!) : servers[scenario.tls]!;
       const target: CorpusTarget = {
@@ -81,7 +81,8 @@ describe.runIf(realWanted)("Debian server sessions, re-recorded", () => {
       afterAll(() => removeFixture(server.root));
       for (const scenario of SCENARIOS) {
         const endpoint = endpointFor(server, scenario.tls, scenario.family ?? 4);
-        it.runIf(endpoint !== undefined)(scenario.name, async () => {
+        const applies = scenario.only === undefined || scenario.only.includes(server.name);
+        it.runIf(endpoint !== undefined && applies)(scenario.name, async () => {
           const target: CorpusTarget = {
             server: server.name,
             version: server.version,
