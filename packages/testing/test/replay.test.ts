@@ -3,7 +3,10 @@
  * what was expected and what it did; sessions with aborts, resets and refused connections,
  * recorded from hostile servers, replay to the same outcome.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmbeddedServer } from "@ftplib/test-servers";
 import { ErrorPerm, ErrorTemp, FTP, FtpConnectionError } from "@ftplib/client";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -36,6 +39,35 @@ async function replayClient(replay: ReplayTransport): Promise<FTP> {
   await ftp.login("ftplib", "whatever");
   return ftp;
 }
+
+describe("record once, replay in every run (the README's flow)", () => {
+  it("a session against ftp-srv, saved and replayed with no server", async () => {
+    const server = await startEmbeddedServer("127.0.0.1");
+    const dir = await mkdtemp(join(tmpdir(), "ftplib-replay-"));
+    try {
+      await writeFile(join(server.root, "a.txt"), "a");
+      await writeFile(join(server.root, "b.txt"), "b");
+      const recording = new RecordingTransport();
+      const options = { host: server.host, port: server.port, user: server.user, password: server.password };
+      const live = await FTP.open({ ...options, transport: recording });
+      const listed = await live.nlst();
+      await live.quit();
+      const file = join(dir, "nlst.txt");
+      await recording.save(file);
+      await server.close();
+
+      const replay = await ReplayTransport.fromFile(file);
+      const ftp = await FTP.open({ ...options, password: "any", transport: replay });
+      expect(await ftp.nlst()).toEqual(listed);
+      expect(listed.sort()).toEqual(["a.txt", "b.txt"]);
+      await ftp.quit();
+      replay.assertComplete();
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("a client that strays from the transcript", () => {
   it("fails at the first different step, with the line, what was expected and what was sent", async () => {
