@@ -174,6 +174,7 @@ class ReplayEngine {
     });
     this.lastLine = (this.events.at(-1)?.line ?? 1) + 1;
     this.firstDataHost = this.events.find((e) => e.kind === "data-connect")?.host as string | undefined;
+    this.advance();
     this.renew();
   }
 
@@ -198,8 +199,13 @@ class ReplayEngine {
 
   private consume(index: number): void {
     this.done[index] = true;
-    while (this.minClient < this.events.length && (this.done[this.minClient] || actorOf(this.events[this.minClient]!) !== "client")) this.minClient++;
+    this.advance();
     this.signal();
+  }
+
+  /** Moves `minClient` to the first client event not yet taken. */
+  private advance(): void {
+    while (this.minClient < this.events.length && (this.done[this.minClient] || actorOf(this.events[this.minClient]!) !== "client")) this.minClient++;
   }
 
   fail(error: TranscriptMismatchError): TranscriptMismatchError {
