@@ -24,8 +24,8 @@ describe("the corpus replays", () => {
   }
 });
 
-describe("a client that logs in as someone else strays from every transcript", () => {
-  for (const [server, scenario, path] of files) {
+describe("a client that logs in as someone else strays from every transcript with a login", () => {
+  for (const [server, scenario, path] of files.filter(([, s]) => s.name !== "tls-untrusted")) {
     it(`${server}: ${scenario.name}`, async () => {
       const text = await readFile(path, "utf8");
       const lines = text.split("\n");

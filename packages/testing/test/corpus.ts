@@ -7,7 +7,7 @@
 import { chmod, mkdir, readFile, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ErrorPerm, FTP, FTP_TLS, type Transport } from "@ftplib/client";
+import { ErrorPerm, FTP, FTP_TLS, FtpTlsError, type Transport } from "@ftplib/client";
 import { expect } from "vitest";
 import { RecordingTransport, ReplayTransport, patternBytes } from "../src/index.js";
 
@@ -35,7 +35,14 @@ export interface CorpusTarget {
 }
 
 /** What a scenario gets: a logged-in client (over the given transport) and the target. */
-export type ScenarioRun = (open: (options?: { passive?: boolean }) => Promise<FTP>, target: CorpusTarget) => Promise<void>;
+export type ScenarioRun = (open: (options?: OpenOptions) => Promise<FTP>, target: CorpusTarget) => Promise<void>;
+
+export interface OpenOptions {
+  /** Passive mode (default) or active. */
+  passive?: boolean;
+  /** Give FTP_TLS the test CA (default), or nothing, so that the server's certificate is not trusted. */
+  trusted?: boolean;
+}
 
 export interface Scenario {
   name: string;
@@ -116,6 +123,12 @@ const clearControl: ScenarioRun = async (open) => {
   await ftp.quit();
 };
 
+/** A certificate the client does not trust: FtpTlsError, and nothing sent in the clear after AUTH TLS. */
+const untrusted: ScenarioRun = async (open) => {
+  const error = await open({ trusted: false }).catch((e: unknown) => e);
+  expect(FtpTlsError.isInstance(error)).toBe(true);
+};
+
 export const SCENARIOS: readonly Scenario[] = [
   { name: "browse", tls: "none", run: browse },
   { name: "transfers-passive", tls: "none", run: transfers(true) },
@@ -123,6 +136,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "transfers-active-ipv6", tls: "none", family: 6, run: transfers(false) },
   { name: "tls-explicit", tls: "explicit", run: secure },
   { name: "tls-implicit", tls: "implicit", run: secure },
+  { name: "tls-untrusted", tls: "explicit", run: untrusted },
   { name: "tls-ccc", tls: "explicit", only: ["pure-ftpd", "proftpd"], run: clearControl },
 ];
 
@@ -180,13 +194,13 @@ export function rewriteData(text: string): string {
   return text.replace(/unique=[^;]*;/gi, "unique={unique};");
 }
 
-function opener(target: CorpusTarget, transport: Transport): (options?: { passive?: boolean }) => Promise<FTP> {
-  return async ({ passive = true } = {}) => {
+function opener(target: CorpusTarget, transport: Transport): (options?: OpenOptions) => Promise<FTP> {
+  return async ({ passive = true, trusted = true } = {}) => {
     const base = { host: target.host, port: target.port, user: target.user, password: target.password, timeout: 10_000, transport };
     const ftp =
       target.tls === "none"
         ? await FTP.open(base)
-        : await FTP_TLS.open({ ...base, implicit: target.tls === "implicit", tls: { ca: target.ca } });
+        : await FTP_TLS.open({ ...base, implicit: target.tls === "implicit", tls: trusted ? { ca: target.ca } : {} });
     ftp.setPasv(passive);
     return ftp;
   };
