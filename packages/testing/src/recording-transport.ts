@@ -268,6 +268,8 @@ const CRLF = [13, 10];
 
 class RecordingByteStream implements ByteStream {
   protected destroyed = false;
+  /** The server's end was recorded (a read after it returns null again; that is no new event). */
+  private eofSeen = false;
 
   constructor(
     protected readonly inner: ByteStream,
@@ -283,8 +285,11 @@ class RecordingByteStream implements ByteStream {
       if (!this.destroyed) this.failed(error);
       throw error;
     }
-    if (chunk === null) this.ended();
-    else this.receivedBytes(chunk);
+    if (chunk !== null) this.receivedBytes(chunk);
+    else if (!this.eofSeen) {
+      this.eofSeen = true;
+      this.ended();
+    }
     return chunk;
   }
 

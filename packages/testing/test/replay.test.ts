@@ -230,7 +230,8 @@ describe("hostile sessions, recorded and replayed to the same outcome", () => {
     }, { inlineLimit: 1_000_000 });
     expect(recorded.error).toBeUndefined();
     expect(replayed.value).toBe(recorded.value);
-    expect(text).toMatch(/^> ABOR$/m);
+    expect(text).toMatch(/^> ABOR\n> NOOP\n/m);
+    expect(text.match(/^data 1 eof$/gm)).toHaveLength(1);
     replay.assertComplete();
   });
 
