@@ -104,15 +104,17 @@ function transfers(passive: boolean): ScenarioRun {
 }
 
 /** FTPS as the client sees it: the switch, protected data, a listing and a download. */
-const secure: ScenarioRun = async (open) => {
-  const ftp = (await open()) as FTP_TLS;
+const secure: ScenarioRun = (open) => secureSession(open, true);
+
+async function secureSession(open: (options?: OpenOptions) => Promise<FTP>, passive: boolean): Promise<void> {
+  const ftp = (await open({ passive })) as FTP_TLS;
   expect(ftp.secure).toBe(true);
   await ftp.protP();
   await ftp.cwd(`${WORK_DIR}/fixture`);
   expect(await ftp.nlst()).toEqual(expect.arrayContaining(["hello.txt"]));
   expect(Buffer.from(await download(ftp, "RETR hello.txt")).toString()).toBe(HELLO);
   await ftp.quit();
-};
+}
 
 /** CCC: TLS taken off the control connection, the session going on in the clear. */
 const clearControl: ScenarioRun = async (open) => {
@@ -136,6 +138,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "transfers-active-ipv6", tls: "none", family: 6, run: transfers(false) },
   { name: "tls-explicit", tls: "explicit", run: secure },
   { name: "tls-implicit", tls: "implicit", run: secure },
+  { name: "tls-active", tls: "explicit", run: (open) => secureSession(open, false) },
   { name: "tls-untrusted", tls: "explicit", run: untrusted },
   { name: "tls-ccc", tls: "explicit", only: ["pure-ftpd", "proftpd"], run: clearControl },
 ];
