@@ -128,6 +128,45 @@ describe("a client that strays from the transcript", () => {
     expect(error.actual).toBe("waits for the server on control");
   });
 
+  it("an upload with different bytes fails at the data line, with the offset", async () => {
+    const transcript = [
+      "ftplib-transcript 1",
+      "connect ipv4",
+      "< 220 hi",
+      "> USER me",
+      "< 230 in",
+      "> TYPE I",
+      "< 200 binary",
+      "> EPSV",
+      "< 229 ok (|||{port}|)",
+      "data 1 connect 127.0.0.1 {port}",
+      "> STOR x",
+      "< 150 go",
+      "data 1 send text lf 1 lines",
+      "| hello",
+      "data 1 end",
+      "< 226 stored",
+      "",
+    ].join("\n");
+    const upload = async (content: string) => {
+      const replay = new ReplayTransport(transcript, { source: "upload" });
+      const ftp = new FTP({ transport: replay });
+      await ftp.connect("127.0.0.1");
+      await ftp.login("me");
+      const result = await ftp.storBinary("STOR x", new TextEncoder().encode(content)).catch((e: unknown) => e);
+      ftp.close();
+      return { result, replay };
+    };
+    const good = await upload("hello\n");
+    expect(good.result).toBe("226 stored");
+    good.replay.assertComplete();
+    const { result } = await upload("hallo\n");
+    expect(result).toBeInstanceOf(TranscriptMismatchError);
+    expect(result).toMatchObject({ line: 13, expected: "data 1 send text lf 1 lines", actual: "data 1 send: different bytes from offset 1" });
+    const short = await upload("hell");
+    expect(short.result).toMatchObject({ line: 13, actual: "ended after 4 bytes" });
+  });
+
   it("passwords are masked: any password matches, the user must not differ", async () => {
     const replay = await ReplayTransport.fromFile(BROWSE);
     const ftp = new FTP({ transport: replay });
