@@ -914,6 +914,14 @@ export class FTP {
     try {
       const size = await this.sendTransferCommand(cmd, rest);
       return [await listener.accept(), size];
+    } catch (error) {
+      // A server may connect before its reply (pyftpdlib does on PORT): a refused command leaves
+      // that connection unused, and it must not stay open.
+      listener.accept().then(
+        (conn) => conn.destroy(),
+        () => undefined,
+      );
+      throw error;
     } finally {
       listener.close();
     }
