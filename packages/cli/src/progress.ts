@@ -42,15 +42,18 @@ export class ProgressBar {
     const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
     const rate = bytes / seconds;
     const width = Math.max(this.out.columns ?? 80, 40);
+    // Fixed widths, so that the bar does not jump as the numbers grow.
     const numbers =
       total !== null && total > 0
-        ? `${String(Math.floor((100 * bytes) / total)).padStart(3)}%  ${formatBytes(bytes)} / ${formatBytes(total)}  ${formatBytes(rate)}/s  ETA ${formatSeconds((total - bytes) / Math.max(rate, 1))}`
-        : `${formatBytes(bytes)}  ${formatBytes(rate)}/s`;
-    const barWidth = 20;
-    const filled = total !== null && total > 0 ? Math.min(barWidth, Math.round((barWidth * bytes) / total)) : 0;
-    const bar = total !== null && total > 0 ? `[${"#".repeat(filled)}${".".repeat(barWidth - filled)}]` : "";
-    const room = Math.max(width - numbers.length - bar.length - 6, 8);
-    const label = this.label.length > room ? `...${this.label.slice(-(room - 3))}` : this.label;
+        ? `${String(Math.floor((100 * bytes) / total)).padStart(3)}%  ${formatBytes(bytes).padStart(10)} / ${formatBytes(total)}  ${`${formatBytes(rate)}/s`.padStart(12)}  ETA ${formatSeconds((total - bytes) / Math.max(rate, 1)).padEnd(6)}`
+        : `${formatBytes(bytes).padStart(10)}  ${`${formatBytes(rate)}/s`.padStart(12)}`;
+    // The numbers first, then the name (shortened from the left if it must be), the bar in what is left.
+    const known = total !== null && total > 0;
+    const maxLabel = Math.max(width - numbers.length - (known ? 16 : 4), 12);
+    const label = this.label.length > maxLabel ? `...${this.label.slice(-(maxLabel - 3))}` : this.label;
+    const barWidth = Math.min(30, width - numbers.length - label.length - 8);
+    const filled = known && barWidth > 0 ? Math.min(barWidth, Math.round((barWidth * bytes) / total)) : 0;
+    const bar = known && barWidth >= 5 ? `[${"#".repeat(filled)}${".".repeat(barWidth - filled)}]` : "";
     this.out.write(`\r${[label, bar, numbers].filter(Boolean).join("  ")}\x1b[K`);
     this.drawn = true;
   }
