@@ -45,11 +45,11 @@ export class ProgressBar {
     // Fixed widths, so that the bar does not jump as the numbers grow.
     const numbers =
       total !== null && total > 0
-        ? `${String(Math.floor((100 * bytes) / total)).padStart(3)}%  ${formatBytes(bytes).padStart(10)} / ${formatBytes(total)}  ${`${formatBytes(rate)}/s`.padStart(12)}  ETA ${formatSeconds((total - bytes) / Math.max(rate, 1)).padEnd(6)}`
+        ? `${String(Math.floor((100 * bytes) / total)).padStart(3)}%  ${formatBytes(bytes).padStart(8)} / ${formatBytes(total)}  ${`${formatBytes(rate)}/s`.padStart(12)}  ETA ${formatSeconds((total - bytes) / Math.max(rate, 1)).padEnd(4)}`
         : `${formatBytes(bytes).padStart(10)}  ${`${formatBytes(rate)}/s`.padStart(12)}`;
     // The numbers first, then the name (shortened from the left if it must be), the bar in what is left.
     const known = total !== null && total > 0;
-    const maxLabel = Math.max(width - numbers.length - (known ? 16 : 4), 12);
+    const maxLabel = Math.max(width - numbers.length - (known ? 13 : 4), 20);
     const label = this.label.length > maxLabel ? `...${this.label.slice(-(maxLabel - 3))}` : this.label;
     const barWidth = Math.min(30, width - numbers.length - label.length - 8);
     const filled = known && barWidth > 0 ? Math.min(barWidth, Math.round((barWidth * bytes) / total)) : 0;
