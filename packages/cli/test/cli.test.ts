@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EmbeddedServer, freePort, startEmbeddedServer, testTls } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { spawn } from "node:child_process";
+import { BIN, runCli } from "./run-cli.js";
 
 const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 
@@ -192,6 +193,22 @@ describe("ftplib on the command line", () => {
     const cat = await runCli(["--ca", caFile, "cat", `${implicitUrl}implicit.txt`]);
     expect([cat.code, cat.stdout]).toEqual([0, "implicit\n"]);
     expect((await runCli(["cat", `${implicitUrl}implicit.txt`])).code).toBe(4);
+  });
+
+  it("stops at Ctrl-C with exit code 130", async () => {
+    await writeFile(join(server.root, "huge.bin"), Buffer.alloc(64 * 1024 * 1024, 1));
+    // stdout is not read, so the download stalls on a full pipe until the interrupt.
+    const child = spawn(process.execPath, [BIN, "cat", `${base}/huge.bin`], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, HOME: "/nonexistent" } });
+    child.stdout.pause();
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    await new Promise<void>((resolve) => child.stdout.once("readable", () => resolve()));
+    child.kill("SIGINT");
+    child.stdout.resume();
+    expect(await exited).toBe(130);
+    expect(stderr).toBe("ftplib: interrupted\n");
+    await rm(join(server.root, "huge.bin"));
   });
 
   it("mirrors a tree down and up, only what changed, in parallel", async () => {
