@@ -43,6 +43,38 @@ export async function removeDir(ftp: FTP, path: string): Promise<void> {
   await ftp.rmd(path);
 }
 
+/** One entry of a remote tree, as `walk` returns it. */
+export interface TreeEntry extends FileEntry {
+  /** The remote path of the entry (the walked directory joined with the names below it). */
+  path: string;
+  /** The path below the walked directory, `/`-separated: a name from the server, checked. */
+  relativePath: string;
+}
+
+/**
+ * Lists the tree under `path`, parents before children: every file, directory and link with its
+ * size and time as listed, for comparing with a local tree. Links are listed, not followed. A
+ * name that would leave a local copy of the tree is refused (`ERR_FTP_UNSAFE_NAME`).
+ */
+export async function walk(ftp: FTP, path: string, options: TreeOptions = {}): Promise<TreeEntry[]> {
+  const found: TreeEntry[] = [];
+  const visit = async (dir: string, prefix: string): Promise<void> => {
+    for (const entry of await ftp.list(dir)) {
+      if (!safeName(entry.name)) {
+        throw new ErrorProto(`refusing a name from the server that is not one path segment: ${JSON.stringify(entry.name)}`, {
+          code: "ERR_FTP_UNSAFE_NAME",
+        });
+      }
+      const remotePath = join2(dir, entry.name);
+      if (options.filter !== undefined && !options.filter(remotePath, entry)) continue;
+      found.push({ ...entry, path: remotePath, relativePath: prefix === "" ? entry.name : `${prefix}/${entry.name}` });
+      if (entry.type === "dir") await visit(remotePath, prefix === "" ? entry.name : `${prefix}/${entry.name}`);
+    }
+  };
+  await visit(path, "");
+  return found;
+}
+
 /** A listed name that is safe to use as one path segment on this machine. */
 function safeName(name: string): boolean {
   return name !== "" && name !== "." && name !== ".." && !/[/\\\0]/.test(name) && !/^[A-Za-z]:/.test(name);

@@ -37,7 +37,7 @@ import {
 import { nodeTransport } from "@ftplib/transport";
 import { CallQueue } from "./call-queue.js";
 import { ControlChannel } from "./control-channel.js";
-import { type TreeOptions, downloadDir, ensureDir, removeDir, uploadDir } from "./directories.js";
+import { type TreeEntry, type TreeOptions, downloadDir, ensureDir, removeDir, uploadDir, walk } from "./directories.js";
 import { GuardedStream } from "./guarded-stream.js";
 import { connectChannel, sendcmdChannel } from "./diagnostics.js";
 import { type FileEntry, type ListOptions, type ListParser, ListParserStream, factsEntry, mlsxFileEntry } from "./listing/index.js";
@@ -799,6 +799,14 @@ export class FTP {
     return this.queue.run(() => removeDir(this, path));
   }
 
+  /**
+   * Lists the tree under `path`, parents before children, each entry with its remote path and its
+   * path below `path` (names that are not one path segment refused). Links are not followed.
+   */
+  walk(path: string, options?: TreeOptions): Promise<TreeEntry[]> {
+    return this.queue.run(() => walk(this, path, options));
+  }
+
   /** Copies a remote directory tree to a local directory; a server name that would leave it is refused. */
   downloadDir(remote: string, local: string, options?: TreeOptions): Promise<number> {
     return this.queue.run(() => downloadDir(this, remote, local, options));
@@ -953,6 +961,14 @@ export class FTP {
     try {
       const size = await this.sendTransferCommand(cmd, rest);
       return [await listener.accept(), size];
+    } catch (error) {
+      // A server may connect before its reply (pyftpdlib does on PORT): a refused command leaves
+      // that connection unused, and it must not stay open.
+      listener.accept().then(
+        (conn) => conn.destroy(),
+        () => undefined,
+      );
+      throw error;
     } finally {
       listener.close();
     }

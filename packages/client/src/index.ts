@@ -7,7 +7,7 @@ export type { FTP_TLSOpenOptions, FTP_TLSOptions } from "./ftp-tls.js";
 export type { ConnectOptions, FTPOptions, ListingOptions, OpenOptions, RetrBinaryOptions, SourceAddress, StorBinaryOptions } from "./ftp.js";
 export type { UploadSource } from "./sources.js";
 export type { DownloadOptions, Progress, TransferOptions } from "./file-transfers.js";
-export type { TreeOptions } from "./directories.js";
+export type { TreeEntry, TreeOptions } from "./directories.js";
 export { FtpPool } from "./pool.js";
 export type { FtpPoolOptions } from "./pool.js";
 export { ftpcp } from "./ftpcp.js";

@@ -437,6 +437,12 @@ export function defineClientSuite(target: SuiteTarget): void {
       await writeFile(join(src, "x", "y", "deep.bin"), SMALL);
       await writeFile(join(src, "x", "skip.tmp"), "no");
       expect(await ftp.uploadDir(src, "tree/copy", { filter: (path) => !path.endsWith(".tmp") })).toBe(2);
+      const tree = await ftp.walk("tree/copy");
+      expect(tree.map((e) => `${e.type} ${e.relativePath}`).sort()).toEqual(["dir x", "dir x/y", "file top.txt", "file x/y/deep.bin"]);
+      const deep = tree.find((e) => e.relativePath === "x/y/deep.bin");
+      expect(deep?.path).toBe("tree/copy/x/y/deep.bin");
+      expect(deep?.size).toBe(SMALL.length);
+      expect(tree.findIndex((e) => e.relativePath === "x")).toBeLessThan(tree.findIndex((e) => e.relativePath === "x/y"));
       const back = join(tmp, "tree-back");
       expect(await ftp.downloadDir("tree/copy", back)).toBe(2);
       expect(await readFile(join(back, "top.txt"), "utf8")).toBe("top");

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, LocalProtocolError } from "../src/index.js";
+import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, LocalProtocolError } from "../src/index.js";
 import { type ScriptedServer, greetAndLogin, passiveTransfer, startScriptedServer } from "./scripted-server.js";
 
 const servers: ScriptedServer[] = [];
@@ -329,5 +329,30 @@ describe("misbehaving servers", () => {
     await ftp.dir((line) => lines.push(line));
     expect(intruderRefused).toBe(true);
     expect(lines).toEqual(["real"]);
+  });
+
+  it("closes an active-mode data connection made before a refusal (pyftpdlib connects on PORT)", async () => {
+    let dataClosed: Promise<void> | undefined;
+    const server = await scripted(async (session) => {
+      await greetAndLogin(session);
+      const port = await session.until("PORT");
+      const n = port.slice(5).split(",").map(Number);
+      const early = net.connect({ host: n.slice(0, 4).join("."), port: n[4]! * 256 + n[5]! });
+      dataClosed = new Promise<void>((resolve) => early.on("close", () => resolve()).on("error", () => undefined).resume());
+      await new Promise<void>((resolve) => early.on("connect", () => resolve()));
+      session.send("200 ok\r\n");
+      await session.until("RETR");
+      session.send("550 No such file or directory.\r\n");
+      await session.until("NOOP");
+      session.send("200 ok\r\n");
+    });
+    const ftp = await client(server, 20_000);
+    ftp.setPasv(false);
+    await expect(ftp.retrBinary("RETR missing", () => undefined)).rejects.toBeInstanceOf(ErrorPerm);
+    // The client hangs up the unused data connection at once, not after the 20 s timeout.
+    const started = Date.now();
+    await dataClosed;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await ftp.voidCmd("NOOP")).toMatch(/^200/);
   });
 });

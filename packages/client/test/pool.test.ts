@@ -90,16 +90,21 @@ describe("downloadDir against a hostile listing", () => {
         await greetAndLogin(session);
         await session.until("FEAT");
         session.send("211 no features\r\n");
-        const { data } = await passiveTransfer(session, "LIST");
-        session.send("150 here\r\n");
-        (await data()).end(`-rw-r--r-- 1 a b 4 Jan 3 2020 ${evil}\r\n`);
-        session.send("226 done\r\n");
+        // Twice: downloadDir, then walk.
+        for (let i = 0; i < 2; i++) {
+          const { data } = await passiveTransfer(session, "LIST");
+          session.send("150 here\r\n");
+          (await data()).end(`-rw-r--r-- 1 a b 4 Jan 3 2020 ${evil}\r\n`);
+          session.send("226 done\r\n");
+        }
       });
       const target = join(tmp, "hostile", "inner");
       const ftp = await FTP.open({ host: hostile.host, port: hostile.port, timeout: 2000 });
       const error = await ftp.downloadDir("/", target).catch((e: unknown) => e);
       expect(ErrorProto.isInstance(error), String(error)).toBe(true);
       expect((error as ErrorProto).code).toBe("ERR_FTP_UNSAFE_NAME");
+      const walked = await ftp.walk("/").catch((e: unknown) => e);
+      expect((walked as ErrorProto).code).toBe("ERR_FTP_UNSAFE_NAME");
       expect(await readdir(join(tmp, "hostile"))).toEqual(["inner"]);
       expect(await readdir(target)).toEqual([]);
       ftp.close();

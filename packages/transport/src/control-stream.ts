@@ -231,7 +231,11 @@ class ActiveListener implements DataListener {
         this.close();
         resolve(socket);
       });
-      server.once("close", () => reject(new FtpConnectionError("data listener closed", { code: "ERR_FTP_CLOSED" })));
+      server.once("close", () => {
+        // Closed without a connection (the transfer command failed): the timer must not keep the process alive.
+        if (timer !== undefined) clearTimeout(timer);
+        reject(new FtpConnectionError("data listener closed", { code: "ERR_FTP_CLOSED" }));
+      });
     }).then((socket): ByteStream => {
       if (secure === undefined) return new SocketStream(socket, { label: "data connection", timeout });
       return secure(socket);

@@ -147,6 +147,17 @@ describe("NodeTransport", () => {
     await expect(listener.accept()).rejects.toBeInstanceOf(FtpTimeoutError);
   });
 
+  it("leaves no timer behind when an active listener is closed unused", async () => {
+    const ctl = await control();
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+    const before = timers();
+    const listener = await ctl.listenData({ secure: false, timeout: 60_000 });
+    expect(timers()).toBe(before + 1);
+    listener.close();
+    await expect(listener.accept()).rejects.toBeInstanceOf(FtpConnectionError);
+    expect(timers()).toBe(before);
+  });
+
   it("listens and connects over IPv6", async () => {
     const ctl6 = await server(() => undefined, "::1");
     const stream = await new NodeTransport().connect({ host: "::1", port: ctl6.port, timeout: 1000 });

@@ -1,0 +1,121 @@
+/**
+ * From a URL and the command line's options to a logged-in client: credentials from the URL, the
+ * options, the environment or .netrc; plain FTP, explicit or implicit TLS; passive or active.
+ */
+import { readFile } from "node:fs/promises";
+import { ErrorPerm, ErrorReply, ErrorTemp, FTP, FTP_TLS, type FTPOptions } from "@ftplib/client";
+import { CliError, ExitCode } from "./exit-codes.js";
+import { readNetrc } from "./netrc.js";
+import type { FtpTarget, TlsMode } from "./url.js";
+
+export interface ConnectSettings {
+  user?: string;
+  password?: string;
+  /** A netrc file to read instead of `~/.netrc`; null: read none. */
+  netrc?: string | null;
+  /** AUTH TLS on an ftp:// URL. */
+  tls: boolean;
+  active: boolean;
+  /** A PEM file of certificate authorities to trust. */
+  ca?: string;
+  /** Accept any certificate. */
+  insecure: boolean;
+  /** Milliseconds; undefined: the client's default. */
+  timeout?: number;
+  debug: boolean;
+  /** Where warnings and debug lines go. */
+  log: (line: string) => void;
+}
+
+export interface Credentials {
+  user: string;
+  password: string;
+  account: string;
+}
+
+/**
+ * Who to log in as: the URL's user and password first, then --user/--password (or
+ * FTPLIB_PASSWORD), then the netrc entry for the host, then anonymous.
+ */
+export async function credentialsFor(target: FtpTarget, settings: ConnectSettings, env: NodeJS.ProcessEnv): Promise<Credentials> {
+  const user = target.user ?? settings.user;
+  let password = target.password ?? settings.password ?? (user !== undefined ? env.FTPLIB_PASSWORD : undefined);
+  let account = "";
+  let login = user;
+  if (password === undefined && settings.netrc !== null) {
+    const entry = await readNetrc(target.host, user, settings.netrc).catch((error: unknown) => {
+      throw new CliError(`cannot read the netrc file ${settings.netrc ?? "~/.netrc"}: ${(error as Error).message}`, ExitCode.LOCAL, { cause: error });
+    });
+    if (entry !== undefined) {
+      login ??= entry.login;
+      password = entry.password;
+      account = entry.account ?? "";
+    }
+  }
+  return { user: login ?? "anonymous", password: password ?? "", account };
+}
+
+function tlsModeOf(target: FtpTarget, settings: ConnectSettings): TlsMode {
+  return target.tls === "none" && settings.tls ? "explicit" : target.tls;
+}
+
+/** Reads --ca once per run. */
+const caFiles = new Map<string, Promise<string>>();
+function readCa(path: string): Promise<string> {
+  let pending = caFiles.get(path);
+  if (pending === undefined) {
+    pending = readFile(path, "utf8").catch((error: unknown) => {
+      throw new CliError(`cannot read the CA file ${path}: ${(error as Error).message}`, ExitCode.LOCAL, { cause: error });
+    });
+    caFiles.set(path, pending);
+  }
+  return pending;
+}
+
+let insecureWarned = false;
+
+/**
+ * Connects and logs in. A refused login is `ExitCode.LOGIN`; TLS connections get PROT P (data
+ * protected too). `session`: a TLS session to resume (a mirror's further connections).
+ */
+export async function openClient(target: FtpTarget, credentials: Credentials, settings: ConnectSettings, session?: unknown): Promise<FTP> {
+  const mode = tlsModeOf(target, settings);
+  const options: FTPOptions = {
+    passive: !settings.active,
+    debugLevel: settings.debug ? 1 : 0,
+    debugOutput: settings.log,
+  };
+  if (settings.timeout !== undefined) options.timeout = settings.timeout;
+  let ftp: FTP;
+  if (mode === "none") {
+    ftp = new FTP(options);
+  } else {
+    const tls: Record<string, unknown> = {};
+    if (settings.ca !== undefined) tls.ca = await readCa(settings.ca);
+    if (settings.insecure) {
+      tls.rejectUnauthorized = false;
+      if (!insecureWarned) {
+        insecureWarned = true;
+        settings.log("WARNING: --insecure: the server's certificate is NOT checked. Anyone between you and the server can read and change this session, password included.");
+      }
+    }
+    if (session !== undefined) tls.session = session;
+    ftp = new FTP_TLS({ ...options, tls, implicit: mode === "implicit" });
+  }
+  await ftp.connect(target.host, target.port);
+  try {
+    try {
+      await ftp.login(credentials.user, credentials.password, credentials.account);
+    } catch (error) {
+      if (ErrorPerm.isInstance(error) || ErrorTemp.isInstance(error) || ErrorReply.isInstance(error)) {
+        throw new CliError(`login refused for ${credentials.user}: ${(error as Error).message}`, ExitCode.LOGIN, { cause: error });
+      }
+      throw error;
+    }
+    if (ftp instanceof FTP_TLS) await ftp.protP();
+  } catch (error) {
+    ftp.close();
+    throw error;
+  }
+  return ftp;
+}

@@ -1,0 +1,82 @@
+/** What every command gets: the streams, the options, the cancellation signal, and a way to connect. */
+import type { Readable, Writable } from "node:stream";
+import type { FTP } from "@ftplib/client";
+import { type ConnectSettings, credentialsFor, openClient } from "./connect.js";
+import { ProgressBar } from "./progress.js";
+import type { FtpTarget } from "./url.js";
+
+export interface Io {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Flags {
+  long: boolean;
+  json: boolean;
+  recursive: boolean;
+  parents: boolean;
+  resume: boolean;
+  parallel: number;
+  dryRun: boolean;
+  verbose: boolean;
+  /** Progress bars and summaries on stderr. */
+  showProgress: boolean;
+}
+
+export class Context {
+  /** Clients open now, closed at once when the run is interrupted. */
+  private readonly clients = new Set<FTP>();
+
+  constructor(
+    readonly io: Io,
+    readonly settings: ConnectSettings,
+    readonly flags: Flags,
+    readonly signal: AbortSignal,
+  ) {
+    signal.addEventListener("abort", () => {
+      for (const ftp of this.clients) ftp.close();
+    });
+  }
+
+  /** A logged-in client for `target`; `session`: a TLS session to resume. */
+  async open(target: FtpTarget, session?: unknown): Promise<FTP> {
+    const credentials = await credentialsFor(target, this.settings, this.io.env);
+    const ftp = await openClient(target, credentials, this.settings, session);
+    if (this.signal.aborted) {
+      ftp.close();
+      this.signal.throwIfAborted();
+    }
+    this.clients.add(ftp);
+    return ftp;
+  }
+
+  /** QUIT (close if QUIT fails). */
+  async release(ftp: FTP): Promise<void> {
+    this.clients.delete(ftp);
+    await ftp[Symbol.asyncDispose]();
+  }
+
+  /** Runs `task` on a client for `target`, then quits. */
+  async with<T>(target: FtpTarget, task: (ftp: FTP) => Promise<T>): Promise<T> {
+    const ftp = await this.open(target);
+    try {
+      return await task(ftp);
+    } finally {
+      await this.release(ftp);
+    }
+  }
+
+  /** A progress bar for one transfer, or nothing when no one is watching. */
+  progress(label: string): { onProgress?: (p: { bytes: number; total: number | null }) => void; done(): void } {
+    if (!this.flags.showProgress) return { done() {} };
+    const bar = new ProgressBar(this.io.stderr, label);
+    return { onProgress: (p) => bar.update(p.bytes, p.total), done: () => bar.done() };
+  }
+
+  /** A line on stderr. */
+  log(line: string): void {
+    this.io.stderr.write(`${line}\n`);
+  }
+}

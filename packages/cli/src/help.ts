@@ -1,0 +1,69 @@
+/** The text of `ftplib --help`. */
+export const USAGE = `ftplib: an FTP and FTPS client for the command line and for scripts
+
+Usage:
+  ftplib ls     [-l] [--json] <url>           list a directory (names; -l details; --json all facts)
+  ftplib get    [--resume] <url> [local]       download a file (local: a path, a directory, or - for stdout)
+  ftplib put    <local> <url>                  upload a file (local - reads stdin; a URL ending in / takes the local name)
+  ftplib cat    <url>                          write a remote file to stdout
+  ftplib rm     [-r] <url>                     delete a file (-r: a directory and everything in it)
+  ftplib mkdir  [-p] <url>                     make a directory (-p: with its parents, no error if it exists)
+  ftplib rmdir  <url>                          remove an empty directory
+  ftplib mv     <url> <new-name|url>           rename (a bare name stays in the same directory)
+  ftplib mirror [-j N] [-n] <url> <local-dir>  download a tree: only files whose size or time changed
+  ftplib mirror [-j N] [-n] <local-dir> <url>  upload a tree, the same way
+
+URLs:
+  ftp://[user[:password]@]host[:port]/path     plain FTP (port 21); --tls for AUTH TLS
+  ftpes://...                                  explicit FTPS: AUTH TLS on port 21
+  ftps://...                                   implicit FTPS: TLS from the first byte, port 990
+  The path is relative to the login directory; %2F starts an absolute one (ftp://h/%2Fetc/motd).
+  Special characters in a user or password are percent-encoded (@ is %40).
+
+Credentials, first found wins:
+  the URL; --user and --password (or the FTPLIB_PASSWORD environment variable);
+  the netrc file (~/.netrc, or --netrc <file>); anonymous.
+
+Options:
+  -u, --user <name>       user name
+      --password <secret> password (visible to other users in the process list: prefer .netrc
+                          or FTPLIB_PASSWORD)
+      --netrc <file>      read credentials from this file instead of ~/.netrc
+      --no-netrc          read no netrc file
+      --tls               explicit TLS (AUTH TLS) on an ftp:// URL; data protected too (PROT P)
+      --ca <file>         trust the certificate authorities in this PEM file
+      --insecure          DANGEROUS: do not check the server's certificate. Anyone between you
+                          and the server can then read and change the session, password included
+  -a, --active            active mode (the server connects back: PORT/EPRT); passive by default
+      --timeout <sec>     give up when the server is silent this long (default 30)
+  -l, --long              ls: type, permissions, size, time and name
+      --json              ls: a JSON array of entries; mirror: a JSON summary
+  -r, --recursive         rm: remove a directory tree
+  -p, --parents           mkdir: make missing parents too
+  -c, --resume            get: continue a partial download (put: continue an upload)
+  -j, --parallel <n>      mirror: transfers at once, one connection each (default 4, at most 16)
+  -n, --dry-run           mirror: print what would be transferred, transfer nothing
+      --progress          progress bars even when stderr is not a terminal
+  -q, --quiet             no progress bars, no summary
+  -v, --verbose           mirror: a line per file transferred
+      --debug             print the control connection's commands and replies on stderr,
+                          passwords masked
+  -h, --help              this text
+  -V, --version           the version
+
+Output: data and listings go to stdout; progress, summaries, warnings and errors go to stderr.
+Progress bars appear only when stderr is a terminal (or with --progress).
+
+Exit codes:
+  0    done
+  1    usage: unknown command or option, missing argument, malformed URL
+  2    a local file or directory could not be read or written
+  3    connection failed or lost: refused, reset, closed, timed out
+  4    TLS failed: untrusted or mismatched certificate (see --ca), failed handshake
+  5    login refused
+  6    the server refused for good (5xx): no such file or directory, no permission
+  7    the server refused for now (4xx): try again later
+  8    protocol error: a malformed reply, a short transfer, an unsafe name from the server
+  10   internal error (a bug: please report it)
+  130  interrupted (Ctrl-C)
+`;

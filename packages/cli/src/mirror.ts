@@ -1,0 +1,233 @@
+/**
+ * mirror: a directory tree copied down or up, only the files whose size or time differ, several at
+ * once through a pool of connections (one transfer per connection).
+ *
+ * A file counts as unchanged when both sides have the same size and the copy is not older than the
+ * source. Downloaded files get the server's time; uploaded files get the local time where the
+ * server can set it (MFMT) and list it back to the second (MLSD). Otherwise the server stamps the
+ * upload time, which is newer than the local file, so the next run finds it unchanged too.
+ */
+import { mkdir, readdir, stat, utimes } from "node:fs/promises";
+import { join } from "node:path";
+import { ErrorPerm, ErrorTemp, FTP, FTP_TLS, FtpPool, type TreeEntry } from "@ftplib/client";
+import type { Context } from "./context.js";
+import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
+import { ProgressBar, formatBytes } from "./progress.js";
+import { isFtpUrl, joinRemote, parseFtpUrl, type FtpTarget } from "./url.js";
+
+interface PlannedFile {
+  relativePath: string;
+  size: number;
+  /** The source's time, to stamp on the copy. */
+  mtime?: Date;
+}
+
+interface Summary {
+  direction: "download" | "upload";
+  transferred: string[];
+  unchanged: number;
+  failed: { path: string; error: string }[];
+  directoriesMade: number;
+  bytes: number;
+}
+
+/** Listings may round times to the minute (LIST) or the second (MLSD), file systems to the millisecond. */
+function slack(time: Date): number {
+  return time.getUTCSeconds() === 0 && time.getUTCMilliseconds() === 0 ? 60_000 : 2_000;
+}
+
+/** Same size, and the copy is not older than the source. */
+function unchanged(source: { size?: number; mtime?: Date }, copy: { size?: number; mtime?: Date }): boolean {
+  if (source.size === undefined || copy.size === undefined || source.size !== copy.size) return false;
+  if (source.mtime === undefined || copy.mtime === undefined) return true;
+  const tolerance = Math.max(slack(source.mtime), slack(copy.mtime));
+  return copy.mtime.getTime() + tolerance >= source.mtime.getTime();
+}
+
+/** A pool whose connections after the first resume the first one's TLS session. */
+function poolFor(ctx: Context, target: FtpTarget): FtpPool {
+  let first: Promise<FTP> | undefined;
+  return new FtpPool({
+    size: ctx.flags.parallel,
+    connect: async () => {
+      if (first === undefined) {
+        first = ctx.open(target);
+        return first;
+      }
+      const made = await first.catch(() => undefined);
+      return ctx.open(target, made instanceof FTP_TLS ? made.tlsSession : undefined);
+    },
+  });
+}
+
+/** The local tree under `root`, parents first; links and special files are left out. */
+async function localTree(root: string, prefix = ""): Promise<{ relativePath: string; type: "file" | "dir"; size: number; mtime: Date }[]> {
+  const found: { relativePath: string; type: "file" | "dir"; size: number; mtime: Date }[] = [];
+  const dirents = await readdir(join(root, prefix), { withFileTypes: true });
+  dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const dirent of dirents) {
+    const relativePath = prefix === "" ? dirent.name : `${prefix}/${dirent.name}`;
+    if (!dirent.isFile() && !dirent.isDirectory()) continue;
+    const info = await stat(join(root, relativePath));
+    found.push({ relativePath, type: dirent.isDirectory() ? "dir" : "file", size: info.size, mtime: info.mtime });
+    if (dirent.isDirectory()) found.push(...(await localTree(root, relativePath)));
+  }
+  return found;
+}
+
+/** Runs the transfers through the pool, with one progress bar for all of them; returns the errors. */
+async function transferAll(
+  ctx: Context,
+  pool: FtpPool,
+  files: PlannedFile[],
+  summary: Summary,
+  each: (ftp: FTP, file: PlannedFile, onProgress: (p: { bytes: number }) => void) => Promise<void>,
+): Promise<unknown[]> {
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  const label = `${summary.direction} ${files.length} file${files.length === 1 ? "" : "s"}`;
+  const bar = ctx.flags.showProgress && files.length > 0 ? new ProgressBar(ctx.io.stderr, label) : undefined;
+  const moving = new Map<string, number>();
+  const failures: unknown[] = [];
+  let done = 0;
+  let lastDraw = 0;
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (bar === undefined || (!force && now - lastDraw < 100)) return;
+    lastDraw = now;
+    let bytes = done;
+    for (const n of moving.values()) bytes += n;
+    bar.update(bytes, total);
+  };
+  const transfer = async (file: PlannedFile) => {
+    try {
+      await pool.run((ftp) => {
+        moving.set(file.relativePath, 0);
+        return each(ftp, file, ({ bytes }) => {
+          moving.set(file.relativePath, bytes);
+          draw();
+        });
+      });
+      done += file.size;
+      summary.bytes += file.size;
+      summary.transferred.push(file.relativePath);
+      if (ctx.flags.verbose) {
+        bar?.done();
+        ctx.log(`${summary.direction === "download" ? "got" : "put"} ${file.relativePath} (${formatBytes(file.size)})`);
+      }
+    } catch (error) {
+      summary.failed.push({ path: file.relativePath, error: error instanceof Error ? error.message : String(error) });
+      failures.push(error);
+    } finally {
+      moving.delete(file.relativePath);
+      draw(true);
+    }
+  };
+  await Promise.all(files.map(transfer));
+  bar?.done();
+  return failures;
+}
+
+async function mirrorDown(ctx: Context, target: FtpTarget, localRoot: string, pool: FtpPool, summary: Summary): Promise<unknown[]> {
+  const remoteRoot = target.path.replace(/(.)\/+$/, "$1");
+  const tree: TreeEntry[] = await pool.run((ftp) => ftp.walk(remoteRoot));
+  const files: PlannedFile[] = [];
+  const dirs: string[] = [];
+  for (const entry of tree) {
+    const localPath = join(localRoot, ...entry.relativePath.split("/"));
+    const local = await stat(localPath).catch(() => undefined);
+    if (entry.type === "dir") {
+      if (local === undefined) dirs.push(entry.relativePath);
+      else if (!local.isDirectory()) throw new CliError(`${localPath} is in the way of the directory ${entry.path}`, ExitCode.LOCAL);
+    } else if (entry.type === "file") {
+      const copy = local?.isFile() ? { size: local.size, mtime: local.mtime } : undefined;
+      if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy)) summary.unchanged++;
+      else files.push({ relativePath: entry.relativePath, size: entry.size ?? 0, mtime: entry.modifiedAt });
+    }
+  }
+  if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "get", files);
+  await mkdir(localRoot, { recursive: true });
+  for (const dir of dirs) await mkdir(join(localRoot, ...dir.split("/")), { recursive: true });
+  summary.directoriesMade = dirs.length;
+  return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
+    const localPath = join(localRoot, ...file.relativePath.split("/"));
+    await ftp.download(joinRemote(remoteRoot, file.relativePath), localPath, { onProgress, signal: ctx.signal });
+    if (file.mtime !== undefined) await utimes(localPath, new Date(), file.mtime);
+  });
+}
+
+async function mirrorUp(ctx: Context, localRoot: string, target: FtpTarget, pool: FtpPool, summary: Summary): Promise<unknown[]> {
+  const rootInfo = await stat(localRoot);
+  if (!rootInfo.isDirectory()) throw new CliError(`${localRoot} is not a directory`, ExitCode.LOCAL);
+  const local = await localTree(localRoot);
+  const remoteRoot = target.path.replace(/(.)\/+$/, "$1");
+  const { remote, canStamp } = await pool.run(async (ftp) => {
+    const features = await ftp.features();
+    // Times are set only where they can be read back to the second: MFMT to set, MLSD to list.
+    const canStamp = features.has("MFMT") && features.has("MLST");
+    // The target directory is made first (with its parents), except on a dry run, where a
+    // listing that fails stands for a directory not there yet.
+    if (!ctx.flags.dryRun && remoteRoot !== "") await ftp.ensureDir(remoteRoot);
+    try {
+      return { remote: new Map((await ftp.walk(remoteRoot)).map((e) => [e.relativePath, e])), canStamp };
+    } catch (error) {
+      if (ctx.flags.dryRun && (ErrorPerm.isInstance(error) || ErrorTemp.isInstance(error))) return { remote: new Map<string, TreeEntry>(), canStamp };
+      throw error;
+    }
+  });
+  const dirs: string[] = [];
+  const files: PlannedFile[] = [];
+  for (const item of local) {
+    const there = remote.get(item.relativePath);
+    if (item.type === "dir") {
+      if (there === undefined) dirs.push(item.relativePath);
+      else if (there.type !== "dir") throw new CliError(`${there.path} on the server is in the way of the directory ${item.relativePath}`, ExitCode.PERMANENT);
+    } else if (there?.type === "file" && unchanged(item, { size: there.size, mtime: there.modifiedAt })) {
+      summary.unchanged++;
+    } else {
+      files.push({ relativePath: item.relativePath, size: item.size, mtime: item.mtime });
+    }
+  }
+  if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "put", files);
+  await pool.run(async (ftp) => {
+    for (const dir of dirs) await ftp.mkd(joinRemote(remoteRoot, dir));
+  });
+  summary.directoriesMade = dirs.length;
+  return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
+    const remotePath = joinRemote(remoteRoot, file.relativePath);
+    await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, { onProgress, signal: ctx.signal });
+    if (canStamp && file.mtime !== undefined) await ftp.setLastMod(remotePath, file.mtime).catch(() => undefined);
+  });
+}
+
+/** --dry-run: what would be done, on stdout. */
+function plan(ctx: Context, dirVerb: string, dirs: string[], fileVerb: string, files: PlannedFile[]): unknown[] {
+  for (const dir of dirs) ctx.io.stdout.write(`${dirVerb} ${dir}\n`);
+  for (const file of files) ctx.io.stdout.write(`${fileVerb} ${file.relativePath} ${file.size}\n`);
+  return [];
+}
+
+export async function mirror(ctx: Context, args: string[]): Promise<void> {
+  if (args.length !== 2) throw new CliError("usage: ftplib mirror [-j N] [-n] <url> <local-dir>  |  ftplib mirror [-j N] [-n] <local-dir> <url>", ExitCode.USAGE);
+  const [from, to] = args as [string, string];
+  if (isFtpUrl(from) === isFtpUrl(to)) throw new CliError("mirror copies between a URL and a local directory: give one of each", ExitCode.USAGE);
+  const download = isFtpUrl(from);
+  const target = parseFtpUrl(download ? from : to);
+  const summary: Summary = { direction: download ? "download" : "upload", transferred: [], unchanged: 0, failed: [], directoriesMade: 0, bytes: 0 };
+  const pool = poolFor(ctx, target);
+  let failures: unknown[];
+  try {
+    failures = download ? await mirrorDown(ctx, target, to, pool, summary) : await mirrorUp(ctx, from, target, pool, summary);
+  } finally {
+    await pool.close();
+  }
+  if (ctx.flags.dryRun) return;
+  for (const failed of summary.failed) ctx.log(`ftplib: mirror: ${failed.path}: ${failed.error}`);
+  if (ctx.flags.json) ctx.io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else if (ctx.flags.showProgress || ctx.flags.verbose) {
+    const verb = download ? "downloaded" : "uploaded";
+    ctx.log(`mirror: ${summary.transferred.length} ${verb} (${formatBytes(summary.bytes)}), ${summary.unchanged} unchanged${summary.failed.length > 0 ? `, ${summary.failed.length} FAILED` : ""}`);
+  }
+  if (failures.length > 0) {
+    throw new CliError(`mirror: ${failures.length} of ${failures.length + summary.transferred.length} transfers failed`, exitCodeOf(failures[0]), { cause: failures[0] });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `~/.netrc`: `machine <host> login <user> password <secret> [account <acct>]`, `default` for any
+ * other host, `macdef` blocks skipped, as ftp(1) and curl read it.
+ */
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export interface NetrcEntry {
+  login?: string;
+  password?: string;
+  account?: string;
+}
+
+/** The words of a netrc file; `"quoted words"` may hold spaces, `\` escapes the next character. */
+function tokens(text: string): string[] {
+  const found: string[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (/^\s*#/.test(line)) continue;
+    if (/^\s*macdef\b/.test(line)) {
+      // A macro runs to the next empty line.
+      while (i + 1 < lines.length && lines[i + 1]!.trim() !== "") i++;
+      continue;
+    }
+    for (const match of line.matchAll(/"((?:[^"\\]|\\.)*)"|((?:[^\s"\\]|\\.)+)/g)) {
+      found.push((match[1] ?? match[2] ?? "").replace(/\\(.)/g, "$1"));
+    }
+  }
+  return found;
+}
+
+/**
+ * The entry for `host` (and `login`, when the URL names a user), falling back to `default`.
+ */
+export function findNetrcEntry(text: string, host: string, login?: string): NetrcEntry | undefined {
+  const words = tokens(text);
+  const entries: { machine: string | null; entry: NetrcEntry }[] = [];
+  let current: { machine: string | null; entry: NetrcEntry } | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === "machine" || word === "default") {
+      current = { machine: word === "machine" ? (words[++i] ?? "") : null, entry: {} };
+      entries.push(current);
+    } else if (current !== undefined && (word === "login" || word === "password" || word === "account")) {
+      current.entry[word] = words[++i] ?? "";
+    }
+  }
+  const fits = (e: { machine: string | null; entry: NetrcEntry }) => login === undefined || e.entry.login === undefined || e.entry.login === login;
+  const lower = host.toLowerCase();
+  return (
+    entries.find((e) => e.machine !== null && e.machine.toLowerCase() === lower && fits(e))?.entry ??
+    entries.find((e) => e.machine === null && fits(e))?.entry
+  );
+}
+
+/** Reads `path` (default `~/.netrc`); a missing file is no entry. */
+export async function readNetrc(host: string, login: string | undefined, path?: string): Promise<NetrcEntry | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path ?? join(homedir(), ".netrc"), "utf8");
+  } catch (error) {
+    if (path === undefined && (error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
+  return findNetrcEntry(text, host, login);
+}

@@ -1,0 +1,133 @@
+/** The command line: options parsed, the command run, errors turned into a message and an exit code. */
+import { parseArgs } from "node:util";
+import { commands } from "./commands.js";
+import { Context, type Io } from "./context.js";
+import type { ConnectSettings } from "./connect.js";
+import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
+import { USAGE } from "./help.js";
+import { mirror } from "./mirror.js";
+
+declare const __VERSION__: string | undefined;
+
+const OPTIONS = {
+  user: { type: "string", short: "u" },
+  password: { type: "string" },
+  netrc: { type: "string" },
+  "no-netrc": { type: "boolean" },
+  tls: { type: "boolean" },
+  ca: { type: "string" },
+  insecure: { type: "boolean" },
+  active: { type: "boolean", short: "a" },
+  timeout: { type: "string" },
+  long: { type: "boolean", short: "l" },
+  json: { type: "boolean" },
+  recursive: { type: "boolean", short: "r" },
+  parents: { type: "boolean", short: "p" },
+  resume: { type: "boolean", short: "c" },
+  parallel: { type: "string", short: "j" },
+  "dry-run": { type: "boolean", short: "n" },
+  progress: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  debug: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+function positiveNumber(text: string | undefined, name: string, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > max) throw new CliError(`--${name} must be a number from 1 to ${max}, not ${JSON.stringify(text)}`, ExitCode.USAGE);
+  return value;
+}
+
+const processIo: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+
+/**
+ * Runs the command line `argv` (without node and the script) and resolves with the exit code.
+ * Never rejects: every failure is reported on `io.stderr`.
+ */
+export async function main(argv: readonly string[], io: Io = processIo, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  let debugWanted = false;
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw new CliError(`${(error as Error).message}\nSee ftplib --help.`, ExitCode.USAGE);
+    }
+    const { values, positionals } = parsed;
+    debugWanted = values.debug ?? false;
+    if (values.help) {
+      io.stdout.write(USAGE);
+      return ExitCode.OK;
+    }
+    if (values.version) {
+      io.stdout.write(`${typeof __VERSION__ === "string" ? __VERSION__ : "dev"}\n`);
+      return ExitCode.OK;
+    }
+    const [name, ...args] = positionals;
+    if (name === undefined) {
+      io.stderr.write(USAGE);
+      return ExitCode.USAGE;
+    }
+    const command = name === "mirror" ? mirror : Object.hasOwn(commands, name) ? commands[name] : undefined;
+    if (command === undefined) throw new CliError(`unknown command ${JSON.stringify(name)}. See ftplib --help.`, ExitCode.USAGE);
+    if (values.netrc !== undefined && values["no-netrc"]) throw new CliError("--netrc and --no-netrc together make no sense", ExitCode.USAGE);
+    const timeout = positiveNumber(values.timeout, "timeout", 86_400);
+    const settings: ConnectSettings = {
+      user: values.user,
+      password: values.password,
+      netrc: values["no-netrc"] ? null : values.netrc,
+      tls: values.tls ?? false,
+      active: values.active ?? false,
+      ca: values.ca,
+      insecure: values.insecure ?? false,
+      timeout: timeout === undefined ? undefined : timeout * 1000,
+      debug: values.debug ?? false,
+      log: (line) => io.stderr.write(`${line}\n`),
+    };
+    const showProgress = !values.quiet && (values.progress === true || io.stderr.isTTY === true);
+    const ctx = new Context(
+      io,
+      settings,
+      {
+        long: values.long ?? false,
+        json: values.json ?? false,
+        recursive: values.recursive ?? false,
+        parents: values.parents ?? false,
+        resume: values.resume ?? false,
+        parallel: Math.floor(positiveNumber(values.parallel, "parallel", 16) ?? 4),
+        dryRun: values["dry-run"] ?? false,
+        verbose: values.verbose ?? false,
+        showProgress,
+      },
+      signal,
+    );
+    await command(ctx, args);
+    return ExitCode.OK;
+  } catch (error) {
+    const code = signal.aborted ? ExitCode.INTERRUPTED : exitCodeOf(error);
+    if (code === ExitCode.INTERRUPTED) io.stderr.write("ftplib: interrupted\n");
+    else if (isBrokenPipe(error)) return ExitCode.OK; // `ftplib cat ... | head`: the reader had enough.
+    else {
+      io.stderr.write(`ftplib: ${messageOf(error)}\n`);
+      if (code === ExitCode.TLS) io.stderr.write("ftplib: a server with its own certificate authority needs --ca <file>\n");
+      if (code === ExitCode.INTERNAL || debugWanted) io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    }
+    return code;
+  }
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) if ((e as { code?: string }).code === "EPIPE") return true;
+  return false;
+}
+
+/** The error's message, with its causes (the TLS reason behind an FtpTlsError, say). */
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  let text = error.message;
+  for (let cause = error.cause; cause instanceof Error; cause = cause.cause) if (!text.includes(cause.message)) text += `: ${cause.message}`;
+  return text;
+}

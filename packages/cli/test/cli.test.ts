@@ -1,0 +1,245 @@
+/**
+ * The binary against the embedded server (ftp-srv): every command, URL forms, credentials from the
+ * URL, options, the environment and netrc, active mode, explicit and implicit TLS, JSON output,
+ * exit codes, and quiet output when piped.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type EmbeddedServer, freePort, startEmbeddedServer, testTls } from "@ftplib/test-servers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { BIN, runCli } from "./run-cli.js";
+
+const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
+
+let server: EmbeddedServer;
+let explicit: EmbeddedServer;
+let implicit: EmbeddedServer;
+let tmp: string;
+let caFile: string;
+let base: string;
+const BIG = randomBytes(3 * 1024 * 1024 + 17);
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "ftplib-cli-"));
+  caFile = join(tmp, "ca.pem");
+  await writeFile(caFile, testTls.ca);
+  server = await startEmbeddedServer("127.0.0.1");
+  explicit = await startEmbeddedServer("127.0.0.1", { tls: { key: testTls.key, cert: testTls.cert } });
+  implicit = await startEmbeddedServer("127.0.0.1", { tls: { key: testTls.key, cert: testTls.cert }, implicit: true });
+  base = `ftp://${server.user}:${server.password}@127.0.0.1:${server.port}`;
+  await mkdir(join(server.root, "pub", "deep"), { recursive: true });
+  await writeFile(join(server.root, "pub", "hello.txt"), "hello, world\n");
+  await writeFile(join(server.root, "pub", "big.bin"), BIG);
+  await writeFile(join(server.root, "pub", "with space.txt"), "spaced\n");
+  await writeFile(join(server.root, "pub", "deep", "leaf.txt"), "leaf\n");
+});
+
+afterAll(async () => {
+  await Promise.all([server?.close(), explicit?.close(), implicit?.close()]);
+  if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
+});
+
+describe("ftplib on the command line", () => {
+  it("prints its help with the exit codes, and refuses bad command lines with 1", async () => {
+    const help = await runCli(["--help"]);
+    expect(help.code).toBe(0);
+    for (const word of ["ls", "get", "put", "rm", "mkdir", "rmdir", "mv", "cat", "mirror", "Exit codes", "--insecure", "DANGEROUS"]) expect(help.stdout).toContain(word);
+    expect((await runCli([])).code).toBe(1);
+    const unknown = await runCli(["frobnicate", base]);
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining("unknown command")]);
+    expect((await runCli(["ls", "--no-such-option", base])).code).toBe(1);
+    expect((await runCli(["ls", "http://example.com/"])).code).toBe(1);
+    expect((await runCli(["get"])).code).toBe(1);
+    expect((await runCli(["mirror", "a", "b"])).code).toBe(1);
+    expect((await runCli(["ls", "--parallel", "0", base])).code).toBe(1);
+    expect((await runCli(["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("lists names, details and JSON", async () => {
+    const names = await runCli(["ls", `${base}/pub`]);
+    expect([names.code, names.stderr]).toEqual([0, ""]);
+    expect(names.stdout).toBe("big.bin\ndeep\nhello.txt\nwith space.txt\n");
+    const long = await runCli(["ls", "-l", `${base}/pub/`]);
+    expect(long.stdout).toMatch(new RegExp(`^-rw\\S+ +${BIG.length} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d big\\.bin$`, "m"));
+    expect(long.stdout).toMatch(/^d\S+ .* deep$/m);
+    const json = await runCli(["ls", "--json", `${base}/pub`]);
+    const entries = JSON.parse(json.stdout) as { name: string; type: string; size: number; modifiedAt: string }[];
+    expect(entries.map((e) => [e.name, e.type])).toEqual([
+      ["big.bin", "file"],
+      ["deep", "dir"],
+      ["hello.txt", "file"],
+      ["with space.txt", "file"],
+    ]);
+    expect(entries[0]!.size).toBe(BIG.length);
+    expect(Number.isNaN(Date.parse(entries[0]!.modifiedAt))).toBe(false);
+  });
+
+  it("downloads to a path, a directory and stdout, quietly when piped, with a bar when asked", async () => {
+    const dir = await mkdtemp(join(tmp, "get-"));
+    const quiet = await runCli(["get", `${base}/pub/big.bin`], { cwd: dir });
+    expect([quiet.code, quiet.stdout, quiet.stderr]).toEqual([0, "", ""]);
+    expect(sha256(await readFile(join(dir, "big.bin")))).toBe(sha256(BIG));
+    const bar = await runCli(["get", "--progress", `${base}/pub/with%20space.txt`, dir]);
+    expect(bar.code).toBe(0);
+    expect(bar.stderr).toContain("with space.txt");
+    expect(bar.stderr).toContain("100%");
+    expect(await readFile(join(dir, "with space.txt"), "utf8")).toBe("spaced\n");
+    const toStdout = await runCli(["get", `${base}/pub/hello.txt`, "-"]);
+    expect(toStdout.stdout).toBe("hello, world\n");
+    const cat = await runCli(["cat", `${base}/pub/big.bin`]);
+    expect(cat.code).toBe(0);
+    expect(sha256(cat.stdoutBytes)).toBe(sha256(BIG));
+    expect((await runCli(["cat", `${base}/pub/hello.txt`])).stdout).toBe("hello, world\n");
+  });
+
+  it("uploads from a path and from stdin, and resumes", async () => {
+    const src = join(tmp, "upload.bin");
+    await writeFile(src, BIG);
+    const put = await runCli(["put", src, `${base}/`]);
+    expect([put.code, put.stderr]).toEqual([0, ""]);
+    expect(sha256(await readFile(join(server.root, "upload.bin")))).toBe(sha256(BIG));
+    const piped = await runCli(["put", "-", `${base}/from-stdin.txt`], { input: "through a pipe\n" });
+    expect(piped.code).toBe(0);
+    expect(await readFile(join(server.root, "from-stdin.txt"), "utf8")).toBe("through a pipe\n");
+    await writeFile(join(server.root, "partial.bin"), BIG.subarray(0, 1000));
+    expect((await runCli(["put", "--resume", src, `${base}/partial.bin`])).code).toBe(0);
+    expect(sha256(await readFile(join(server.root, "partial.bin")))).toBe(sha256(BIG));
+    expect((await runCli(["put", "-", `${base}/`])).code).toBe(1);
+    expect((await runCli(["put", join(tmp, "nothing-here"), `${base}/`])).code).toBe(2);
+  });
+
+  it("makes, renames and removes files and directories", async () => {
+    expect((await runCli(["mkdir", "-p", `${base}/tree/a/b`])).code).toBe(0);
+    expect((await stat(join(server.root, "tree", "a", "b"))).isDirectory()).toBe(true);
+    expect((await runCli(["mkdir", `${base}/tree/c`])).code).toBe(0);
+    expect((await runCli(["rmdir", `${base}/tree/c`])).code).toBe(0);
+    await writeFile(join(server.root, "tree", "a", "file.txt"), "x");
+    expect((await runCli(["mv", `${base}/tree/a/file.txt`, "renamed.txt"])).code).toBe(0);
+    expect(await readdir(join(server.root, "tree", "a"))).toEqual(["b", "renamed.txt"].sort());
+    expect((await runCli(["mv", `${base}/tree/a/renamed.txt`, `${base}/tree/moved.txt`])).code).toBe(0);
+    expect((await runCli(["rm", `${base}/tree/moved.txt`])).code).toBe(0);
+    expect((await runCli(["rm", "-r", `${base}/tree`])).code).toBe(0);
+    expect((await readdir(server.root)).includes("tree")).toBe(false);
+  });
+
+  it("fails with the documented exit codes and leaves no partial file", async () => {
+    const dir = await mkdtemp(join(tmp, "fail-"));
+    const missing = await runCli(["get", `${base}/pub/no-such-file`], { cwd: dir });
+    expect(missing.code).toBe(6);
+    expect(missing.stderr).toMatch(/^ftplib: 5\d\d /);
+    expect(await readdir(dir)).toEqual([]);
+    const badPassword = await runCli(["ls", `ftp://${server.user}:wrong@127.0.0.1:${server.port}/`]);
+    expect([badPassword.code, badPassword.stderr]).toEqual([5, expect.stringContaining("login refused")]);
+    expect(badPassword.stderr).not.toContain("wrong");
+    const closedPort = await freePort("127.0.0.1");
+    expect((await runCli(["ls", "--timeout", "10", `ftp://127.0.0.1:${closedPort}/`])).code).toBe(3);
+    const rmdir = await runCli(["rmdir", `${base}/pub/no-such-dir`]);
+    expect([rmdir.code, rmdir.stderr]).toEqual([6, expect.stringMatching(/^ftplib: 55\d /)]);
+  });
+
+  it("takes credentials from options, the environment and netrc", async () => {
+    const plain = `ftp://127.0.0.1:${server.port}/pub`;
+    expect((await runCli(["ls", "-u", server.user, "--password", server.password, plain])).stdout).toContain("hello.txt");
+    expect((await runCli(["ls", "-u", server.user, plain], { env: { FTPLIB_PASSWORD: server.password } })).code).toBe(0);
+    const netrc = join(tmp, "netrc");
+    await writeFile(netrc, `machine 127.0.0.1\n  login ${server.user}\n  password ${server.password}\n`);
+    await chmod(netrc, 0o600);
+    const fromFile = await runCli(["--debug", "ls", "--netrc", netrc, plain]);
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stderr).toContain(`USER ${server.user}`);
+    const home = await mkdtemp(join(tmp, "home-"));
+    await writeFile(join(home, ".netrc"), `default login ${server.user} password ${server.password}\n`, { mode: 0o600 });
+    const fromHome = await runCli(["--debug", "ls", plain], { env: { HOME: home } });
+    expect(fromHome.stderr).toContain(`USER ${server.user}`);
+    const ignored = await runCli(["--debug", "ls", "--no-netrc", plain], { env: { HOME: home } });
+    expect(ignored.stderr).toContain("USER anonymous");
+  });
+
+  it("masks the password in --debug output", async () => {
+    const debug = await runCli(["--debug", "ls", `${base}/`]);
+    expect(debug.code).toBe(0);
+    expect(debug.stderr).toContain('*cmd* "PASS ********"');
+    expect(debug.stderr).not.toContain(server.password);
+    expect(debug.stdout).toContain("pub");
+  });
+
+  it("works in active mode", async () => {
+    const active = await runCli(["--debug", "-a", "get", `${base}/pub/big.bin`, "-"]);
+    expect(active.code).toBe(0);
+    expect(active.stderr).toMatch(/\*cmd\* "(PORT|EPRT) /);
+    expect(sha256(active.stdoutBytes)).toBe(sha256(BIG));
+  });
+
+  it("speaks explicit and implicit TLS, checks certificates, and says --insecure is dangerous", async () => {
+    const explicitUrl = `ftp://${explicit.user}:${explicit.password}@127.0.0.1:${explicit.port}/`;
+    const put = await runCli(["--tls", "--ca", caFile, "put", "-", `${explicitUrl}secret.txt`], { input: "over TLS\n" });
+    expect([put.code, put.stderr]).toEqual([0, ""]);
+    expect(await readFile(join(explicit.root, "secret.txt"), "utf8")).toBe("over TLS\n");
+    const ftpes = await runCli(["--ca", caFile, "cat", explicitUrl.replace("ftp://", "ftpes://") + "secret.txt"]);
+    expect(ftpes.stdout).toBe("over TLS\n");
+    const debug = await runCli(["--ca", caFile, "--debug", "ls", explicitUrl.replace("ftp://", "ftpes://")]);
+    expect(debug.stderr).toContain('*cmd* "AUTH TLS"');
+    expect(debug.stderr).toContain('*cmd* "PROT P"');
+    const untrusted = await runCli(["--tls", "ls", explicitUrl]);
+    expect([untrusted.code, untrusted.stderr]).toEqual([4, expect.stringContaining("--ca")]);
+    const insecure = await runCli(["--tls", "--insecure", "ls", explicitUrl]);
+    expect(insecure.code).toBe(0);
+    expect(insecure.stderr).toMatch(/WARNING: --insecure: the server's certificate is NOT checked/);
+    const implicitUrl = `ftps://${implicit.user}:${implicit.password}@127.0.0.1:${implicit.port}/`;
+    await writeFile(join(implicit.root, "implicit.txt"), "implicit\n");
+    const cat = await runCli(["--ca", caFile, "cat", `${implicitUrl}implicit.txt`]);
+    expect([cat.code, cat.stdout]).toEqual([0, "implicit\n"]);
+    expect((await runCli(["cat", `${implicitUrl}implicit.txt`])).code).toBe(4);
+  });
+
+  it("stops at Ctrl-C with exit code 130", async () => {
+    await writeFile(join(server.root, "huge.bin"), Buffer.alloc(64 * 1024 * 1024, 1));
+    // stdout is not read, so the download stalls on a full pipe until the interrupt.
+    const child = spawn(process.execPath, [BIN, "cat", `${base}/huge.bin`], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, HOME: "/nonexistent" } });
+    child.stdout.pause();
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    await new Promise<void>((resolve) => child.stdout.once("readable", () => resolve()));
+    child.kill("SIGINT");
+    child.stdout.resume();
+    expect(await exited).toBe(130);
+    expect(stderr).toBe("ftplib: interrupted\n");
+    await rm(join(server.root, "huge.bin"));
+  });
+
+  it("mirrors a tree down and up, only what changed, in parallel", async () => {
+    const local = join(tmp, "mirror-down");
+    const first = await runCli(["mirror", "--json", "-j", "3", `${base}/pub`, local]);
+    expect(first.code).toBe(0);
+    const summary = JSON.parse(first.stdout) as { transferred: string[]; unchanged: number; failed: unknown[] };
+    expect(summary.transferred.sort()).toEqual(["big.bin", "deep/leaf.txt", "hello.txt", "with space.txt"]);
+    expect(sha256(await readFile(join(local, "big.bin")))).toBe(sha256(BIG));
+    expect(await readFile(join(local, "deep", "leaf.txt"), "utf8")).toBe("leaf\n");
+    const again = JSON.parse((await runCli(["mirror", "--json", `${base}/pub`, local])).stdout) as typeof summary;
+    expect([again.transferred, again.unchanged]).toEqual([[], 4]);
+    // A file changed on the server (another size) comes down again; the others do not.
+    await writeFile(join(server.root, "pub", "hello.txt"), "hello again, world\n");
+    const changed = JSON.parse((await runCli(["mirror", "--json", `${base}/pub`, local])).stdout) as typeof summary;
+    expect([changed.transferred, changed.unchanged]).toEqual([["hello.txt"], 3]);
+
+    // Up: into a directory that does not exist yet, then only the file touched since.
+    const dryRun = await runCli(["mirror", "-n", local, `${base}/backup/today`]);
+    expect(dryRun.stdout.split("\n").sort().filter(Boolean)).toEqual(["mkdir deep", `put big.bin ${BIG.length}`, "put deep/leaf.txt 5", "put hello.txt 19", "put with space.txt 7"]);
+    expect((await readdir(server.root)).includes("backup")).toBe(false);
+    const up = await runCli(["mirror", "--json", local, `${base}/backup/today`]);
+    expect(up.code).toBe(0);
+    expect((JSON.parse(up.stdout) as typeof summary).transferred).toHaveLength(4);
+    expect(sha256(await readFile(join(server.root, "backup", "today", "big.bin")))).toBe(sha256(BIG));
+    const future = new Date(Date.now() + 10 * 60_000);
+    await writeFile(join(local, "deep", "leaf.txt"), "leaf");
+    await utimes(join(local, "deep", "leaf.txt"), future, future);
+    const upAgain = JSON.parse((await runCli(["mirror", "--json", local, `${base}/backup/today`])).stdout) as typeof summary;
+    expect([upAgain.transferred, upAgain.unchanged]).toEqual([["deep/leaf.txt"], 3]);
+    const quietPipe = await runCli(["mirror", local, `${base}/backup/today`]);
+    expect([quietPipe.code, quietPipe.stdout, quietPipe.stderr]).toEqual([0, "", ""]);
+  });
+});
