@@ -9,6 +9,7 @@ import { open, rename, rm, stat } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import { ErrorProto } from "@ftplib/protocol";
 import type { FTP } from "./ftp.js";
+import { booleanOption, checkSendable, functionOption, invalidOption } from "./options.js";
 
 export interface Progress {
   /** Bytes moved in this transfer (not counting a resumed part). */
@@ -38,6 +39,17 @@ export interface DownloadOptions extends TransferOptions {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new DOMException("The operation was aborted.", "AbortError");
+}
+
+/** Refuses, before anything is sent, a remote name that cannot be sent and options of the wrong kind. */
+function checkTransferOptions(ftp: FTP, remote: string, options: TransferOptions): void {
+  checkSendable(ftp.encoding, [], [remote]);
+  functionOption("onProgress", options.onProgress);
+  booleanOption("resume", options.resume, false);
+  const signal: unknown = options.signal;
+  if (signal !== undefined && (typeof signal !== "object" || signal === null || typeof (signal as AbortSignal).addEventListener !== "function")) {
+    throw invalidOption(TypeError, "signal", "an AbortSignal", signal);
+  }
 }
 
 /** Progress reports, throttled. */
@@ -93,6 +105,8 @@ async function remoteSize(ftp: FTP, remote: string): Promise<number | null> {
  * this call. A path download is atomic by default.
  */
 export async function download(ftp: FTP, remote: string, destination: string | Writable, options: DownloadOptions = {}): Promise<number> {
+  checkTransferOptions(ftp, remote, options);
+  booleanOption("atomic", options.atomic, true);
   const total = await remoteSize(ftp, remote);
   if (typeof destination !== "string") {
     const progress = progressReporter(options.onProgress, total);
@@ -150,6 +164,7 @@ export async function download(ftp: FTP, remote: string, destination: string | W
  * server already has (APPE). Resolves with the number of bytes sent in this call.
  */
 export async function upload(ftp: FTP, source: string | Readable, remote: string, options: TransferOptions & { append?: boolean } = {}): Promise<number> {
+  checkTransferOptions(ftp, remote, options);
   let offset = 0;
   if (options.resume) {
     if (typeof source !== "string") throw new TypeError("resume needs a local path");

@@ -44,6 +44,7 @@ import { type FileEntry, type ListOptions, type ListParser, ListParserStream, fa
 import { type UploadSource, chunksOf } from "./sources.js";
 import { type DownloadOptions, type TransferOptions, download as downloadFile, upload as uploadFile } from "./file-transfers.js";
 import type { Readable, Writable } from "node:stream";
+import { booleanOption, checkSendable, functionOption, hostOption, integerOption, invalidOption, millisecondsOption, portOption, restOption } from "./options.js";
 
 /** The standard FTP control port. */
 export const FTP_PORT = 21;
@@ -153,15 +154,16 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   return result;
 }
 
-function checkTimeout(timeout: number): number {
-  if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`timeout must be a number of milliseconds >= 0, not ${timeout}`);
-  return timeout;
-}
+/** The largest block a transfer callback is handed or a write is made of (1 GiB). */
+const MAX_BLOCKSIZE = 1 << 30;
 
+/** The source address as an object, checked: a host, and a port (0 or none: any). */
 function sourceAddressOf(address: SourceAddress | undefined): { host: string; port?: number } | undefined {
   if (address === undefined) return undefined;
-  if (Array.isArray(address)) return { host: address[0] as string, port: address[1] as number };
-  return address as { host: string; port?: number };
+  const { host, port } = Array.isArray(address)
+    ? { host: address[0] as unknown, port: address[1] as unknown }
+    : (address as { host: unknown; port?: unknown });
+  return { host: hostOption("sourceAddress.host", host), port: portOption("sourceAddress.port", port, true) };
 }
 
 export class FTP {
@@ -205,24 +207,29 @@ export class FTP {
   private keepAliveTimer: NodeJS.Timeout | undefined;
 
   constructor(options: FTPOptions = {}) {
-    this.timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
+    // Every option is checked here, so that a mistake shows at once and names the option.
+    this.timeout = millisecondsOption("timeout", options.timeout, DEFAULT_TIMEOUT);
+    sourceAddressOf(options.sourceAddress);
     this.sourceAddress = options.sourceAddress;
     this.encoding = resolveEncoding(options.encoding);
-    this.transport = options.transport ?? nodeTransport;
-    this.trustServerPasvIpv4Address = options.trustServerPasvIpv4Address ?? false;
-    this.maxline = options.maxline ?? 8192;
-    if (!Number.isInteger(this.maxline) || this.maxline < 4 || this.maxline > 1 << 24) {
-      throw new RangeError(`maxline must be an integer from 4 to 16 MiB, not ${this.maxline}`);
+    const transport: unknown = options.transport ?? nodeTransport;
+    if (typeof transport !== "object" || transport === null || typeof (transport as Transport<unknown>).connect !== "function") {
+      throw invalidOption(TypeError, "transport", "an object with a connect() method", transport);
     }
-    this.passiveServer = options.passive ?? true;
-    this.debugging = options.debugLevel ?? 0;
-    this.debugOutput = options.debugOutput ?? ((line) => process.stderr.write(`${line}\n`));
-    this.keepAlive = checkTimeout(options.keepAlive ?? 0);
+    this.transport = transport as Transport<unknown>;
+    this.trustServerPasvIpv4Address = booleanOption("trustServerPasvIpv4Address", options.trustServerPasvIpv4Address, false);
+    this.maxline = integerOption("maxline", options.maxline, 8192, 4, 1 << 24);
+    this.passiveServer = booleanOption("passive", options.passive, true);
+    this.debugging = integerOption("debugLevel", options.debugLevel, 0, 0, 3);
+    this.debugOutput = functionOption("debugOutput", options.debugOutput) ?? ((line) => process.stderr.write(`${line}\n`));
+    this.keepAlive = millisecondsOption("keepAlive", options.keepAlive, 0);
   }
 
   /** Connects and logs in: `new FTP(options)`, `connect`, `login`. Closes the connection if login fails. */
   static async open(options: OpenOptions): Promise<FTP> {
     const ftp = new this(options);
+    // Credentials that cannot be sent are refused before connecting.
+    checkSendable(ftp.encoding, [], [options.user ?? "", options.password ?? "", options.acct ?? ""]);
     await ftp.connect(options.host, options.port);
     try {
       await ftp.login(options.user, options.password, options.acct);
@@ -238,10 +245,13 @@ export class FTP {
   /** Connects to `host` (default: the previous one) and returns the greeting. */
   connect(host = "", port = 0, options: ConnectOptions = {}): Promise<string> {
     return this.queue.run(async () => {
-      if (host !== "") this.host = host;
-      if (port > 0) this.port = port;
-      if (options.timeout !== undefined) this.timeout = checkTimeout(options.timeout);
-      if (options.sourceAddress !== undefined) this.sourceAddress = options.sourceAddress;
+      if (host !== "") this.host = hostOption("host", host);
+      if (portOption("port", port, true)! > 0) this.port = port;
+      if (options.timeout !== undefined) this.timeout = millisecondsOption("timeout", options.timeout, this.timeout);
+      if (options.sourceAddress !== undefined) {
+        sourceAddressOf(options.sourceAddress);
+        this.sourceAddress = options.sourceAddress;
+      }
       if (this.host === "") throw new TypeError("connect() needs a host");
       this.close();
       this.epsvRefused = false;
@@ -279,6 +289,10 @@ export class FTP {
 
   /** Logs in; anonymous (`anonymous` / `anonymous@`) by default. */
   login(user = "", passwd = "", acct = ""): Promise<string> {
+    return this.checked([], [user, passwd, acct], () => this.loginNow(user, passwd, acct));
+  }
+
+  private loginNow(user: string, passwd: string, acct: string): Promise<string> {
     return this.queue.run(async () => {
       if (user === "") user = "anonymous";
       if (user === "anonymous" && (passwd === "" || passwd === "-")) {
@@ -378,6 +392,8 @@ export class FTP {
    * `voidResp()` for the final reply; other calls wait until then.
    */
   async ntransferCmd(cmd: string, rest?: number | string): Promise<[ByteStream, number | null]> {
+    restOption(rest);
+    checkSendable(this.encoding, [cmd]);
     const release = await this.queue.hold();
     try {
       const [conn, size] = await this.openTransfer(cmd, rest);
@@ -397,7 +413,12 @@ export class FTP {
   /** Retrieves in binary mode (TYPE I), handing each block to `callback`. Returns the final reply. */
   retrBinary(cmd: string, callback: (block: Uint8Array) => unknown, options: RetrBinaryOptions = {}): Promise<string> {
     const { blocksize = 0, rest } = options;
-    return this.queue.run(async () => {
+    const check = () => {
+      integerOption("blocksize", blocksize, 0, 0, MAX_BLOCKSIZE);
+      restOption(rest);
+      functionOption("callback", callback);
+    };
+    return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setType("I");
       return this.runTransfer(cmd, rest, "download", async (conn, announced) => {
         let received = 0;
@@ -416,7 +437,7 @@ export class FTP {
           });
         }
       });
-    });
+    }), check);
   }
 
   /**
@@ -424,7 +445,7 @@ export class FTP {
    * (default: print it). Returns the final reply.
    */
   retrLines(cmd: string, callback: (line: string) => unknown = (line) => console.log(line)): Promise<string> {
-    return this.queue.run(async () => {
+    return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setType("A");
       return this.runTransfer(cmd, undefined, "download", async (conn) => {
         const reader = new LineReader(this.maxline);
@@ -442,14 +463,18 @@ export class FTP {
         reader.end();
         await drain();
       });
-    });
+    }));
   }
 
   /** Stores in binary mode (TYPE I) from bytes, text, a stream or any (async) iterable of chunks. */
   storBinary(cmd: string, source: UploadSource, options: StorBinaryOptions = {}): Promise<string> {
     const { blocksize = DEFAULT_BLOCKSIZE, callback, rest } = options;
-    if (!Number.isInteger(blocksize) || blocksize < 1) throw new RangeError(`blocksize must be a positive integer, not ${blocksize}`);
-    return this.queue.run(async () => {
+    const check = () => {
+      integerOption("blocksize", blocksize, DEFAULT_BLOCKSIZE, 1, MAX_BLOCKSIZE);
+      restOption(rest);
+      functionOption("callback", callback);
+    };
+    return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setType("I");
       return this.runTransfer(cmd, rest, "upload", async (conn) => {
         for await (const block of chunksOf(source, blocksize, (text) => this.encoding.encode(text))) {
@@ -458,7 +483,7 @@ export class FTP {
         }
         await conn.end();
       });
-    });
+    }), check);
   }
 
   /**
@@ -466,7 +491,7 @@ export class FTP {
    * A line longer than `maxline` raises an FtpError, as ftplib.
    */
   storLines(cmd: string, source: UploadSource, callback?: (line: Uint8Array) => unknown): Promise<string> {
-    return this.queue.run(async () => {
+    return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setType("A");
       return this.runTransfer(cmd, undefined, "upload", async (conn) => {
         const reader = new LineReader(this.maxline);
@@ -504,7 +529,7 @@ export class FTP {
         await flush();
         await conn.end();
       });
-    });
+    }), () => functionOption("callback", callback));
   }
 
   // --- Listings and files ---------------------------------------------------------------------
@@ -515,6 +540,7 @@ export class FTP {
    * given, so other calls may be made while iterating.
    */
   async *mlsd(path = "", facts: readonly string[] = []): AsyncGenerator<MlsxEntry> {
+    checkSendable(this.encoding, facts.length > 0 ? [`OPTS MLST ${facts.join(";")};`] : [], [path]);
     if (facts.length > 0) await this.sendCmd(`OPTS MLST ${facts.join(";")};`);
     const lines: string[] = [];
     await this.retrLines(path === "" ? "MLSD" : `MLSD ${path}`, (line) => {
@@ -525,6 +551,7 @@ export class FTP {
 
   /** Names in a directory (NLST). */
   async nlst(...args: string[]): Promise<string[]> {
+    checkSendable(this.encoding, [], args);
     const files: string[] = [];
     await this.retrLines(["NLST", ...args].join(" "), (line) => {
       files.push(line);
@@ -537,16 +564,17 @@ export class FTP {
     const last = args[args.length - 1];
     const callback = typeof last === "function" ? last : undefined;
     const words = (callback === undefined ? args : args.slice(0, -1)).filter((a): a is string => typeof a === "string" && a !== "");
+    checkSendable(this.encoding, [], words);
     await this.retrLines(["LIST", ...words].join(" "), callback);
   }
 
   /** Renames (RNFR, then RNTO). */
   rename(fromname: string, toname: string): Promise<string> {
-    return this.queue.run(async () => {
+    return this.checked([], [fromname, toname], () => this.queue.run(async () => {
       const resp = await this.sendCmdNow(`RNFR ${fromname}`);
       if (resp[0] !== "3") throw new ErrorReply(resp);
       return this.voidCmdNow(`RNTO ${toname}`);
-    });
+    }));
   }
 
   /** Deletes a file; the reply must be 250 or 200. */
@@ -630,6 +658,7 @@ export class FTP {
 
   /** Sets the modification time of a file (MFMT), to the second. */
   setLastMod(path: string, date: Date): Promise<string> {
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) return Promise.reject(new RangeError(`setLastMod needs a valid Date, not ${String(date)}`));
     const stamp = date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
     return this.voidCmd(`MFMT ${stamp} ${path}`);
   }
@@ -649,7 +678,7 @@ export class FTP {
    * listing itself and its parent are left out.
    */
   list(path = "", options: ListOptions & { parsers?: readonly ListParser[] } = {}): Promise<FileEntry[]> {
-    return this.queue.run(async () => {
+    return this.checked([], [path], () => this.queue.run(async () => {
       const useMlsd = (await this.features()).has("MLST");
       const entries: FileEntry[] = [];
       if (useMlsd) {
@@ -665,7 +694,7 @@ export class FTP {
         });
       }
       return entries;
-    });
+    }));
   }
 
   /**
@@ -676,7 +705,8 @@ export class FTP {
    * the transfer (ABOR) and leaves the connection usable.
    */
   async *listStream(path = "", options: ListOptions & { parsers?: readonly ListParser[]; maxBytes?: number } = {}): AsyncGenerator<FileEntry> {
-    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    const maxBytes = integerOption("maxBytes", options.maxBytes, 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER);
+    checkSendable(this.encoding, [], [path]);
     const useMlsd = (await this.features()).has("MLST");
     const parser = new ListParserStream(options);
     const verb = useMlsd ? "MLSD" : "LIST";
@@ -744,22 +774,25 @@ export class FTP {
 
   /** Makes `path` and its missing parents; an existing directory is fine. */
   ensureDir(path: string): Promise<void> {
-    return this.queue.run(() => ensureDir(this, path));
+    return this.checked([], [path], () => this.queue.run(() => ensureDir(this, path)));
   }
 
   /** Removes `path` and everything in it (links removed, not followed). */
   removeDir(path: string): Promise<void> {
-    return this.queue.run(() => removeDir(this, path));
+    return this.checked([], [path], () => this.queue.run(() => removeDir(this, path)));
   }
 
   /** Copies a remote directory tree to a local directory; a server name that would leave it is refused. */
   downloadDir(remote: string, local: string, options?: TreeOptions): Promise<number> {
-    return this.queue.run(() => downloadDir(this, remote, local, options));
+    return this.checked([], [remote], () => this.queue.run(() => downloadDir(this, remote, local, options)));
   }
 
-  /** Copies a local directory tree to a remote directory. */
+  /**
+   * Copies a local directory tree to a remote directory. The local tree is read first: a local
+   * name that cannot be sent (CR, LF or NUL in it) fails the call before anything is uploaded.
+   */
   uploadDir(local: string, remote: string, options?: TreeOptions): Promise<number> {
-    return this.queue.run(() => uploadDir(this, local, remote, options));
+    return this.checked([], [remote], () => this.queue.run(() => uploadDir(this, local, remote, options)));
   }
 
   // --- Settings ------------------------------------------------------------------------------
@@ -771,7 +804,7 @@ export class FTP {
 
   /** 0: quiet; 1: commands and replies; 2: raw lines too. Passwords are always masked. */
   setDebugLevel(level: number): void {
-    this.debugging = level;
+    this.debugging = integerOption("level", level, 0, 0, 3);
   }
 
   /** Alias of `setDebugLevel`, as ftplib's `debug`. */
@@ -785,6 +818,20 @@ export class FTP {
   }
 
   // --- Internals ------------------------------------------------------------------------------
+
+  /**
+   * Runs `run` once the commands and names it will send are known to be sendable, and `check`
+   * (option checks) passed; otherwise rejects before anything is queued or sent.
+   */
+  protected checked<T>(commands: readonly string[], names: readonly string[], run: () => Promise<T>, check?: () => void): Promise<T> {
+    try {
+      check?.();
+      checkSendable(this.encoding, commands, names);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return run();
+  }
 
   protected get channel(): ControlChannel {
     if (this.control === undefined || this.control.closed) {
