@@ -11,6 +11,7 @@ import {
   ErrorReply,
   FtpConnectionError,
   FtpError,
+  FtpTimeoutError,
   LineReader,
   LocalProtocolError,
   type MlsxEntry,
@@ -1049,6 +1050,9 @@ export class FTP {
       const running = () => direction === "download" && !transfer.aborted && !finalArrived;
       if (running() && !(await this.drainedSoon(conn)) && running()) {
         await this.stopTransfer(transfer).catch(() => undefined);
+      } else if (FtpTimeoutError.isInstance(bodyError)) {
+        // A data connection that stalled will not end kindly either: no wait for it.
+        conn.destroy();
       } else {
         await this.closeData(conn, direction);
       }
