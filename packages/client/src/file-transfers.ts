@@ -52,6 +52,10 @@ function checkTransferOptions(ftp: FTP, remote: string, options: TransferOptions
   }
 }
 
+function tooLong(remote: string, total: number): ErrorProto {
+  return new ErrorProto(`${remote}: more data than the ${total} bytes the server says it holds`, { code: "ERR_FTP_SIZE_MISMATCH" });
+}
+
 /** Progress reports, throttled. */
 function progressReporter(onProgress: TransferOptions["onProgress"], total: number | null) {
   const started = Date.now();
@@ -134,6 +138,8 @@ export async function download(ftp: FTP, remote: string, destination: string | W
         ftp.retrBinary(
           `RETR ${remote}`,
           async (block) => {
+            // More than the server said the file holds: stop now rather than fill the disk.
+            if (total !== null && written + block.length > total) throw tooLong(remote, total);
             // Written before the callback returns: the transport reuses the block's buffer after.
             await file.write(block);
             written += block.length;

@@ -134,6 +134,21 @@ const isRunning = (transfer: Transfer): transfer is RunningTransfer => transfer.
 
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_BLOCKSIZE = 64 * 1024;
+/** The most listing text held in memory by default (nlst, mlsd, list, listStream). */
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A counter of listing text that throws once more than `maxBytes` arrived: a server that lists
+ * without end would otherwise fill the memory, one short line at a time.
+ */
+function listingBudget(maxBytes: number): (line: string) => void {
+  let size = 0;
+  return (line) => {
+    size += line.length + 2;
+    if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
+  };
+}
+
 /** Milliseconds a stopped transfer's data connection gets to close by itself. */
 const DATA_CLOSE_PATIENCE = 2000;
 /** Milliseconds a download that failed on this side gets to end by itself before ABOR. */
@@ -544,7 +559,9 @@ export class FTP {
     checkSendable(this.encoding, facts.length > 0 ? [`OPTS MLST ${facts.join(";")};`] : [], [path]);
     if (facts.length > 0) await this.sendCmd(`OPTS MLST ${facts.join(";")};`);
     const lines: string[] = [];
+    const count = listingBudget(MAX_LISTING_BYTES);
     await this.retrLines(path === "" ? "MLSD" : `MLSD ${path}`, (line) => {
+      count(line);
       lines.push(line);
     });
     for (const line of lines) yield parseMlsxEntry(line);
@@ -554,7 +571,9 @@ export class FTP {
   async nlst(...args: string[]): Promise<string[]> {
     checkSendable(this.encoding, [], args);
     const files: string[] = [];
+    const count = listingBudget(MAX_LISTING_BYTES);
     await this.retrLines(["NLST", ...args].join(" "), (line) => {
+      count(line);
       files.push(line);
     });
     return files;
@@ -678,24 +697,28 @@ export class FTP {
    * otherwise (Unix, DOS/IIS and EPLF formats detected; custom parsers first when given). The
    * listing itself and its parent are left out.
    */
-  list(path = "", options: ListOptions & { parsers?: readonly ListParser[] } = {}): Promise<FileEntry[]> {
+  list(path = "", options: ListOptions & { parsers?: readonly ListParser[]; maxBytes?: number } = {}): Promise<FileEntry[]> {
+    let count: (line: string) => void;
+    const check = () => void (count = listingBudget(integerOption("maxBytes", options.maxBytes, MAX_LISTING_BYTES, 1, Number.MAX_SAFE_INTEGER)));
     return this.checked([], [path], () => this.queue.run(async () => {
       const useMlsd = (await this.features()).has("MLST");
       const entries: FileEntry[] = [];
       if (useMlsd) {
         await this.retrLines(path === "" ? "MLSD" : `MLSD ${path}`, (line) => {
+          count(line);
           const entry = mlsxFileEntry(line);
           if (entry !== null) entries.push(entry);
         });
       } else {
         const parser = new ListParserStream(options);
         await this.retrLines(path === "" ? "LIST" : `LIST ${path}`, (line) => {
+          count(line);
           const entry = parser.parse(line);
           if (entry !== null && entry.name !== "." && entry.name !== "..") entries.push(entry);
         });
       }
       return entries;
-    }));
+    }), check);
   }
 
   /**
@@ -706,7 +729,7 @@ export class FTP {
    * the transfer (ABOR) and leaves the connection usable.
    */
   async *listStream(path = "", options: ListOptions & { parsers?: readonly ListParser[]; maxBytes?: number } = {}): AsyncGenerator<FileEntry> {
-    const maxBytes = integerOption("maxBytes", options.maxBytes, 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER);
+    const count = listingBudget(integerOption("maxBytes", options.maxBytes, MAX_LISTING_BYTES, 1, Number.MAX_SAFE_INTEGER));
     checkSendable(this.encoding, [], [path]);
     const useMlsd = (await this.features()).has("MLST");
     const parser = new ListParserStream(options);
@@ -715,13 +738,11 @@ export class FTP {
     let handoff: ((entry: FileEntry | null) => void) | undefined;
     let taken: (() => void) | undefined;
     let stopped = false;
-    let size = 0;
     const stop = new Error("listing loop left");
     const next = () => new Promise<FileEntry | null>((resolve) => (handoff = resolve));
     let pending = next();
     const transfer = this.retrLines(path === "" ? verb : `${verb} ${path}`, async (line) => {
-      size += line.length + 2;
-      if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
+      count(line);
       const entry = useMlsd ? mlsxFileEntry(line) : parser.parse(line);
       if (entry === null || entry.name === "." || entry.name === "..") return;
       if (stopped) throw stop;

@@ -88,6 +88,24 @@ const partThen = (then: (session: HostileSession, data: net.Socket) => Promise<u
   await then(session, data);
 };
 
+/** A download that never ends: `chunk` again and again until the client sends ABOR. */
+const endless = (chunk: Buffer) => async (session: HostileSession) => {
+  await session.send("150 Opening BINARY mode data connection\r\n");
+  const data = await session.data();
+  let aborted = false;
+  const abort = session.command().then((line) => {
+    aborted = true;
+    return line;
+  });
+  while (data.writable && !aborted) {
+    await new Promise<void>((resolve) => data.write(chunk, () => resolve()));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(await abort).toBe("ABOR");
+  data.destroy();
+  await session.send("426 Connection closed; transfer aborted\r\n226 ABOR successful\r\n");
+};
+
 const feat = "211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n211 End\r\n";
 const download = (ftp: FTP, to: string) => ftp.download("file", join(to, "file"));
 
@@ -336,7 +354,7 @@ const cases: Case[] = [
     scenario: { SIZE, RETR: sendData(FILE, { afterFinal: "trailing junk" }) },
     action: download,
     error: ErrorProto,
-    code: "ERR_FTP_SHORT_TRANSFER",
+    code: "ERR_FTP_SIZE_MISMATCH",
     download: "absent",
     survives: true,
   },
@@ -399,7 +417,24 @@ const cases: Case[] = [
     // A stalled data connection is dropped at once, not given time to end kindly.
     within: TIMEOUT * 4,
   },
+  {
+    name: "sends a file without end (more than the size it gave)",
+    scenario: { SIZE, RETR: endless(FILE) },
+    action: download,
+    error: ErrorProto,
+    code: "ERR_FTP_SIZE_MISMATCH",
+    download: "absent",
+    survives: true,
+  },
   // --- Listings ------------------------------------------------------------------------------
+  {
+    name: "sends a listing without end",
+    scenario: { FEAT: feat, MLSD: endless(Buffer.from("type=file;size=1; a file\r\n".repeat(1000))) },
+    action: (ftp) => ftp.list("", { maxBytes: 1024 * 1024 }),
+    error: ErrorProto,
+    code: "ERR_FTP_LISTING_TOO_LARGE",
+    survives: true,
+  },
   {
     name: "sends a listing line longer than maxline",
     scenario: { NLST: sendData(`${"x".repeat(20_000)}\r\n`) },
