@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
-import { ErrorPerm, ErrorProto, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, allErrors } from "@ftplib/client";
+import { ErrorPerm, ErrorProto, ErrorTemp, FTP, FTP_TLS, FtpConnectionError, FtpTimeoutError, FtpTlsError, allErrors } from "@ftplib/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type CommandHandlers,
@@ -544,5 +544,24 @@ describe("hostile servers, more than once on one connection", () => {
     await ftp.login();
     await expect(ftp.nlst()).rejects.toSatisfy((e) => FtpConnectionError.isInstance(e));
     ftp.close();
+  });
+});
+
+describe("hostile servers and TLS", () => {
+  it("a reply injected in the clear after 234 fails AUTH with FtpTlsError, and the password is never sent", async () => {
+    await using server = await startHostileServer({
+      AUTH: async (session) => {
+        // The forged 230 arrives in the same segment as the 234: before any TLS.
+        await session.send("234 AUTH TLS ok\r\n230 you are in\r\n");
+        await session.stall();
+      },
+    });
+    const ftps = new FTP_TLS({ timeout: TIMEOUT });
+    await ftps.connect(server.host, server.port);
+    const error = await ftps.login("me", "secret").catch((e: unknown) => e);
+    expect(FtpTlsError.isInstance(error), String(error)).toBe(true);
+    expect((error as FtpTlsError).code).toBe("ERR_FTP_TLS_INJECTION");
+    expect(server.commands).toEqual(["AUTH TLS"]);
+    expect(await server.settled()).toBe(0);
   });
 });
