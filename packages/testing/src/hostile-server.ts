@@ -421,6 +421,8 @@ export interface SendDataOptions {
   cutAfter?: number;
   /** With `cutAfter`: reset the data connection instead of closing it. */
   reset?: boolean;
+  /** With `cutAfter`: leave the data connection open and silent, with no final reply (a stalled transfer). */
+  stall?: boolean;
   /** Bytes written on the data connection after the final reply, before it is closed. */
   afterFinal?: string | Uint8Array;
   /** Write the data in pieces of this many bytes (default: one write). */
@@ -441,8 +443,13 @@ export function sendData(content: string | Uint8Array, options: SendDataOptions 
     const body = options.cutAfter === undefined ? bytes : bytes.subarray(0, options.cutAfter);
     if (options.pieceSize === undefined) await writeAll(data, body);
     else for (let i = 0; i < body.length; i += options.pieceSize) await writeAll(data, body.subarray(i, i + options.pieceSize));
+    if (options.cutAfter !== undefined && options.stall) {
+      await session.stall();
+      return;
+    }
     if (options.cutAfter !== undefined && options.reset) {
       data.resetAndDestroy();
+      if (!options.finalFirst && final !== false) await session.send(`${final}\r\n`);
       return;
     }
     if (options.afterFinal !== undefined) {

@@ -101,6 +101,16 @@ describe("misbehaviour", () => {
     expect(await server.settled()).toBe(0);
   });
 
+  it("a data connection that goes quiet midway: FtpTimeoutError, every socket closed", async () => {
+    const server = await hostile({ RETR: sendData(Buffer.alloc(50_000, 3), { cutAfter: 1000, stall: true }) });
+    const ftp = await client(server, { timeout: 400 });
+    let received = 0;
+    const error = await ftp.retrBinary("RETR x", (b) => void (received += b.length)).catch((e: unknown) => e);
+    expect(FtpTimeoutError.isInstance(error)).toBe(true);
+    expect(received).toBe(1000);
+    expect(await server.settled()).toBe(0);
+  });
+
   it("a transfer whose final reply is an error fails with that reply", async () => {
     const server = await hostile({ RETR: sendData("partial", { final: "451 local error in processing" }) });
     const ftp = await client(server);

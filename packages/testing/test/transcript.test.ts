@@ -1,0 +1,119 @@
+/**
+ * The transcript format: every form written reads back to the same events and the same text;
+ * what cannot be read is reported with its line.
+ */
+import { FTP } from "@ftplib/client";
+import { describe, expect, it } from "vitest";
+import {
+  RecordingTransport,
+  ReplayTransport,
+  TranscriptSyntaxError,
+  commandMatches,
+  contentBytes,
+  describeContent,
+  formatTranscript,
+  normaliseCommand,
+  normaliseReply,
+  parseTranscript,
+  patternBytes,
+  startHostileServer,
+  sendData,
+} from "../src/index.js";
+import { corpusFiles } from "./corpus.js";
+import { readFile } from "node:fs/promises";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe("content forms", () => {
+  it.each([
+    ["text-crlf", bytes("a\r\nb\r\n")],
+    ["text-lf", bytes("a\nb\n")],
+    ["base64", bytes("no final newline")],
+    ["base64", Uint8Array.from([0, 1, 2, 255])],
+    ["base64", bytes("mixed\r\nendings\n")],
+    ["pattern", patternBytes(5000)],
+    ["digest", new Uint8Array(5000).fill(9)],
+  ])("%s", (form, data) => {
+    const content = describeContent(data);
+    expect(content.form).toBe(form);
+    const text = formatTranscript({ comments: [], events: [{ kind: "recv", stream: 1, content, line: 0 }] });
+    const [event] = parseTranscript(text).events;
+    expect(event).toMatchObject({ kind: "recv", stream: 1, content: { length: data.length, sha256: content.sha256, form } });
+    if (form !== "digest") expect(contentBytes((event as { content: typeof content }).content)).toEqual(data);
+  });
+});
+
+describe("reading and writing", () => {
+  it("every transcript of the corpus reads back to the same text", async () => {
+    for (const [, , path] of await corpusFiles()) {
+      const text = await readFile(path, "utf8");
+      expect(formatTranscript(parseTranscript(text, path))).toBe(text);
+    }
+  });
+
+  it.each([
+    ["connect ipv4\n", 1, 'expected "ftplib-transcript 1" first'],
+    ["ftplib-transcript 1\nconnect ipv5\n", 2, "connect needs ipv4 or ipv6"],
+    ["ftplib-transcript 1\ndata 1 recv text crlf 2 lines\n| one\n", 2, "2 text lines announced, 1 found"],
+    ["ftplib-transcript 1\ndata 1 recv 3 bytes sha256:00\n", 2, "expected sha256:<64 hex digits>"],
+    ["ftplib-transcript 1\n< 220 hi\nwhatever\n", 3, 'unknown event "whatever"'],
+  ])("a bad transcript names the line: %j", (text, line, problem) => {
+    const error = (() => {
+      try {
+        parseTranscript(text, "bad.txt");
+      } catch (e) {
+        return e as TranscriptSyntaxError;
+      }
+    })();
+    expect(error).toBeInstanceOf(TranscriptSyntaxError);
+    expect(error?.line).toBe(line);
+    expect(error?.message).toBe(`bad.txt:${line}: ${problem}`);
+  });
+});
+
+describe("normalisation", () => {
+  it("replaces data ports and masks passwords", () => {
+    expect(normaliseCommand("PORT 127,0,0,1,156,64")).toBe("PORT 127,0,0,1,{p1},{p2}");
+    expect(normaliseCommand("EPRT |2|::1|40000|")).toBe("EPRT |2|::1|{port}|");
+    expect(normaliseCommand("PASS hunter2")).toBe("PASS ********");
+    expect(normaliseCommand("PASS hunter2", true)).toBe("PASS hunter2");
+    expect(normaliseReply("229 Entering Extended Passive Mode (|||40001|)")).toBe("229 Entering Extended Passive Mode (|||{port}|)");
+    expect(normaliseReply("227 Entering Passive Mode (127,0,0,1,156,65).")).toBe("227 Entering Passive Mode (127,0,0,1,{p1},{p2}).");
+  });
+
+  it("placeholders match loosely on replay, and nothing else does", () => {
+    expect(commandMatches("PORT 127,0,0,1,{p1},{p2}", "PORT 127,0,0,1,156,64")).toBe(true);
+    expect(commandMatches("PORT 127,0,0,1,{p1},{p2}", "PORT 127,0,0,2,156,64")).toBe(false);
+    expect(commandMatches("PASS ********", "PASS anything")).toBe(true);
+    expect(commandMatches("USER ********", "USER anything")).toBe(false);
+    expect(commandMatches("SITE {*}", "SITE CHMOD 644 x")).toBe(true);
+    expect(commandMatches("CWD a.b", "CWD axb")).toBe(false);
+  });
+
+  it("records timing and passwords when asked, and replays at the recorded pace", async () => {
+    await using server = await startHostileServer({
+      NLST: async (session) => {
+        await new Promise((r) => setTimeout(r, 150));
+        return sendData("x\r\n")(session, "", "NLST");
+      },
+    });
+    const recording = new RecordingTransport({ timing: true, showPasswords: true });
+    const ftp = new FTP({ transport: recording });
+    await ftp.connect(server.host, server.port);
+    await ftp.login("me", "secret");
+    expect(await ftp.nlst()).toEqual(["x"]);
+    ftp.close();
+    const text = recording.text();
+    expect(text).toMatch(/^\+\d+ms > PASS secret$/m);
+    const wait = Number(/^\+(\d+)ms < 150 /m.exec(text)?.[1]);
+    expect(wait).toBeGreaterThanOrEqual(100);
+    const replay = new ReplayTransport(text, { pace: true });
+    const again = new FTP({ transport: replay });
+    await again.connect("127.0.0.1");
+    await again.login("me", "secret");
+    const started = Date.now();
+    expect(await again.nlst()).toEqual(["x"]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(wait - 20);
+    again.close();
+  });
+});
