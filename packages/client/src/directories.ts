@@ -34,9 +34,25 @@ export async function ensureDir(ftp: FTP, path: string): Promise<void> {
   await ftp.cwd(here);
 }
 
-/** Removes `path` and everything in it; links are removed, not followed. */
+/**
+ * Removes `path` and everything in it; links are removed, not followed. The names of each listing
+ * are checked before anything in it is removed: a name from the server that would reach outside
+ * (`..`, a `/`) or cannot be sent is refused, so a hostile listing cannot aim a DELE elsewhere.
+ */
 export async function removeDir(ftp: FTP, path: string): Promise<void> {
-  for (const entry of await ftp.list(path)) {
+  const entries = await ftp.list(path);
+  for (const { name } of entries) {
+    let sendable = true;
+    try {
+      checkSendable(ftp.encoding, [], [name]);
+    } catch {
+      sendable = false;
+    }
+    if (!sendable || name === "" || name === "." || name === ".." || name.includes("/")) {
+      throw new ErrorProto(`refusing a name from the server that would leave ${path}: ${JSON.stringify(name)}`, { code: "ERR_FTP_UNSAFE_NAME" });
+    }
+  }
+  for (const entry of entries) {
     const child = join2(path, entry.name);
     if (entry.type === "dir") await removeDir(ftp, child);
     else await ftp.delete(child);

@@ -549,6 +549,21 @@ describe("hostile servers, more than once on one connection", () => {
   });
 });
 
+describe("hostile listings and removeDir", () => {
+  it.each(["../victim", "sub/../../victim", ".."])("a listed name %j is refused before any DELE or RMD", async (name) => {
+    await using server = await startHostileServer({ FEAT: feat, MLSD: sendData(`type=file;size=1; ok.txt\r\ntype=file;size=1; ${name}\r\n`) });
+    const ftp = new FTP({ timeout: TIMEOUT });
+    await ftp.connect(server.host, server.port);
+    await ftp.login();
+    const error = await ftp.removeDir("tree").catch((e: unknown) => e);
+    expect(ErrorProto.isInstance(error), String(error)).toBe(true);
+    expect((error as ErrorProto).code).toBe("ERR_FTP_UNSAFE_NAME");
+    expect(server.commands.filter((c) => /^(DELE|RMD)/.test(c))).toEqual([]);
+    expect(await ftp.voidCmd("NOOP")).toMatch(/^200/);
+    await ftp.quit();
+  });
+});
+
 describe("hostile servers and TLS", () => {
   it("a reply injected in the clear after 234 fails AUTH with FtpTlsError, and the password is never sent", async () => {
     await using server = await startHostileServer({
