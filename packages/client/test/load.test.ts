@@ -114,7 +114,8 @@ describe.skipIf(server === undefined)(`load: ${CONNECTIONS} connections x ${TRAN
     const heapAfterFirst = heapAfterGc();
     await round();
     const heapAfterSecond = heapAfterGc();
-    await Promise.all(connections.map((ftp) => ftp.quit()));
+    // Every connection ends, even one a failure left broken.
+    await Promise.all(connections.map((ftp) => ftp.quit().catch(() => ftp.close())));
     connections.length = 0;
 
     expect(failures).toBe(0);
