@@ -78,10 +78,13 @@ export class FTP_TLS extends FTP {
    * does: the password never travels in the clear.
    */
   override login(user = "", passwd = "", acct = "", secure = true): Promise<string> {
-    return this.queue.run(async () => {
-      if (secure && !this.secure) await this.auth();
-      return super.login(user, passwd, acct);
-    });
+    // Checked before AUTH TLS, so that credentials that cannot be sent send nothing at all.
+    return this.checked([], [user, passwd, acct], () =>
+      this.queue.run(async () => {
+        if (secure && !this.secure) await this.auth();
+        return super.login(user, passwd, acct);
+      }),
+    );
   }
 
   /**

@@ -120,6 +120,21 @@ describe("CR, LF and NUL in names and commands", () => {
     }
   });
 
+  it("FTP_TLS.login refuses bad credentials before AUTH TLS", async () => {
+    const ftps = new FTP_TLS({ timeout: 2000 });
+    await ftps.connect(server.host, server.port);
+    try {
+      for (const bad of BAD) {
+        received = Buffer.alloc(0);
+        await expect(ftps.login("user", bad)).rejects.toMatchObject({ code: "ERR_FTP_INVALID_COMMAND" });
+        expect(await ftps.voidCmd("NOOP")).toBe("200 ok");
+        expect(received.toString("latin1")).toBe("NOOP\r\n");
+      }
+    } finally {
+      ftps.close();
+    }
+  });
+
   it("refuses a name the encoding cannot hold before sending a byte", async () => {
     const latin = new FTP({ timeout: 2000, encoding: "latin-1" });
     await latin.connect(server.host, server.port);
