@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FTP, FTP_TLS, FtpPool, LocalProtocolError } from "../src/index.js";
+import { FTP, FTP_TLS, FtpPool, LocalProtocolError, ftpcp } from "../src/index.js";
 import { type ScriptedServer, startScriptedServer } from "./scripted-server.js";
 
 const BAD = ["a\r\nDELE victim", "a\nb", "a\rb", "a\0b"];
@@ -87,6 +87,8 @@ describe("CR, LF and NUL in names and commands", () => {
     ["removeDir", (bad) => ftp.removeDir(bad)],
     ["downloadDir", (bad) => ftp.downloadDir(bad, join(local, "tree"))],
     ["uploadDir", (bad) => ftp.uploadDir(local, `ok/${bad}`)],
+    ["ftpcp (source name)", (bad) => ftpcp(ftp, bad, ftp, "ok")],
+    ["ftpcp (target name)", (bad) => ftpcp(ftp, "ok", ftp, bad)],
   ];
 
   it.each(calls)("%s refuses it before sending a byte, and the connection stays usable", async (_name, call) => {
