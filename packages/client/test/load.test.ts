@@ -82,7 +82,7 @@ describe.skipIf(server === undefined)(`load: ${CONNECTIONS} connections x ${TRAN
     const t = server!;
     const socketsBefore = sockets();
     const fdsBefore = fds();
-    // Opened in steps of 25 (a burst of 200 at once overflows the accept queue of pure-ftpd), then all used at once.
+    // Opened in steps of 25 (in a burst of 200 at once, one of pure-ftpd's greetings never came), then all used at once.
     const connections: FTP[] = [];
     while (connections.length < CONNECTIONS) {
       const step = Math.min(25, CONNECTIONS - connections.length);
