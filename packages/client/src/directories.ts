@@ -7,6 +7,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { ErrorPerm, ErrorProto } from "@ftplib/protocol";
 import type { FTP } from "./ftp.js";
 import type { FileEntry } from "./listing/index.js";
+import { checkSendable } from "./options.js";
 
 export interface TreeOptions {
   /** Which entries to copy (directories too: false skips the whole subtree). */
@@ -33,9 +34,25 @@ export async function ensureDir(ftp: FTP, path: string): Promise<void> {
   await ftp.cwd(here);
 }
 
-/** Removes `path` and everything in it; links are removed, not followed. */
+/**
+ * Removes `path` and everything in it; links are removed, not followed. The names of each listing
+ * are checked before anything in it is removed: a name from the server that would reach outside
+ * (`..`, a `/`) or cannot be sent is refused, so a hostile listing cannot aim a DELE elsewhere.
+ */
 export async function removeDir(ftp: FTP, path: string): Promise<void> {
-  for (const entry of await ftp.list(path)) {
+  const entries = await ftp.list(path);
+  for (const { name } of entries) {
+    let sendable = true;
+    try {
+      checkSendable(ftp.encoding, [], [name]);
+    } catch {
+      sendable = false;
+    }
+    if (!sendable || name === "" || name === "." || name === ".." || name.includes("/")) {
+      throw new ErrorProto(`refusing a name from the server that would leave ${path}: ${JSON.stringify(name)}`, { code: "ERR_FTP_UNSAFE_NAME" });
+    }
+  }
+  for (const entry of entries) {
     const child = join2(path, entry.name);
     if (entry.type === "dir") await removeDir(ftp, child);
     else await ftp.delete(child);
@@ -107,17 +124,41 @@ export async function downloadDir(ftp: FTP, remote: string, local: string, optio
   return files;
 }
 
-/** Copies the local directory `local` into the remote directory `remote` (made if missing). */
-export async function uploadDir(ftp: FTP, local: string, remote: string, options: TreeOptions = {}): Promise<number> {
-  await ensureDir(ftp, remote);
-  let files = 0;
+/** One step of an upload of a tree: a directory to make or a file to send. */
+interface UploadStep {
+  readonly type: "dir" | "file";
+  readonly local: string;
+  readonly remote: string;
+}
+
+/** The directories and files under `local` that pass `filter`, parents before their contents. */
+async function localTree(local: string, remote: string, filter: TreeOptions["filter"]): Promise<UploadStep[]> {
+  const steps: UploadStep[] = [];
   for (const dirent of await readdir(local, { withFileTypes: true })) {
     const remotePath = join2(remote, dirent.name);
     const type = dirent.isDirectory() ? "dir" : dirent.isFile() ? "file" : "unknown";
-    if (options.filter !== undefined && !options.filter(remotePath, { name: dirent.name, type })) continue;
-    if (type === "dir") files += await uploadDir(ftp, join(local, dirent.name), remotePath, options);
-    else if (type === "file") {
-      await ftp.upload(join(local, dirent.name), remotePath);
+    if (filter !== undefined && !filter(remotePath, { name: dirent.name, type })) continue;
+    if (type === "unknown") continue;
+    const localPath = join(local, dirent.name);
+    steps.push({ type, local: localPath, remote: remotePath });
+    if (type === "dir") steps.push(...(await localTree(localPath, remotePath, filter)));
+  }
+  return steps;
+}
+
+/**
+ * Copies the local directory `local` into the remote directory `remote` (made if missing). The
+ * tree is read first, so that a local name that cannot be sent fails the call before any upload.
+ */
+export async function uploadDir(ftp: FTP, local: string, remote: string, options: TreeOptions = {}): Promise<number> {
+  const steps = await localTree(local, remote, options.filter);
+  checkSendable(ftp.encoding, [], steps.map((step) => step.remote));
+  await ensureDir(ftp, remote);
+  let files = 0;
+  for (const step of steps) {
+    if (step.type === "dir") await ensureDir(ftp, step.remote);
+    else {
+      await ftp.upload(step.local, step.remote);
       files++;
     }
   }

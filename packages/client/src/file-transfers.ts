@@ -8,6 +8,7 @@ import { open, rename, rm, stat } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import { ErrorProto } from "@ftplib/protocol";
 import type { FTP } from "./ftp.js";
+import { booleanOption, checkSendable, functionOption, invalidOption } from "./options.js";
 import { fileChunks } from "./sources.js";
 
 export interface Progress {
@@ -38,6 +39,21 @@ export interface DownloadOptions extends TransferOptions {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new DOMException("The operation was aborted.", "AbortError");
+}
+
+/** Refuses, before anything is sent, a remote name that cannot be sent and options of the wrong kind. */
+function checkTransferOptions(ftp: FTP, remote: string, options: TransferOptions): void {
+  checkSendable(ftp.encoding, [], [remote]);
+  functionOption("onProgress", options.onProgress);
+  booleanOption("resume", options.resume, false);
+  const signal: unknown = options.signal;
+  if (signal !== undefined && (typeof signal !== "object" || signal === null || typeof (signal as AbortSignal).addEventListener !== "function")) {
+    throw invalidOption(TypeError, "signal", "an AbortSignal", signal);
+  }
+}
+
+function tooLong(remote: string, total: number): ErrorProto {
+  return new ErrorProto(`${remote}: more data than the ${total} bytes the server says it holds`, { code: "ERR_FTP_SIZE_MISMATCH" });
 }
 
 /** Progress reports, throttled. */
@@ -93,6 +109,8 @@ async function remoteSize(ftp: FTP, remote: string): Promise<number | null> {
  * this call. A path download is atomic by default.
  */
 export async function download(ftp: FTP, remote: string, destination: string | Writable, options: DownloadOptions = {}): Promise<number> {
+  checkTransferOptions(ftp, remote, options);
+  booleanOption("atomic", options.atomic, true);
   const total = await remoteSize(ftp, remote);
   if (typeof destination !== "string") {
     const progress = progressReporter(options.onProgress, total);
@@ -120,6 +138,8 @@ export async function download(ftp: FTP, remote: string, destination: string | W
         ftp.retrBinary(
           `RETR ${remote}`,
           async (block) => {
+            // More than the server said the file holds: stop now rather than fill the disk.
+            if (total !== null && written + block.length > total) throw tooLong(remote, total);
             // Written before the callback returns: the transport reuses the block's buffer after.
             await file.write(block);
             written += block.length;
@@ -150,6 +170,7 @@ export async function download(ftp: FTP, remote: string, destination: string | W
  * server already has (APPE). Resolves with the number of bytes sent in this call.
  */
 export async function upload(ftp: FTP, source: string | Readable, remote: string, options: TransferOptions & { append?: boolean } = {}): Promise<number> {
+  checkTransferOptions(ftp, remote, options);
   let offset = 0;
   if (options.resume) {
     if (typeof source !== "string") throw new TypeError("resume needs a local path");

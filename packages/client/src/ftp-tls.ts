@@ -5,6 +5,7 @@
  */
 import { FtpTlsError, LocalProtocolError } from "@ftplib/protocol";
 import type { NodeTlsOptions } from "@ftplib/transport";
+import { booleanOption, invalidOption } from "./options.js";
 import { FTP, type ConnectOptions, type FTPOptions, type OpenOptions } from "./ftp.js";
 
 /** The port of implicit FTPS. */
@@ -34,7 +35,10 @@ export class FTP_TLS extends FTP {
 
   constructor(options: FTP_TLSOptions = {}) {
     super(options);
-    this.implicit = options.implicit ?? false;
+    this.implicit = booleanOption("implicit", options.implicit, false);
+    if (options.tls !== undefined && (typeof options.tls !== "object" || options.tls === null)) {
+      throw invalidOption(TypeError, "tls", "an object of Node TLS options", options.tls);
+    }
     this.implicitTls = this.implicit;
     this.tlsOptions = { ...options.tls };
     if (this.implicit) this.port = FTPS_IMPLICIT_PORT;
@@ -74,10 +78,13 @@ export class FTP_TLS extends FTP {
    * does: the password never travels in the clear.
    */
   override login(user = "", passwd = "", acct = "", secure = true): Promise<string> {
-    return this.queue.run(async () => {
-      if (secure && !this.secure) await this.auth();
-      return super.login(user, passwd, acct);
-    });
+    // Checked before AUTH TLS, so that credentials that cannot be sent send nothing at all.
+    return this.checked([], [user, passwd, acct], () =>
+      this.queue.run(async () => {
+        if (secure && !this.secure) await this.auth();
+        return super.login(user, passwd, acct);
+      }),
+    );
   }
 
   /**

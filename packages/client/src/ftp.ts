@@ -11,6 +11,7 @@ import {
   ErrorReply,
   FtpConnectionError,
   FtpError,
+  FtpTimeoutError,
   LineReader,
   LocalProtocolError,
   type MlsxEntry,
@@ -44,6 +45,7 @@ import { type FileEntry, type ListOptions, type ListParser, ListParserStream, fa
 import { type UploadSource, chunksOf } from "./sources.js";
 import { type DownloadOptions, type TransferOptions, download as downloadFile, upload as uploadFile } from "./file-transfers.js";
 import type { Readable, Writable } from "node:stream";
+import { booleanOption, checkSendable, functionOption, hostOption, integerOption, invalidOption, millisecondsOption, portOption, restOption } from "./options.js";
 
 /** The standard FTP control port. */
 export const FTP_PORT = 21;
@@ -140,6 +142,21 @@ export interface ListingOptions extends ListOptions {
 
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_BLOCKSIZE = 256 * 1024;
+/** The most listing text held in memory by default (nlst, mlsd, list, listStream). */
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A counter of listing text that throws once more than `maxBytes` arrived: a server that lists
+ * without end would otherwise fill the memory, one short line at a time.
+ */
+function listingBudget(maxBytes: number): (line: string) => void {
+  let size = 0;
+  return (line) => {
+    size += line.length + 2;
+    if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
+  };
+}
+
 /** Milliseconds a stopped transfer's data connection gets to close by itself. */
 const DATA_CLOSE_PATIENCE = 2000;
 /** Milliseconds a download that failed on this side gets to end by itself before ABOR. */
@@ -161,15 +178,16 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   return result;
 }
 
-function checkTimeout(timeout: number): number {
-  if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`timeout must be a number of milliseconds >= 0, not ${timeout}`);
-  return timeout;
-}
+/** The largest block a transfer callback is handed or a write is made of (1 GiB). */
+const MAX_BLOCKSIZE = 1 << 30;
 
+/** The source address as an object, checked: a host, and a port (0 or none: any). */
 function sourceAddressOf(address: SourceAddress | undefined): { host: string; port?: number } | undefined {
   if (address === undefined) return undefined;
-  if (Array.isArray(address)) return { host: address[0] as string, port: address[1] as number };
-  return address as { host: string; port?: number };
+  const { host, port } = Array.isArray(address)
+    ? { host: address[0] as unknown, port: address[1] as unknown }
+    : (address as { host: unknown; port?: unknown });
+  return { host: hostOption("sourceAddress.host", host), port: portOption("sourceAddress.port", port, true) };
 }
 
 export class FTP {
@@ -213,24 +231,29 @@ export class FTP {
   private keepAliveTimer: NodeJS.Timeout | undefined;
 
   constructor(options: FTPOptions = {}) {
-    this.timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
+    // Every option is checked here, so that a mistake shows at once and names the option.
+    this.timeout = millisecondsOption("timeout", options.timeout, DEFAULT_TIMEOUT);
+    sourceAddressOf(options.sourceAddress);
     this.sourceAddress = options.sourceAddress;
     this.encoding = resolveEncoding(options.encoding);
-    this.transport = options.transport ?? nodeTransport;
-    this.trustServerPasvIpv4Address = options.trustServerPasvIpv4Address ?? false;
-    this.maxline = options.maxline ?? 8192;
-    if (!Number.isInteger(this.maxline) || this.maxline < 4 || this.maxline > 1 << 24) {
-      throw new RangeError(`maxline must be an integer from 4 to 16 MiB, not ${this.maxline}`);
+    const transport: unknown = options.transport ?? nodeTransport;
+    if (typeof transport !== "object" || transport === null || typeof (transport as Transport<unknown>).connect !== "function") {
+      throw invalidOption(TypeError, "transport", "an object with a connect() method", transport);
     }
-    this.passiveServer = options.passive ?? true;
-    this.debugging = options.debugLevel ?? 0;
-    this.debugOutput = options.debugOutput ?? ((line) => process.stderr.write(`${line}\n`));
-    this.keepAlive = checkTimeout(options.keepAlive ?? 0);
+    this.transport = transport as Transport<unknown>;
+    this.trustServerPasvIpv4Address = booleanOption("trustServerPasvIpv4Address", options.trustServerPasvIpv4Address, false);
+    this.maxline = integerOption("maxline", options.maxline, 8192, 4, 1 << 24);
+    this.passiveServer = booleanOption("passive", options.passive, true);
+    this.debugging = integerOption("debugLevel", options.debugLevel, 0, 0, 3);
+    this.debugOutput = functionOption("debugOutput", options.debugOutput) ?? ((line) => process.stderr.write(`${line}\n`));
+    this.keepAlive = millisecondsOption("keepAlive", options.keepAlive, 0);
   }
 
   /** Connects and logs in: `new FTP(options)`, `connect`, `login`. Closes the connection if login fails. */
   static async open(options: OpenOptions): Promise<FTP> {
     const ftp = new this(options);
+    // Credentials that cannot be sent are refused before connecting.
+    checkSendable(ftp.encoding, [], [options.user ?? "", options.password ?? "", options.acct ?? ""]);
     await ftp.connect(options.host, options.port);
     try {
       await ftp.login(options.user, options.password, options.acct);
@@ -246,10 +269,13 @@ export class FTP {
   /** Connects to `host` (default: the previous one) and returns the greeting. */
   connect(host = "", port = 0, options: ConnectOptions = {}): Promise<string> {
     return this.queue.run(async () => {
-      if (host !== "") this.host = host;
-      if (port > 0) this.port = port;
-      if (options.timeout !== undefined) this.timeout = checkTimeout(options.timeout);
-      if (options.sourceAddress !== undefined) this.sourceAddress = options.sourceAddress;
+      if (host !== "") this.host = hostOption("host", host);
+      if (portOption("port", port, true)! > 0) this.port = port;
+      if (options.timeout !== undefined) this.timeout = millisecondsOption("timeout", options.timeout, this.timeout);
+      if (options.sourceAddress !== undefined) {
+        sourceAddressOf(options.sourceAddress);
+        this.sourceAddress = options.sourceAddress;
+      }
       if (this.host === "") throw new TypeError("connect() needs a host");
       this.close();
       this.epsvRefused = false;
@@ -287,6 +313,10 @@ export class FTP {
 
   /** Logs in; anonymous (`anonymous` / `anonymous@`) by default. */
   login(user = "", passwd = "", acct = ""): Promise<string> {
+    return this.checked([], [user, passwd, acct], () => this.loginNow(user, passwd, acct));
+  }
+
+  private loginNow(user: string, passwd: string, acct: string): Promise<string> {
     return this.queue.run(async () => {
       if (user === "") user = "anonymous";
       if (user === "anonymous" && (passwd === "" || passwd === "-")) {
@@ -386,6 +416,8 @@ export class FTP {
    * `voidResp()` for the final reply; other calls wait until then.
    */
   async ntransferCmd(cmd: string, rest?: number | string): Promise<[ByteStream, number | null]> {
+    restOption(rest);
+    checkSendable(this.encoding, [cmd]);
     const release = await this.queue.hold();
     try {
       const [conn, size] = await this.openTransfer(cmd, rest);
@@ -405,7 +437,12 @@ export class FTP {
   /** Retrieves in binary mode (TYPE I), handing each block to `callback`. Returns the final reply. */
   retrBinary(cmd: string, callback: (block: Uint8Array) => unknown, options: RetrBinaryOptions = {}): Promise<string> {
     const { blocksize = 0, rest } = options;
-    return this.queue.run(async () => {
+    const check = () => {
+      integerOption("blocksize", blocksize, 0, 0, MAX_BLOCKSIZE);
+      restOption(rest);
+      functionOption("callback", callback);
+    };
+    return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setType("I");
       return this.runTransfer(cmd, rest, "download", async (conn, announced) => {
         let received = 0;
@@ -424,7 +461,7 @@ export class FTP {
           });
         }
       });
-    });
+    }), check);
   }
 
   /**
@@ -432,7 +469,7 @@ export class FTP {
    * (default: print it). Returns the final reply.
    */
   retrLines(cmd: string, callback: (line: string) => unknown = (line) => console.log(line)): Promise<string> {
-    return this.queue.run(async () => {
+    return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setType("A");
       return this.runTransfer(cmd, undefined, "download", async (conn) => {
         const reader = new LineReader(this.maxline);
@@ -452,14 +489,18 @@ export class FTP {
         reader.end();
         await drain();
       });
-    });
+    }));
   }
 
   /** Stores in binary mode (TYPE I) from bytes, text, a stream or any (async) iterable of chunks. */
   storBinary(cmd: string, source: UploadSource, options: StorBinaryOptions = {}): Promise<string> {
     const { blocksize = DEFAULT_BLOCKSIZE, callback, rest } = options;
-    if (!Number.isInteger(blocksize) || blocksize < 1) throw new RangeError(`blocksize must be a positive integer, not ${blocksize}`);
-    return this.queue.run(async () => {
+    const check = () => {
+      integerOption("blocksize", blocksize, DEFAULT_BLOCKSIZE, 1, MAX_BLOCKSIZE);
+      restOption(rest);
+      functionOption("callback", callback);
+    };
+    return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setType("I");
       return this.runTransfer(cmd, rest, "upload", async (conn) => {
         // One block is written while the next is read from the source (see UploadSource).
@@ -477,7 +518,7 @@ export class FTP {
         await sent;
         await conn.end();
       });
-    });
+    }), check);
   }
 
   /**
@@ -485,7 +526,7 @@ export class FTP {
    * A line longer than `maxline` raises an FtpError, as ftplib.
    */
   storLines(cmd: string, source: UploadSource, callback?: (line: Uint8Array) => unknown): Promise<string> {
-    return this.queue.run(async () => {
+    return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setType("A");
       return this.runTransfer(cmd, undefined, "upload", async (conn) => {
         const reader = new LineReader(this.maxline);
@@ -523,7 +564,7 @@ export class FTP {
         await flush();
         await conn.end();
       });
-    });
+    }), () => functionOption("callback", callback));
   }
 
   // --- Listings and files ---------------------------------------------------------------------
@@ -534,9 +575,12 @@ export class FTP {
    * given, so other calls may be made while iterating.
    */
   async *mlsd(path = "", facts: readonly string[] = []): AsyncGenerator<MlsxEntry> {
+    checkSendable(this.encoding, facts.length > 0 ? [`OPTS MLST ${facts.join(";")};`] : [], [path]);
     if (facts.length > 0) await this.sendCmd(`OPTS MLST ${facts.join(";")};`);
     const lines: string[] = [];
+    const count = listingBudget(MAX_LISTING_BYTES);
     await this.retrLines(path === "" ? "MLSD" : `MLSD ${path}`, (line) => {
+      count(line);
       lines.push(line);
     });
     for (const line of lines) yield parseMlsxEntry(line);
@@ -544,8 +588,11 @@ export class FTP {
 
   /** Names in a directory (NLST). */
   async nlst(...args: string[]): Promise<string[]> {
+    checkSendable(this.encoding, [], args);
     const files: string[] = [];
+    const count = listingBudget(MAX_LISTING_BYTES);
     await this.retrLines(["NLST", ...args].join(" "), (line) => {
+      count(line);
       files.push(line);
     });
     return files;
@@ -556,16 +603,17 @@ export class FTP {
     const last = args[args.length - 1];
     const callback = typeof last === "function" ? last : undefined;
     const words = (callback === undefined ? args : args.slice(0, -1)).filter((a): a is string => typeof a === "string" && a !== "");
+    checkSendable(this.encoding, [], words);
     await this.retrLines(["LIST", ...words].join(" "), callback);
   }
 
   /** Renames (RNFR, then RNTO). */
   rename(fromname: string, toname: string): Promise<string> {
-    return this.queue.run(async () => {
+    return this.checked([], [fromname, toname], () => this.queue.run(async () => {
       const resp = await this.sendCmdNow(`RNFR ${fromname}`);
       if (resp[0] !== "3") throw new ErrorReply(resp);
       return this.voidCmdNow(`RNTO ${toname}`);
-    });
+    }));
   }
 
   /** Deletes a file; the reply must be 250 or 200. */
@@ -649,6 +697,7 @@ export class FTP {
 
   /** Sets the modification time of a file (MFMT), to the second. */
   setLastMod(path: string, date: Date): Promise<string> {
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) return Promise.reject(new RangeError(`setLastMod needs a valid Date, not ${String(date)}`));
     const stamp = date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
     return this.voidCmd(`MFMT ${stamp} ${path}`);
   }
@@ -667,17 +716,20 @@ export class FTP {
    * otherwise (Unix, DOS/IIS and EPLF formats detected; custom parsers first when given), or the
    * `command` asked for. The listing itself and its parent are left out.
    */
-  list(path = "", options: ListingOptions = {}): Promise<FileEntry[]> {
-    return this.queue.run(async () => {
+  list(path = "", options: ListingOptions & { maxBytes?: number } = {}): Promise<FileEntry[]> {
+    let count: (line: string) => void;
+    const check = () => void (count = listingBudget(integerOption("maxBytes", options.maxBytes, MAX_LISTING_BYTES, 1, Number.MAX_SAFE_INTEGER)));
+    return this.checked([], [path], () => this.queue.run(async () => {
       const verb = await this.listingCommand(options);
-      const parse = verb === "MLSD" ? mlsxFileEntry : ((parser) => (line: string) => parser.parse(line))(new ListParserStream(options));
+      const parse = this.listingParser(verb, options);
       const entries: FileEntry[] = [];
       await this.retrLines(path === "" ? verb : `${verb} ${path}`, (line) => {
+        count(line);
         const entry = parse(line);
-        if (entry !== null && entry.name !== "." && entry.name !== "..") entries.push(entry);
+        if (entry !== null) entries.push(entry);
       });
       return entries;
-    });
+    }), check);
   }
 
   /**
@@ -689,18 +741,34 @@ export class FTP {
    * and leaves the connection usable.
    */
   async *listStream(path = "", options: ListingOptions & { maxBytes?: number } = {}): AsyncGenerator<FileEntry> {
+    const maxBytes = integerOption("maxBytes", options.maxBytes, MAX_LISTING_BYTES, 1, Number.MAX_SAFE_INTEGER);
+    checkSendable(this.encoding, [], [path]);
     const verb = await this.listingCommand(options);
-    const parse = verb === "MLSD" ? mlsxFileEntry : ((parser) => (line: string) => parser.parse(line))(new ListParserStream(options));
-    for await (const lines of this.lineBatches(path === "" ? verb : `${verb} ${path}`, options.maxBytes ?? 64 * 1024 * 1024)) {
+    const parse = this.listingParser(verb, options);
+    for await (const lines of this.lineBatches(path === "" ? verb : `${verb} ${path}`, maxBytes)) {
       for (const line of lines) {
         const entry = parse(line);
-        if (entry !== null && entry.name !== "." && entry.name !== "..") yield entry;
+        if (entry !== null) yield entry;
       }
     }
   }
 
+  /**
+   * Entries of listing lines. MLSD marks the listing and its parent by type (cdir, pdir); LIST
+   * only by name, `.` and `..`. (A file that MLSD calls `..` is kept, for the caller to refuse.)
+   */
+  private listingParser(verb: "MLSD" | "LIST", options: ListingOptions): (line: string) => FileEntry | null {
+    if (verb === "MLSD") return mlsxFileEntry;
+    const parser = new ListParserStream(options);
+    return (line) => {
+      const entry = parser.parse(line);
+      return entry === null || entry.name === "." || entry.name === ".." ? null : entry;
+    };
+  }
+
   private async listingCommand(options: ListingOptions): Promise<"MLSD" | "LIST"> {
-    if (options.command !== undefined) return options.command;
+    if (options.command === "MLSD" || options.command === "LIST") return options.command;
+    if (options.command !== undefined) throw invalidOption(TypeError, "command", '"MLSD" or "LIST"', options.command);
     return (await this.features()).has("MLST") ? "MLSD" : "LIST";
   }
 
@@ -791,12 +859,12 @@ export class FTP {
 
   /** Makes `path` and its missing parents; an existing directory is fine. */
   ensureDir(path: string): Promise<void> {
-    return this.queue.run(() => ensureDir(this, path));
+    return this.checked([], [path], () => this.queue.run(() => ensureDir(this, path)));
   }
 
   /** Removes `path` and everything in it (links removed, not followed). */
   removeDir(path: string): Promise<void> {
-    return this.queue.run(() => removeDir(this, path));
+    return this.checked([], [path], () => this.queue.run(() => removeDir(this, path)));
   }
 
   /**
@@ -809,12 +877,15 @@ export class FTP {
 
   /** Copies a remote directory tree to a local directory; a server name that would leave it is refused. */
   downloadDir(remote: string, local: string, options?: TreeOptions): Promise<number> {
-    return this.queue.run(() => downloadDir(this, remote, local, options));
+    return this.checked([], [remote], () => this.queue.run(() => downloadDir(this, remote, local, options)));
   }
 
-  /** Copies a local directory tree to a remote directory. */
+  /**
+   * Copies a local directory tree to a remote directory. The local tree is read first: a local
+   * name that cannot be sent (CR, LF or NUL in it) fails the call before anything is uploaded.
+   */
   uploadDir(local: string, remote: string, options?: TreeOptions): Promise<number> {
-    return this.queue.run(() => uploadDir(this, local, remote, options));
+    return this.checked([], [remote], () => this.queue.run(() => uploadDir(this, local, remote, options)));
   }
 
   // --- Settings ------------------------------------------------------------------------------
@@ -826,7 +897,7 @@ export class FTP {
 
   /** 0: quiet; 1: commands and replies; 2: raw lines too. Passwords are always masked. */
   setDebugLevel(level: number): void {
-    this.debugging = level;
+    this.debugging = integerOption("level", level, 0, 0, 3);
   }
 
   /** Alias of `setDebugLevel`, as ftplib's `debug`. */
@@ -840,6 +911,20 @@ export class FTP {
   }
 
   // --- Internals ------------------------------------------------------------------------------
+
+  /**
+   * Runs `run` once the commands and names it will send are known to be sendable, and `check`
+   * (option checks) passed; otherwise rejects before anything is queued or sent.
+   */
+  protected checked<T>(commands: readonly string[], names: readonly string[], run: () => Promise<T>, check?: () => void): Promise<T> {
+    try {
+      check?.();
+      checkSendable(this.encoding, commands, names);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return run();
+  }
 
   protected get channel(): ControlChannel {
     if (this.control === undefined || this.control.closed) {
@@ -1065,6 +1150,9 @@ export class FTP {
       const running = () => direction === "download" && !transfer.aborted && !finalArrived;
       if (running() && !(await this.drainedSoon(conn)) && running()) {
         await this.stopTransfer(transfer).catch(() => undefined);
+      } else if (FtpTimeoutError.isInstance(bodyError)) {
+        // A data connection that stalled will not end kindly either: no wait for it.
+        conn.destroy();
       } else {
         await this.closeData(conn, direction);
       }

@@ -7,9 +7,13 @@
  */
 import { ErrorProto, buildPortArgument, parse227 } from "@ftplib/protocol";
 import type { FTP } from "./ftp.js";
+import { checkSendable } from "./options.js";
 
 export async function ftpcp(source: FTP, sourcename: string, target: FTP, targetname = "", type = "I"): Promise<void> {
   if (targetname === "") targetname = sourcename;
+  // Names that cannot be sent are refused before either server gets a command.
+  checkSendable(source.encoding, [`TYPE ${type}`], [sourcename]);
+  checkSendable(target.encoding, [`TYPE ${type}`], [targetname]);
   await source.voidCmd(`TYPE ${type}`);
   await target.voidCmd(`TYPE ${type}`);
   const [host, port] = parse227(await source.sendCmd("PASV"));

@@ -3,7 +3,8 @@
  * once; a connection that breaks is dropped and a new one opened for the next operation (and the
  * operation is tried once more on it when the break came before it could start).
  */
-import { FtpConnectionError } from "@ftplib/protocol";
+import { FtpConnectionError, utf8 } from "@ftplib/protocol";
+import { checkSendable, functionOption, integerOption, invalidOption } from "./options.js";
 import { FTP, type OpenOptions } from "./ftp.js";
 import { FTP_TLS, type FTP_TLSOpenOptions } from "./ftp-tls.js";
 import type { DownloadOptions, TransferOptions } from "./file-transfers.js";
@@ -24,10 +25,10 @@ export class FtpPool {
   private closed = false;
 
   constructor(options: FtpPoolOptions) {
-    const size = options.size ?? 4;
-    if (!Number.isInteger(size) || size < 1 || size > 64) throw new RangeError(`size must be an integer from 1 to 64, not ${size}`);
-    this.size = size;
-    this.connect = options.connect;
+    this.size = integerOption("size", options.size, 4, 1, 64);
+    const connect = functionOption("connect", options.connect);
+    if (connect === undefined) throw invalidOption(TypeError, "connect", "a function that opens a connection", connect);
+    this.connect = connect;
   }
 
   /**
@@ -76,11 +77,13 @@ export class FtpPool {
 
   /** Downloads each `[remote, local]` pair, `concurrency` at a time (default: the pool's size). */
   async downloadMany(items: readonly (readonly [remote: string, local: string])[], options: DownloadOptions & { concurrency?: number } = {}): Promise<number> {
+    this.checkMany(items.map(([remote]) => remote), options.concurrency);
     return this.many(items, options.concurrency, ([remote, local]) => this.run((ftp) => ftp.download(remote, local, options)));
   }
 
   /** Uploads each `[local, remote]` pair, `concurrency` at a time (default: the pool's size). */
   async uploadMany(items: readonly (readonly [local: string, remote: string])[], options: TransferOptions & { concurrency?: number } = {}): Promise<number> {
+    this.checkMany(items.map(([, remote]) => remote), options.concurrency);
     return this.many(items, options.concurrency, ([local, remote]) => this.run((ftp) => ftp.upload(local, remote, options)));
   }
 
@@ -93,6 +96,12 @@ export class FtpPool {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Refuses a batch with a remote name that cannot be sent before any connection is opened for it. */
+  private checkMany(remotes: readonly string[], concurrency: number | undefined): void {
+    integerOption("concurrency", concurrency, this.size, 1, 1 << 16);
+    checkSendable(utf8, [], remotes);
   }
 
   private async many<T>(items: readonly T[], concurrency = this.size, each: (item: T) => Promise<number>): Promise<number> {

@@ -34,3 +34,25 @@ export interface ListParser {
   test(line: string): boolean;
   parse(line: string, options: ListOptions): FileEntry | null;
 }
+
+/**
+ * The entry with what cannot be right left out: a size that is not a safe integer (digits beyond
+ * 2^53 from a hostile or broken server) and a date that is not a valid time.
+ */
+export function checkedEntry(entry: FileEntry): FileEntry {
+  if (entry.size !== undefined && !(Number.isSafeInteger(entry.size) && entry.size >= 0)) delete entry.size;
+  if (entry.modifiedAt !== undefined && Number.isNaN(entry.modifiedAt.getTime())) delete entry.modifiedAt;
+  return entry;
+}
+
+/** A parser whose entries pass through {@link checkedEntry}. */
+export function checkedParser(parser: ListParser): ListParser {
+  return {
+    name: parser.name,
+    test: (line) => parser.test(line),
+    parse: (line, options) => {
+      const entry = parser.parse(line, options);
+      return entry === null ? null : checkedEntry(entry);
+    },
+  };
+}

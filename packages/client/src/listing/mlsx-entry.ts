@@ -1,6 +1,6 @@
 /** MLSD and MLST entries (RFC 3659) as FileEntry. */
 import { parseMlsxEntry, parseTimeValue } from "@ftplib/protocol";
-import type { FileEntry } from "./file-entry.js";
+import { type FileEntry, checkedEntry } from "./file-entry.js";
 
 /**
  * The entry of an MLSx line, or null for the listed directory itself and its parent (`cdir`,
@@ -34,7 +34,7 @@ export function factsEntry(name: string, facts: Record<string, string>, raw: str
   const group = facts["unix.groupname"] ?? facts["unix.group"] ?? facts["unix.gid"];
   if (owner !== undefined) entry.owner = owner;
   if (group !== undefined) entry.group = group;
-  return entry;
+  return checkedEntry(entry);
 }
 
 /** `0o755` as `rwxr-xr-x`, made once per mode. */

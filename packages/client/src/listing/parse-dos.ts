@@ -2,12 +2,12 @@
  * DOS-style listings, as IIS and other Windows servers send LIST: `01-03-94  12:00PM  <DIR>  name`
  * or a size instead of `<DIR>`, with 12- or 24-hour times and two- or four-digit years.
  */
-import type { FileEntry, ListOptions, ListParser } from "./file-entry.js";
+import { type FileEntry, type ListOptions, type ListParser, checkedParser } from "./file-entry.js";
 
 const LINE = /^(\d{2})-(\d{2})-(\d{2}|\d{4})\s+(\d{1,2}):(\d{2})\s*([AaPp][Mm])?\s+(<DIR>|\d+)\s+(.+)$/;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})\s+(\d{1,2}):(\d{2})\s*([AaPp][Mm])?\s+(<DIR>|\d+)\s+(.+)$/;
 
-export const dosParser: ListParser = {
+export const dosParser: ListParser = checkedParser({
   name: "dos",
   test: (line) => LINE.test(line) || ISO.test(line),
   parse(line: string, options: ListOptions): FileEntry | null {
@@ -30,4 +30,4 @@ export const dosParser: ListParser = {
     if (sizeOrDir !== "<DIR>") entry.size = Number(sizeOrDir);
     return entry;
   },
-};
+});

@@ -3,9 +3,9 @@
  * name. `/` a directory, `r` a file, `s` the size, `m` the modification time in Unix seconds,
  * `up` the permissions in octal.
  */
-import type { FileEntry, ListParser } from "./file-entry.js";
+import { type FileEntry, type ListParser, checkedParser } from "./file-entry.js";
 
-export const eplfParser: ListParser = {
+export const eplfParser: ListParser = checkedParser({
   name: "eplf",
   test: (line) => line.startsWith("+") && line.includes("\t"),
   parse(line: string): FileEntry | null {
@@ -21,4 +21,4 @@ export const eplfParser: ListParser = {
     }
     return entry;
   },
-};
+});

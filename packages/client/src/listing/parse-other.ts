@@ -2,7 +2,7 @@
  * Less common LIST formats, where they are cheap to read: NetWare, OpenVMS (one entry per line),
  * and IBM i (OS/400).
  */
-import type { FileEntry, ListOptions, ListParser } from "./file-entry.js";
+import { type FileEntry, type ListOptions, type ListParser, checkedParser } from "./file-entry.js";
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
@@ -13,7 +13,7 @@ function utc(year: number, month: number, day: number, hour: number, minute: num
 /** NetWare: `d [RWCEAFMS] owner 512 Jan 16 18:53 name`. */
 const NETWARE = /^([d-])\s+\[([RWCEAFMS-]{8})\]\s+(\S+)\s+(\d+)\s+([A-Za-z]{3})\s+(\d{1,2})\s+(?:(\d{1,2}):(\d{2})|(\d{4}))\s+(.+)$/;
 
-export const netwareParser: ListParser = {
+export const netwareParser: ListParser = checkedParser({
   name: "netware",
   test: (line) => NETWARE.test(line),
   parse(line, options) {
@@ -27,12 +27,12 @@ export const netwareParser: ListParser = {
     if (year === undefined && modifiedAt.getTime() > now.getTime() + 86_400_000) modifiedAt = utc(--y, month, Number(day), Number(hour), Number(minute), 0, options);
     return { name: name!, type: kind === "d" ? "dir" : "file", size: Number(size), modifiedAt, permissions: rights, owner, raw: line };
   },
-};
+});
 
 /** OpenVMS: `NAME.EXT;1  12/18  3-JAN-1994 12:00:00 [GROUP,OWNER] (RWED,RWED,RE,)`; `.DIR` is a directory. */
 const VMS = /^(\S+;\d+)\s+(\d+)(?:\/\d+)?\s+(\d{1,2})-([A-Za-z]{3})-(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s+\[([^\]]*)\](?:\s+\(([^)]*)\))?/;
 
-export const vmsParser: ListParser = {
+export const vmsParser: ListParser = checkedParser({
   name: "vms",
   test: (line) => VMS.test(line),
   parse(line, options) {
@@ -53,12 +53,12 @@ export const vmsParser: ListParser = {
     if (protection !== undefined) entry.permissions = protection;
     return entry;
   },
-};
+});
 
 /** IBM i (OS/400): `OWNER  77824 02/23/00 15:09:55 *DIR  name/` or `*STMF name`. */
 const OS400 = /^(\S+)\s+(\d+)\s+(\d{2})\/(\d{2})\/(\d{2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\*\w+)\s+(.+)$/;
 
-export const os400Parser: ListParser = {
+export const os400Parser: ListParser = checkedParser({
   name: "os400",
   test: (line) => OS400.test(line),
   parse(line, options) {
@@ -77,4 +77,4 @@ export const os400Parser: ListParser = {
       raw: line,
     };
   },
-};
+});

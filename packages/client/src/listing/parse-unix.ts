@@ -3,7 +3,7 @@
  * (sometimes absent), size (or a device's major, minor), a date with a time (this year) or a
  * year, and the name, which may hold spaces; a symbolic link shows `name -> target`.
  */
-import type { FileEntry, ListOptions, ListParser } from "./file-entry.js";
+import { type FileEntry, type ListOptions, type ListParser, checkedParser } from "./file-entry.js";
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
@@ -50,7 +50,7 @@ function parseDate(text: string, options: ListOptions): Date | undefined {
   return date;
 }
 
-export const unixParser: ListParser = {
+export const unixParser: ListParser = checkedParser({
   name: "unix",
   test: (line) => LINE.test(line),
   parse(line: string, options: ListOptions): FileEntry | null {
@@ -75,4 +75,4 @@ export const unixParser: ListParser = {
     if (target !== undefined) entry.target = target;
     return entry;
   },
-};
+});
