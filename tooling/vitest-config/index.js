@@ -1,5 +1,6 @@
 // Shared vitest settings. With FTPLIB_TEST_REPORT_DIR set (as .ci/run does), each package also
-// writes a JSON report there, from which CI prints one closing line for the whole repository.
+// writes a JSON report there (named after the run, FTPLIB_TEST_REPORT_NAME, and the package),
+// from which CI prints one closing line for the whole repository.
 import { defineConfig } from "vitest/config";
 
 /**
@@ -12,7 +13,7 @@ export function packageConfig(name, test = {}) {
     test: {
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
       ...(dir
-        ? { reporters: ["default", "json"], outputFile: { json: `${dir}/${process.env.FTPLIB_TEST_REPORT_NAME ?? name}.json` } }
+        ? { reporters: ["default", "json"], outputFile: { json: `${dir}/${process.env.FTPLIB_TEST_REPORT_NAME ? `${process.env.FTPLIB_TEST_REPORT_NAME}-` : ""}${name}.json` } }
         : {}),
       ...test,
     },
