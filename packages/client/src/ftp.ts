@@ -98,7 +98,7 @@ export interface RetrBinaryOptions {
 }
 
 export interface StorBinaryOptions {
-  /** The most bytes written at once (default 65,536). */
+  /** The most bytes written at once (default 262,144). */
   blocksize?: number;
   /** Called with each block after it is sent. */
   callback?: (block: Uint8Array) => unknown;

@@ -24,30 +24,38 @@ const LINE = new RegExp(
   ].join(""),
 );
 
-function localTime(year: number, month: number, day: number, hour: number, minute: number, second: number, options: ListOptions): Date {
-  return new Date(Date.UTC(year, month, day, hour, minute, second) - (options.timezoneOffset ?? 0) * 60_000);
+/** Month numbers by name, in the cases listings use (`Jan`, `jan`, `JAN`). */
+const MONTH_NUMBERS = new Map(MONTHS.flatMap((m, i) => [m, m[0]!.toUpperCase() + m.slice(1), m.toUpperCase()].map((name) => [name, i] as const)));
+
+/** Milliseconds since the epoch of a time the server printed in its own zone. */
+function localTime(year: number, month: number, day: number, hour: number, minute: number, second: number, options: ListOptions): number {
+  return Date.UTC(year, month, day, hour, minute, second) - (options.timezoneOffset ?? 0) * 60_000;
 }
 
+/** (One Date per entry, made last: a listing has a date on every line.) */
 function parseDate(text: string, options: ListOptions): Date | undefined {
   const parts = text.split(text.includes("  ") || text.includes("\t") ? /\s+/ : " ");
   if (text.length > 4 && text[4] === "-") {
     const [y, mo, d] = parts[0]!.split("-").map(Number) as [number, number, number];
     const [h, mi, s] = parts[1]!.split(":").map(Number) as [number, number, number?];
-    return localTime(y, mo - 1, d, h, mi, Math.floor(s ?? 0), options);
+    return new Date(localTime(y, mo - 1, d, h, mi, Math.floor(s ?? 0), options));
   }
   const [first, second, last] = parts as [string, string, string];
   const monthFirst = first.charCodeAt(0) > 57; // a letter, not a digit
-  const month = MONTHS.indexOf((monthFirst ? first : second).toLowerCase());
+  const name = monthFirst ? first : second;
+  const month = MONTH_NUMBERS.get(name) ?? MONTH_NUMBERS.get(name.toLowerCase()) ?? -1;
   const day = Number(monthFirst ? second : first);
   if (month < 0) return undefined;
-  if (!last.includes(":")) return localTime(Number(last), month, day, 0, 0, 0, options);
-  const [hour, minute] = last.split(":").map(Number) as [number, number];
+  const colon = last.indexOf(":");
+  if (colon < 0) return new Date(localTime(Number(last), month, day, 0, 0, 0, options));
+  const hour = Number(last.slice(0, colon));
+  const minute = Number(last.slice(colon + 1));
   // No year: the latest such date that is not in the future (a day of slack for clock skew).
   const now = options.now ?? new Date();
-  let year = now.getUTCFullYear();
-  let date = localTime(year, month, day, hour, minute, 0, options);
-  if (date.getTime() > now.getTime() + 86_400_000) date = localTime(--year, month, day, hour, minute, 0, options);
-  return date;
+  const year = now.getUTCFullYear();
+  let time = localTime(year, month, day, hour, minute, 0, options);
+  if (time > now.getTime() + 86_400_000) time = localTime(year - 1, month, day, hour, minute, 0, options);
+  return new Date(time);
 }
 
 export const unixParser: ListParser = checkedParser({
