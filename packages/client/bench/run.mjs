@@ -87,6 +87,13 @@ const expected = {};
   }
   ftp.close();
 }
+// A million entries, from memory only: the 100,000 ten times over, each copy's names changed.
+for (const verb of ["MLSD", "LIST"]) {
+  const lines = readFileSync(`${local}/${verb}-list${ENTRIES}.txt`, "latin1").split("\r\n").filter((line) => line !== "" && !/ \.\.?$/.test(line));
+  const copies = Array.from({ length: 10 }, (_, copy) => lines.map((line) => line.replace(/\.txt$/, `-${copy}.txt`)).join("\r\n"));
+  writeFileSync(`${local}/${verb}-list${ENTRIES * 10}.txt`, `${copies.join("\r\n")}\r\n`, "latin1");
+  expected[`${verb} ${ENTRIES * 10}`] = lines.filter((line) => !/^total /.test(line)).length * 10;
+}
 const listingServer = spawn(process.execPath, [here("listing-server.mjs"), local], { stdio: ["ignore", "pipe", "inherit"] });
 const listingPort = await new Promise((resolve) => listingServer.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
 const memoryServer = { config: { ...pureFtpd.config, port: listingPort } };
@@ -148,6 +155,8 @@ const expectBytes = (n) => (r) => {
 const expectItems = (n) => (r) => {
   if (r.items !== n) throw new Error(`got ${r.items} entries, not ${n}`);
 };
+/** The directory a listing contender asks for: "…, 10,000 entries" and the like, or the 100,000. */
+const listingPath = (name) => `bench/list${[ENTRIES / 10, ENTRIES * 10].find((n) => name.endsWith(`, ${n.toLocaleString("en")} entries`)) ?? ENTRIES}`;
 const localFile = (name) => `${local}/download-${name.replace(/[^a-z0-9]+/gi, "-")}.bin`;
 
 const scenarios = [
@@ -220,15 +229,17 @@ const scenarios = [
       memory: true,
       note:
         `${OURS} iterates \`ftp.listStream()\` (parsed entries, in memory that holds one received chunk); \`ftp.mlsd()\` is ftplib's, which receives the whole listing before its first entry. ` +
-        `${BASIC} returns an array from \`list()\` (MLSD on this server); ftplib iterates \`mlsd()\`. Memory: peak resident memory above the process's before the listing.`,
+        `${BASIC} returns an array from \`list()\` (MLSD on this server); ftplib iterates \`mlsd()\`. Memory: peak resident memory (VmHWM) above what the process used before the listing. The rows of 10,000 and 1,000,000 entries show how it grows with the listing: for \`listStream()\` only by what the garbage collector lets pile up between collections, since one received chunk is all it holds.`,
       contenders: {
         [OURS]: ours,
         [`${OURS}, ${(ENTRIES / 10).toLocaleString("en")} entries`]: ours,
+        ...(where === "from memory" ? { [`${OURS}, ${(ENTRIES * 10).toLocaleString("en")} entries`]: ours } : {}),
         [`${OURS} \`mlsd()\``]: (key, config) => ours("mlsd-buffered", config),
         [BASIC]: basic,
         [PYTHON]: python,
       },
-      config: (name) => ({ ...listingServer.config, remote: `bench/list${name.includes(",") ? ENTRIES / 10 : ENTRIES}` }),
+      // A million entries is more listing text than the 64 MiB a listing may be by default.
+      config: (name) => ({ ...listingServer.config, remote: listingPath(name), maxBytes: 2 ** 30 }),
       check: (r, config) => expectItems(expected[`MLSD ${config.remote.slice("bench/list".length)}`])(r),
     },
     {
@@ -239,8 +250,15 @@ const scenarios = [
       metric: perSecond,
       memory: true,
       note: `${OURS} iterates \`ftp.listStream(path, { command: "LIST" })\` (parsed entries); ${BASIC} returns an array of parsed entries; ftplib has no LIST parser: \`retrlines("LIST")\` hands out lines.`,
-      contenders: { [OURS]: ours, [`${OURS}, ${(ENTRIES / 10).toLocaleString("en")} entries`]: ours, [BASIC]: basic, [PYTHON]: python },
-      config: (name) => ({ ...listingServer.config, remote: `bench/list${name.includes(",") ? ENTRIES / 10 : ENTRIES}` }),
+      contenders: {
+        [OURS]: ours,
+        [`${OURS}, ${(ENTRIES / 10).toLocaleString("en")} entries`]: ours,
+        ...(where === "from memory" ? { [`${OURS}, ${(ENTRIES * 10).toLocaleString("en")} entries`]: ours } : {}),
+        [BASIC]: basic,
+        [PYTHON]: python,
+      },
+      // A million entries is more listing text than the 64 MiB a listing may be by default.
+      config: (name) => ({ ...listingServer.config, remote: listingPath(name), maxBytes: 2 ** 30 }),
       check: (r, config) => expectItems(expected[`LIST ${config.remote.slice("bench/list".length)}`])(r),
     },
   ]),
@@ -334,7 +352,7 @@ const target = (label, value, goal, unit = "x") =>
 const get = (key, a, b) => ratioTo(results[key]?.[a], results[key]?.[b]);
 lines.push("## Targets", "", "| target | measured | goal | |", "|---|---:|---:|---|");
 lines.push(target("bulk download, share of the raw socket limit", get("download", OURS, RAW), 0.9));
-lines.push(target("bulk download against basic-ftp", get("download", OURS, BASIC), 1.8));
+lines.push(target("bulk download against basic-ftp (the same target, as the issue estimates it)", get("download", OURS, BASIC), 1.8));
 lines.push(target("bulk upload against basic-ftp", get("upload", OURS, BASIC), 1.5));
 lines.push(target("4 KiB files on one connection against basic-ftp", get("small", OURS, BASIC), 1.3));
 lines.push(target(`pool of ${POOL} against one connection (small files)`, ratioTo(results["small-pool"]?.[OURS], results.small?.[OURS]), 4));

@@ -32,7 +32,7 @@ export async function* chunksOf(
 }
 
 /** Bytes of each buffer a file is read through. */
-const FILE_BUFFER = 256 * 1024;
+const FILE_BUFFER = 1024 * 1024;
 
 /**
  * A local file from `start` on, read ahead into three buffers that take turns: while one chunk

@@ -334,7 +334,7 @@ export function defineClientSuite(target: SuiteTarget): void {
     });
 
     it("uploads files whose sizes fall around its read buffers byte for byte", async () => {
-      const buffer = 256 * 1024;
+      const buffer = 1024 * 1024; // fileChunks' FILE_BUFFER
       for (const size of [0, 1, buffer - 1, buffer, buffer + 1, 3 * buffer + 5]) {
         const bytes = BIG.subarray(0, size);
         const src = join(tmp, `sized-${size}.bin`);

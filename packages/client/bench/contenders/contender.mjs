@@ -3,6 +3,7 @@
  * scenario once and prints one JSON line: { ns, bytes, items, rssGrowth } (rssGrowth: the
  * process's peak resident memory above what it used just before the timed work, in bytes).
  */
+import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 
 export function discard(onBytes) {
@@ -12,6 +13,15 @@ export function discard(onBytes) {
       done();
     },
   });
+}
+
+/**
+ * The process's peak resident memory (VmHWM), in bytes. Not getrusage's maxrss: Linux carries that
+ * over from the parent across exec, so a child of a large process would report the parent's size.
+ */
+function peakRss() {
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
+  return match === null ? 0 : Number(match[1]) * 1024;
 }
 
 export async function contender(scenarios) {
@@ -24,7 +34,7 @@ export async function contender(scenarios) {
   const started = process.hrtime.bigint();
   const result = await scenario.run(prepared);
   const ns = Number(process.hrtime.bigint() - started);
-  const rssGrowth = Math.max(0, process.resourceUsage().maxRSS * 1024 - rssBefore);
+  const rssGrowth = Math.max(0, peakRss() - rssBefore);
   await scenario.finish?.(prepared);
   process.stdout.write(`${JSON.stringify({ ns, ...result, rssGrowth })}\n`);
   process.exit(0);

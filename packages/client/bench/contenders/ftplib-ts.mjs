@@ -23,7 +23,7 @@ function listing(command) {
     prepare: async (c) => ({ ...c, ftp: await open(c) }),
     run: async (c) => {
       let items = 0;
-      for await (const entry of c.ftp.listStream(c.remote, { command })) if (entry.name) items++;
+      for await (const entry of c.ftp.listStream(c.remote, { command, maxBytes: c.maxBytes })) if (entry.name) items++;
       return { items };
     },
     finish: close,

@@ -5,7 +5,6 @@ python3 python-ftplib.py <scenario> <json config> prints one JSON line like the 
 import ftplib
 import json
 import os
-import resource
 import ssl
 import sys
 import time
@@ -79,6 +78,15 @@ SCENARIOS = {
 }
 
 
+def peak_rss():
+    # VmHWM, not getrusage's maxrss: Linux carries that over from the parent across exec.
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -92,7 +100,7 @@ def main():
     started = time.perf_counter_ns()
     result = scenario(ftp, config)
     ns = time.perf_counter_ns() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     ftp.close()
     result.update(ns=ns, rssGrowth=max(0, peak - before))
     print(json.dumps(result))
