@@ -904,8 +904,8 @@ all_servers = {
     ], {"anonymous": True, "mlsd": True, "utf8": True, "implicitTls": True, "ipv6": True,
         "tlsSessionReuseRequired": False, "activeMode": True},
     "One python process (servers/pyftpdlib_server.py, Debian python3-pyftpdlib 1.5.7 + backports of upstream "
-    "fixes #612/#613/#683, without which curl-style clients that start the data TLS handshake before the 150 "
-    "reply get a RST) with 4 listeners. DummyAuthorizer user (perm elradfmwMT); anonymous read-only. Runs as "
+    "fixes #613/#683; not of #612: clients that start the data TLS handshake before the 150 reply, as curl does, "
+    "get a RST) with 4 listeners. DummyAuthorizer user (perm elradfmwMT); anonymous read-only. Runs as "
     "root, so files are owned by root. No TLS session reuse needed. OPTS UTF8 ON -> 501 Invalid argument. "
     "SIZE in TYPE A -> 550. MKD reply: 257 \"/abs/path\" directory created. PASV on IPv6 -> 227 (::1,p1,p2).",
     ["pyftpdlib.log"], ["pyftpdlib"]),

@@ -243,10 +243,7 @@ def verify_explicit(server, ep, ca, curl):
                 return "refused: %s" % e
         res.check("PASV on IPv6 (info)", pasv_v6, required=False)
         res.quirks["PASV on IPv6"] = res.checks[-1][2]
-    try:
-        ftp.quit()
-    except Exception:  # noqa: BLE001
-        ftp.close()
+    quit_or_close(ftp)
 
     # ---- explicit TLS
     ctx = tls_context(ca)
@@ -259,18 +256,27 @@ def verify_explicit(server, ep, ca, curl):
 
     if res.check("AUTH TLS (cert verified vs ca.pem)", auth):
         res.quirks["TLS version"] = tftp.sock.version()
-        res.check("TLS login", lambda: tftp.login(server["user"], server["password"]))
-        res.check("TLS PWD", lambda: tftp.pwd())
-        res.check("PBSZ 0 / PROT P", lambda: tftp.prot_p())
-        tls_data(tftp, res, "tls")
-        try:
-            tftp.quit()
-        except Exception:  # noqa: BLE001
-            tftp.close()
+        tls_session(tftp, res, "tls", "TLS ")
     if curl:
         curl_check(res, ["--ssl-reqd", "ftp://%s/" % fmt_host(host, port)], ca, server)
         curl_check(res, ["ftp://%s/" % fmt_host(host, port)], ca, server, tag="curl plain LIST")
     return res
+
+
+def quit_or_close(ftp):
+    try:
+        ftp.quit()
+    except Exception:  # noqa: BLE001
+        ftp.close()
+
+
+def tls_session(tftp, res, tag, prefix=""):
+    """Login, PWD and PROT P on a TLS control connection, the TLS data checks, then QUIT."""
+    res.check(prefix + "login", lambda: tftp.login(res.server["user"], res.server["password"]))
+    res.check(prefix + "PWD", lambda: tftp.pwd())
+    res.check("PBSZ 0 / PROT P", lambda: tftp.prot_p())
+    tls_data(tftp, res, tag)
+    quit_or_close(tftp)
 
 
 def tls_data(tftp, res, tag):
@@ -345,14 +351,7 @@ def verify_implicit(server, ep, ca, curl):
 
     if not res.check("implicit TLS connect (cert verified)", conn):
         return res
-    res.check("login", lambda: ftp.login(server["user"], server["password"]))
-    res.check("PWD", lambda: ftp.pwd())
-    res.check("PBSZ 0 / PROT P", lambda: ftp.prot_p())
-    tls_data(ftp, res, "implicit")
-    try:
-        ftp.quit()
-    except Exception:  # noqa: BLE001
-        ftp.close()
+    tls_session(ftp, res, "implicit")
     if curl:
         curl_check(res, ["ftps://%s/" % fmt_host(host, port)], ca, server)
     return res

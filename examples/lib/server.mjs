@@ -2,6 +2,7 @@
 // (ftp://user:password@host:port/, ftps:// for implicit TLS, ftpes:// for explicit TLS), or, with
 // none, an FTP server (ftp-srv from npm) started in this process with a few files in it.
 import { mkdir, writeFile } from "node:fs/promises";
+import { FTP_PORT, FTPS_IMPLICIT_PORT } from "@ftplib/client";
 import { startEmbeddedServer, testTls } from "@ftplib/test-servers";
 
 /**
@@ -16,7 +17,7 @@ export async function exampleServer(options = {}) {
     const tls = url.protocol === "ftps:" ? "implicit" : url.protocol === "ftpes:" ? "explicit" : "none";
     return {
       host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: url.port === "" ? (tls === "implicit" ? 990 : 21) : Number(url.port),
+      port: url.port === "" ? (tls === "implicit" ? FTPS_IMPLICIT_PORT : FTP_PORT) : Number(url.port),
       user: decodeURIComponent(url.username) || "anonymous",
       password: decodeURIComponent(url.password),
       tls,

@@ -1,11 +1,5 @@
 import { defineConfig } from "tsup";
+import { libraryBuild } from "../../tooling/tsup-config/index.ts";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "es2022",
-  platform: "neutral",
-});
+// Sans-IO and platform-neutral: no Node target.
+export default defineConfig(libraryBuild({ target: "es2022", platform: "neutral" }));

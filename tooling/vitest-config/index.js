@@ -9,12 +9,11 @@ import { defineConfig } from "vitest/config";
  */
 export function packageConfig(name, test = {}) {
   const dir = process.env.FTPLIB_TEST_REPORT_DIR;
+  const report = [process.env.FTPLIB_TEST_REPORT_NAME, name].filter(Boolean).join("-");
   return defineConfig({
     test: {
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-      ...(dir
-        ? { reporters: ["default", "json"], outputFile: { json: `${dir}/${process.env.FTPLIB_TEST_REPORT_NAME ? `${process.env.FTPLIB_TEST_REPORT_NAME}-` : ""}${name}.json` } }
-        : {}),
+      ...(dir ? { reporters: ["default", "json"], outputFile: { json: `${dir}/${report}.json` } } : {}),
       ...test,
     },
   });

@@ -1,7 +1,7 @@
 /** What every command gets: the streams, the options, the cancellation signal, and a way to connect. */
 import type { Readable, Writable } from "node:stream";
 import type { FTP } from "@ftplib/client";
-import { type ConnectSettings, credentialsFor, openClient } from "./connect.js";
+import { type ConnectSettings, type Credentials, credentialsFor, openClient } from "./connect.js";
 import { ProgressBar } from "./progress.js";
 import type { FtpTarget } from "./url.js";
 
@@ -28,6 +28,8 @@ export interface Flags {
 export class Context {
   /** Clients open now, closed at once when the run is interrupted. */
   private readonly clients = new Set<FTP>();
+  /** Worked out once per target: a mirror's connections do not each read the netrc file again. */
+  private readonly credentials = new WeakMap<FtpTarget, Promise<Credentials>>();
 
   constructor(
     readonly io: Io,
@@ -42,8 +44,12 @@ export class Context {
 
   /** A logged-in client for `target`; `session`: a TLS session to resume. */
   async open(target: FtpTarget, session?: unknown): Promise<FTP> {
-    const credentials = await credentialsFor(target, this.settings, this.io.env);
-    const ftp = await openClient(target, credentials, this.settings, session);
+    let credentials = this.credentials.get(target);
+    if (credentials === undefined) {
+      credentials = credentialsFor(target, this.settings, this.io.env);
+      this.credentials.set(target, credentials);
+    }
+    const ftp = await openClient(target, await credentials, this.settings, session);
     if (this.signal.aborted) {
       ftp.close();
       this.signal.throwIfAborted();

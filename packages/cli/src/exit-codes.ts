@@ -2,7 +2,7 @@
  * Exit codes that scripts can rely on: one per kind of failure, so that `$?` says what went wrong
  * without parsing messages.
  */
-import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FtpConnectionError, FtpTimeoutError, FtpTlsError, LocalProtocolError } from "@ftplib/client";
+import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FtpConnectionError, FtpTlsError, LocalProtocolError } from "@ftplib/client";
 
 export const ExitCode = {
   /** Done. */
@@ -51,7 +51,8 @@ export function exitCodeOf(error: unknown): ExitCodeValue {
   // A CR, LF or NUL in a path given on the command line: refused before anything was sent.
   if (LocalProtocolError.isInstance(error)) return ExitCode.USAGE;
   if (FtpTlsError.isInstance(error)) return ExitCode.TLS;
-  if (FtpTimeoutError.isInstance(error) || FtpConnectionError.isInstance(error)) return ExitCode.CONNECTION;
+  // Timeouts included: FtpTimeoutError is an FtpConnectionError.
+  if (FtpConnectionError.isInstance(error)) return ExitCode.CONNECTION;
   if (ErrorPerm.isInstance(error)) return ExitCode.PERMANENT;
   if (ErrorTemp.isInstance(error)) return ExitCode.TEMPORARY;
   if (ErrorProto.isInstance(error) || ErrorReply.isInstance(error)) return ExitCode.PROTOCOL;

@@ -9,7 +9,7 @@
  */
 import { mkdir, readdir, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { ErrorPerm, ErrorTemp, FTP, FTP_TLS, FtpPool, type TreeEntry } from "@ftplib/client";
+import { ErrorPerm, ErrorTemp, type FTP, FtpPool, type TreeEntry } from "@ftplib/client";
 import type { Context } from "./context.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { ProgressBar, formatBytes } from "./progress.js";
@@ -46,18 +46,7 @@ function unchanged(source: { size?: number; mtime?: Date }, copy: { size?: numbe
 
 /** A pool whose connections after the first resume the first one's TLS session. */
 function poolFor(ctx: Context, target: FtpTarget): FtpPool {
-  let first: Promise<FTP> | undefined;
-  return new FtpPool({
-    size: ctx.flags.parallel,
-    connect: async () => {
-      if (first === undefined) {
-        first = ctx.open(target);
-        return first;
-      }
-      const made = await first.catch(() => undefined);
-      return ctx.open(target, made instanceof FTP_TLS ? made.tlsSession : undefined);
-    },
-  });
+  return FtpPool.resumingFirstSession((session) => ctx.open(target, session), ctx.flags.parallel);
 }
 
 /** The local tree under `root`, parents first; links and special files are left out. */
@@ -127,8 +116,7 @@ async function transferAll(
   return failures;
 }
 
-async function mirrorDown(ctx: Context, target: FtpTarget, localRoot: string, pool: FtpPool, summary: Summary): Promise<unknown[]> {
-  const remoteRoot = target.path.replace(/(.)\/+$/, "$1");
+async function mirrorDown(ctx: Context, remoteRoot: string, localRoot: string, pool: FtpPool, summary: Summary): Promise<unknown[]> {
   const tree: TreeEntry[] = await pool.run((ftp) => ftp.walk(remoteRoot));
   const files: PlannedFile[] = [];
   const dirs: string[] = [];
@@ -155,11 +143,10 @@ async function mirrorDown(ctx: Context, target: FtpTarget, localRoot: string, po
   });
 }
 
-async function mirrorUp(ctx: Context, localRoot: string, target: FtpTarget, pool: FtpPool, summary: Summary): Promise<unknown[]> {
+async function mirrorUp(ctx: Context, localRoot: string, remoteRoot: string, pool: FtpPool, summary: Summary): Promise<unknown[]> {
   const rootInfo = await stat(localRoot);
   if (!rootInfo.isDirectory()) throw new CliError(`${localRoot} is not a directory`, ExitCode.LOCAL);
   const local = await localTree(localRoot);
-  const remoteRoot = target.path.replace(/(.)\/+$/, "$1");
   const { remote, canStamp } = await pool.run(async (ftp) => {
     const features = await ftp.features();
     // Times are set only where they can be read back to the second: MFMT to set, MLSD to list.
@@ -213,10 +200,12 @@ export async function mirror(ctx: Context, args: string[]): Promise<void> {
   const download = isFtpUrl(from);
   const target = parseFtpUrl(download ? from : to);
   const summary: Summary = { direction: download ? "download" : "upload", transferred: [], unchanged: 0, failed: [], directoriesMade: 0, bytes: 0 };
+  // The tree's root on the server, without a trailing slash (but "/" stays "/").
+  const remoteRoot = target.path.replace(/(.)\/+$/, "$1");
   const pool = poolFor(ctx, target);
   let failures: unknown[];
   try {
-    failures = download ? await mirrorDown(ctx, target, to, pool, summary) : await mirrorUp(ctx, from, target, pool, summary);
+    failures = download ? await mirrorDown(ctx, remoteRoot, to, pool, summary) : await mirrorUp(ctx, from, remoteRoot, pool, summary);
   } finally {
     await pool.close();
   }

@@ -8,6 +8,7 @@
  * The path is relative to the login directory (RFC 1738): `ftp://host/pub/x` is `pub/x`, and an
  * absolute path starts with `%2F` (`ftp://host/%2Fetc/motd` is `/etc/motd`).
  */
+import { FTP_PORT, FTPS_IMPLICIT_PORT } from "@ftplib/client";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 export type TlsMode = "none" | "explicit" | "implicit";
@@ -24,9 +25,9 @@ export interface FtpTarget {
 }
 
 const SCHEMES: Record<string, { tls: TlsMode; port: number }> = {
-  "ftp:": { tls: "none", port: 21 },
-  "ftps:": { tls: "implicit", port: 990 },
-  "ftpes:": { tls: "explicit", port: 21 },
+  "ftp:": { tls: "none", port: FTP_PORT },
+  "ftps:": { tls: "implicit", port: FTPS_IMPLICIT_PORT },
+  "ftpes:": { tls: "explicit", port: FTP_PORT },
 };
 
 /** True for text that looks like one of our URLs (rather than a local path). */

@@ -3,16 +3,13 @@
  * URL, options, the environment and netrc, active mode, explicit and implicit TLS, JSON output,
  * exit codes, and quiet output when piped.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EmbeddedServer, freePort, startEmbeddedServer, testTls } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
-import { BIN, runCli } from "./run-cli.js";
-
-const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
+import { runCli, sha256, spawnCli } from "./run-cli.js";
 
 let server: EmbeddedServer;
 let explicit: EmbeddedServer;
@@ -198,7 +195,8 @@ describe("ftplib on the command line", () => {
   it("stops at Ctrl-C with exit code 130", async () => {
     await writeFile(join(server.root, "huge.bin"), Buffer.alloc(64 * 1024 * 1024, 1));
     // stdout is not read, so the download stalls on a full pipe until the interrupt.
-    const child = spawn(process.execPath, [BIN, "cat", `${base}/huge.bin`], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, HOME: "/nonexistent" } });
+    const child = spawnCli(["cat", `${base}/huge.bin`]);
+    child.stdin.end();
     child.stdout.pause();
     let stderr = "";
     child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));

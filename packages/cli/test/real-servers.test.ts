@@ -6,17 +6,16 @@
  * when the servers are missing then. Works in a directory of its own on each server, removed at
  * the end.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RealEndpoint, type RealServer, realServers } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { runCli, sha256 } from "./run-cli.js";
 
 const wanted = process.env.FTPLIB_REAL_SERVERS === "1";
 const only = process.env.FTPLIB_SERVERS?.split(",").filter(Boolean);
-const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 const DATA = randomBytes(300 * 1024 + 3);
 
 let tmp: string;

@@ -1,8 +1,11 @@
 /** Runs the built `ftplib` binary as a user's shell would, with pipes for stdin, stdout and stderr. */
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 
-export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+export const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 
 export interface CliResult {
   code: number | null;
@@ -12,14 +15,24 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<CliResult> {
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Starts the binary; the caller reads its output and ends its stdin. */
+export function spawnCli(args: string[], options: CliOptions = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    // No FTPLIB_PASSWORD or netrc from the machine running the tests, unless given.
+    env: { PATH: process.env.PATH, HOME: "/nonexistent", ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+export function runCli(args: string[], options: CliOptions & { input?: string | Buffer } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      // No FTPLIB_PASSWORD or netrc from the machine running the tests, unless given.
-      env: { PATH: process.env.PATH, HOME: "/nonexistent", ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawnCli(args, options);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));

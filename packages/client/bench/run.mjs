@@ -159,6 +159,31 @@ const expectItems = (n) => (r) => {
 const listingPath = (name) => `bench/list${[ENTRIES / 10, ENTRIES * 10].find((n) => name.endsWith(`, ${n.toLocaleString("en")} entries`)) ?? ENTRIES}`;
 const localFile = (name) => `${local}/download-${name.replace(/[^a-z0-9]+/gi, "-")}.bin`;
 
+/** A listing of `verb` from `origin` ("pure-ftpd" or "from memory", as `where` says). */
+function listingScenario(verb, where, origin, note, extraContenders = {}) {
+  const scenario = verb.toLowerCase();
+  return {
+    title: `${verb} of a directory of ${ENTRIES.toLocaleString("en")} entries (${where})`,
+    key: `${scenario} ${where}`,
+    scenario,
+    unit: "entries/s",
+    metric: perSecond,
+    memory: true,
+    note,
+    contenders: {
+      [OURS]: ours,
+      [`${OURS}, ${(ENTRIES / 10).toLocaleString("en")} entries`]: ours,
+      ...(where === "from memory" ? { [`${OURS}, ${(ENTRIES * 10).toLocaleString("en")} entries`]: ours } : {}),
+      ...extraContenders,
+      [BASIC]: basic,
+      [PYTHON]: python,
+    },
+    // A million entries is more listing text than the 64 MiB a listing may be by default.
+    config: (name) => ({ ...origin.config, remote: listingPath(name), maxBytes: 2 ** 30 }),
+    check: (r, config) => expectItems(expected[`${verb} ${config.remote.slice("bench/list".length)}`])(r),
+  };
+}
+
 const scenarios = [
   {
     title: `Download of ${MIB} MiB, discarding consumer (vsftpd)`,
@@ -219,48 +244,21 @@ const scenarios = [
   ...[
     ["pure-ftpd", pureFtpd],
     ["from memory", memoryServer],
-  ].flatMap(([where, listingServer]) => [
-    {
-      title: `MLSD of a directory of ${ENTRIES.toLocaleString("en")} entries (${where})`,
-      key: `mlsd ${where}`,
-      scenario: "mlsd",
-      unit: "entries/s",
-      metric: perSecond,
-      memory: true,
-      note:
-        `${OURS} iterates \`ftp.listStream()\` (parsed entries, in memory that holds one received chunk); \`ftp.mlsd()\` is ftplib's, which receives the whole listing before its first entry. ` +
+  ].flatMap(([where, origin]) => [
+    listingScenario(
+      "MLSD",
+      where,
+      origin,
+      `${OURS} iterates \`ftp.listStream()\` (parsed entries, in memory that holds one received chunk); \`ftp.mlsd()\` is ftplib's, which receives the whole listing before its first entry. ` +
         `${BASIC} returns an array from \`list()\` (MLSD on this server); ftplib iterates \`mlsd()\`. Memory: peak resident memory (VmHWM) above what the process used before the listing. The rows of 10,000 and 1,000,000 entries show how it grows with the listing: for \`listStream()\` only by what the garbage collector lets pile up between collections, since one received chunk is all it holds.`,
-      contenders: {
-        [OURS]: ours,
-        [`${OURS}, ${(ENTRIES / 10).toLocaleString("en")} entries`]: ours,
-        ...(where === "from memory" ? { [`${OURS}, ${(ENTRIES * 10).toLocaleString("en")} entries`]: ours } : {}),
-        [`${OURS} \`mlsd()\``]: (key, config) => ours("mlsd-buffered", config),
-        [BASIC]: basic,
-        [PYTHON]: python,
-      },
-      // A million entries is more listing text than the 64 MiB a listing may be by default.
-      config: (name) => ({ ...listingServer.config, remote: listingPath(name), maxBytes: 2 ** 30 }),
-      check: (r, config) => expectItems(expected[`MLSD ${config.remote.slice("bench/list".length)}`])(r),
-    },
-    {
-      title: `LIST of a directory of ${ENTRIES.toLocaleString("en")} entries (${where})`,
-      key: `list ${where}`,
-      scenario: "list",
-      unit: "entries/s",
-      metric: perSecond,
-      memory: true,
-      note: `${OURS} iterates \`ftp.listStream(path, { command: "LIST" })\` (parsed entries); ${BASIC} returns an array of parsed entries; ftplib has no LIST parser: \`retrlines("LIST")\` hands out lines.`,
-      contenders: {
-        [OURS]: ours,
-        [`${OURS}, ${(ENTRIES / 10).toLocaleString("en")} entries`]: ours,
-        ...(where === "from memory" ? { [`${OURS}, ${(ENTRIES * 10).toLocaleString("en")} entries`]: ours } : {}),
-        [BASIC]: basic,
-        [PYTHON]: python,
-      },
-      // A million entries is more listing text than the 64 MiB a listing may be by default.
-      config: (name) => ({ ...listingServer.config, remote: listingPath(name), maxBytes: 2 ** 30 }),
-      check: (r, config) => expectItems(expected[`LIST ${config.remote.slice("bench/list".length)}`])(r),
-    },
+      { [`${OURS} \`mlsd()\``]: (key, config) => ours("mlsd-buffered", config) },
+    ),
+    listingScenario(
+      "LIST",
+      where,
+      origin,
+      `${OURS} iterates \`ftp.listStream(path, { command: "LIST" })\` (parsed entries); ${BASIC} returns an array of parsed entries; ftplib has no LIST parser: \`retrlines("LIST")\` hands out lines.`,
+    ),
   ]),
   {
     title: `Download of ${MIB} MiB over FTPS (vsftpd: AUTH TLS, PROT P, TLS 1.3, session reuse required)`,

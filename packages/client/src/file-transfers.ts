@@ -110,7 +110,7 @@ async function remoteSize(ftp: FTP, remote: string): Promise<number | null> {
  */
 export async function download(ftp: FTP, remote: string, destination: string | Writable, options: DownloadOptions = {}): Promise<number> {
   checkTransferOptions(ftp, remote, options);
-  booleanOption("atomic", options.atomic, true);
+  const atomic = booleanOption("atomic", options.atomic, true);
   const total = await remoteSize(ftp, remote);
   if (typeof destination !== "string") {
     const progress = progressReporter(options.onProgress, total);
@@ -125,7 +125,6 @@ export async function download(ftp: FTP, remote: string, destination: string | W
     progress.add(0, true);
     return progress.bytes;
   }
-  const atomic = options.atomic ?? true;
   const target = atomic ? `${destination}.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : destination;
   const offset = options.resume ? await stat(target).then((s) => s.size, () => 0) : 0;
   if (total !== null && offset > total) throw new ErrorProto(`local part is larger than ${remote}`, { code: "ERR_FTP_RESUME" });

@@ -144,18 +144,8 @@ const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_BLOCKSIZE = 256 * 1024;
 /** The most listing text held in memory by default (nlst, mlsd, list, listStream). */
 const MAX_LISTING_BYTES = 64 * 1024 * 1024;
-
-/**
- * A counter of listing text that throws once more than `maxBytes` arrived: a server that lists
- * without end would otherwise fill the memory, one short line at a time.
- */
-function listingBudget(maxBytes: number): (line: string) => void {
-  let size = 0;
-  return (line) => {
-    size += line.length + 2;
-    if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
-  };
-}
+const maxListingBytes = (options: { maxBytes?: number }): number =>
+  integerOption("maxBytes", options.maxBytes, MAX_LISTING_BYTES, 1, Number.MAX_SAFE_INTEGER);
 
 /** Milliseconds a stopped transfer's data connection gets to close by itself. */
 const DATA_CLOSE_PATIENCE = 2000;
@@ -469,19 +459,32 @@ export class FTP {
    * (default: print it). Returns the final reply.
    */
   retrLines(cmd: string, callback: (line: string) => unknown = (line) => console.log(line)): Promise<string> {
-    return this.checked([cmd], [], () => this.queue.run(async () => {
+    return this.checked([cmd], [], () => this.readLines(cmd, Infinity, callback));
+  }
+
+  /**
+   * Runs a text transfer (TYPE A): each line, without its line ending, to `onLine`, and after
+   * each received chunk's lines `afterChunk`. More than `maxBytes` of text fails with
+   * `ERR_FTP_LISTING_TOO_LARGE`: a server that lists without end would fill the memory.
+   */
+  private readLines(cmd: string, maxBytes: number, onLine: (line: string) => unknown, afterChunk?: () => Promise<void>): Promise<string> {
+    return this.queue.run(async () => {
       await this.setType("A");
       return this.runTransfer(cmd, undefined, "download", async (conn) => {
         const reader = new LineReader(this.maxline);
+        let size = 0;
         const drain = async () => {
           for (let line = reader.nextLineText(this.encoding); line !== null; line = reader.nextLineText(this.encoding)) {
             if (this.debugging > 2) this.debug(`*retr* ${JSON.stringify(line)}`);
             // Awaited only when it returns a promise: no turn of the event loop per line otherwise.
-            const done = callback(line);
+            const done = onLine(line);
             if (done instanceof Promise) await done;
           }
+          await afterChunk?.();
         };
         for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
+          size += chunk.length;
+          if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
           reader.push(chunk);
           // Drained before the next read: the transport may reuse the chunk's buffer then.
           await drain();
@@ -489,7 +492,7 @@ export class FTP {
         reader.end();
         await drain();
       });
-    }));
+    });
   }
 
   /** Stores in binary mode (TYPE I) from bytes, text, a stream or any (async) iterable of chunks. */
@@ -578,11 +581,7 @@ export class FTP {
     checkSendable(this.encoding, facts.length > 0 ? [`OPTS MLST ${facts.join(";")};`] : [], [path]);
     if (facts.length > 0) await this.sendCmd(`OPTS MLST ${facts.join(";")};`);
     const lines: string[] = [];
-    const count = listingBudget(MAX_LISTING_BYTES);
-    await this.retrLines(path === "" ? "MLSD" : `MLSD ${path}`, (line) => {
-      count(line);
-      lines.push(line);
-    });
+    await this.readLines(path === "" ? "MLSD" : `MLSD ${path}`, MAX_LISTING_BYTES, (line) => void lines.push(line));
     for (const line of lines) yield parseMlsxEntry(line);
   }
 
@@ -590,11 +589,7 @@ export class FTP {
   async nlst(...args: string[]): Promise<string[]> {
     checkSendable(this.encoding, [], args);
     const files: string[] = [];
-    const count = listingBudget(MAX_LISTING_BYTES);
-    await this.retrLines(["NLST", ...args].join(" "), (line) => {
-      count(line);
-      files.push(line);
-    });
+    await this.readLines(["NLST", ...args].join(" "), MAX_LISTING_BYTES, (line) => void files.push(line));
     return files;
   }
 
@@ -717,14 +712,13 @@ export class FTP {
    * `command` asked for. The listing itself and its parent are left out.
    */
   list(path = "", options: ListingOptions & { maxBytes?: number } = {}): Promise<FileEntry[]> {
-    let count: (line: string) => void;
-    const check = () => void (count = listingBudget(integerOption("maxBytes", options.maxBytes, MAX_LISTING_BYTES, 1, Number.MAX_SAFE_INTEGER)));
+    let maxBytes = MAX_LISTING_BYTES;
+    const check = () => void (maxBytes = maxListingBytes(options));
     return this.checked([], [path], () => this.queue.run(async () => {
       const verb = await this.listingCommand(options);
       const parse = this.listingParser(verb, options);
       const entries: FileEntry[] = [];
-      await this.retrLines(path === "" ? verb : `${verb} ${path}`, (line) => {
-        count(line);
+      await this.readLines(path === "" ? verb : `${verb} ${path}`, maxBytes, (line) => {
         const entry = parse(line);
         if (entry !== null) entries.push(entry);
       });
@@ -741,7 +735,7 @@ export class FTP {
    * and leaves the connection usable.
    */
   async *listStream(path = "", options: ListingOptions & { maxBytes?: number } = {}): AsyncGenerator<FileEntry> {
-    const maxBytes = integerOption("maxBytes", options.maxBytes, MAX_LISTING_BYTES, 1, Number.MAX_SAFE_INTEGER);
+    const maxBytes = maxListingBytes(options);
     checkSendable(this.encoding, [], [path]);
     const verb = await this.listingCommand(options);
     const parse = this.listingParser(verb, options);
@@ -784,35 +778,17 @@ export class FTP {
     const stop = new Error("listing loop left");
     const next = () => new Promise<string[] | null>((resolve) => (handoff = resolve));
     let pending = next();
-    const transfer = this.queue.run(async () => {
-      await this.setType("A");
-      return this.runTransfer(cmd, undefined, "download", async (conn) => {
-        const reader = new LineReader(this.maxline);
-        let size = 0;
-        const handOver = async () => {
-          const lines: string[] = [];
-          for (let line = reader.nextLineText(this.encoding); line !== null; line = reader.nextLineText(this.encoding)) {
-            if (this.debugging > 2) this.debug(`*retr* ${JSON.stringify(line)}`);
-            lines.push(line);
-          }
-          if (stopped) throw stop;
-          if (lines.length === 0) return;
-          const wait = new Promise<void>((resolve) => (taken = resolve));
-          handoff!(lines);
-          await wait;
-          if (stopped) throw stop;
-        };
-        for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
-          size += chunk.length;
-          if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
-          reader.push(chunk);
-          // Handed over before the next read: the transport may reuse the chunk's buffer then.
-          await handOver();
-        }
-        reader.end();
-        await handOver();
-      });
-    });
+    let lines: string[] = [];
+    const handOver = async () => {
+      if (stopped) throw stop;
+      if (lines.length === 0) return;
+      const wait = new Promise<void>((resolve) => (taken = resolve));
+      handoff!(lines);
+      lines = [];
+      await wait;
+      if (stopped) throw stop;
+    };
+    const transfer = this.readLines(cmd, maxBytes, (line) => void lines.push(line), handOver);
     const finished = transfer.then(
       () => handoff?.(null),
       () => handoff?.(null),

@@ -44,17 +44,25 @@ export class FtpPool {
       await ftp.protP();
       return ftp;
     };
-    // The first connection makes the session; the others wait for it, then resume it.
-    let first: Promise<FTP_TLS> | undefined;
+    return FtpPool.resumingFirstSession(openTls, options.size);
+  }
+
+  /**
+   * A pool whose first connection makes a TLS session and whose others resume it: `open` is
+   * given the first connection's session (undefined for the first, or when it is not FTP_TLS).
+   */
+  static resumingFirstSession(open: (session: unknown) => Promise<FTP>, size?: number): FtpPool {
+    // The others wait for the first, then resume its session.
+    let first: Promise<FTP> | undefined;
     const connect = async (): Promise<FTP> => {
       if (first === undefined) {
-        first = openTls(undefined);
+        first = open(undefined);
         return first;
       }
       const made = await first.catch(() => undefined);
-      return openTls(made?.tlsSession);
+      return open(made instanceof FTP_TLS ? made.tlsSession : undefined);
     };
-    return new FtpPool({ connect, size: options.size });
+    return new FtpPool({ connect, size });
   }
 
   /** Runs `task` on a free connection. */

@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import net from "node:net";
+import { parsePortArgument } from "@ftplib/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, LocalProtocolError } from "../src/index.js";
 import { type ScriptedServer, greetAndLogin, passiveTransfer, startScriptedServer } from "./scripted-server.js";
@@ -59,9 +60,9 @@ describe("timeouts", () => {
   it("a data connection that goes quiet: FtpTimeoutError, both sockets closed", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      const data = await passiveTransfer(session, "RETR");
+      const { data } = await passiveTransfer(session, "RETR");
       session.send("150 here it comes\r\n");
-      (await data.data()).write(Buffer.alloc(1000));
+      (await data()).write(Buffer.alloc(1000));
       // ... and nothing more, on either connection.
     });
     const ftp = await client(server, 400);
@@ -221,8 +222,8 @@ describe("misbehaving servers", () => {
   it("accepts a data connection that closes before the 1xx reply (empty transfer)", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      const data = await passiveTransfer(session, "NLST");
-      (await data.data()).end();
+      const { data } = await passiveTransfer(session, "NLST");
+      (await data()).end();
       await new Promise((r) => setTimeout(r, 50));
       session.send("150 ok\r\n226 done\r\n");
     });
@@ -233,9 +234,9 @@ describe("misbehaving servers", () => {
   it("tolerates a 2xx before the 1xx, as ftplib does", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      const data = await passiveTransfer(session, "NLST");
+      const { data } = await passiveTransfer(session, "NLST");
       session.send("200 odd\r\n150 ok\r\n");
-      (await data.data()).end("x\r\n");
+      (await data()).end("x\r\n");
       session.send("226 done\r\n");
     });
     const ftp = await client(server);
@@ -245,9 +246,9 @@ describe("misbehaving servers", () => {
   it("never reports a download complete when the data ends short of the announced size", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      const data = await passiveTransfer(session, "RETR");
+      const { data } = await passiveTransfer(session, "RETR");
       session.send("150 Opening BINARY mode data connection for f (5000 bytes)\r\n");
-      (await data.data()).end(Buffer.alloc(3000));
+      (await data()).end(Buffer.alloc(3000));
       session.send("226 Transfer complete\r\n");
       await session.until("NOOP");
       session.send("200 ok\r\n");
@@ -262,9 +263,9 @@ describe("misbehaving servers", () => {
   it("rejects a transfer whose final reply is 4xx while data still flows, and closes the data connection", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      const data = await passiveTransfer(session, "RETR");
+      const { data } = await passiveTransfer(session, "RETR");
       session.send("150 ok\r\n");
-      (await data.data()).write(Buffer.alloc(100));
+      (await data()).write(Buffer.alloc(100));
       session.send("451 Local error in processing\r\n");
       await session.until("NOOP");
       session.send("200 still here\r\n");
@@ -280,9 +281,9 @@ describe("misbehaving servers", () => {
   it("fails a transfer when the server hangs up the control connection", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      const data = await passiveTransfer(session, "RETR");
+      const { data } = await passiveTransfer(session, "RETR");
       session.send("150 ok\r\n");
-      const socket = await data.data();
+      const socket = await data();
       socket.write(Buffer.alloc(100));
       session.socket.destroy();
       socket.destroy();
@@ -335,9 +336,8 @@ describe("misbehaving servers", () => {
     let dataClosed: Promise<void> | undefined;
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
-      const port = await session.until("PORT");
-      const n = port.slice(5).split(",").map(Number);
-      const early = net.connect({ host: n.slice(0, 4).join("."), port: n[4]! * 256 + n[5]! });
+      const [host, port] = parsePortArgument((await session.until("PORT")).slice(5));
+      const early = net.connect({ host, port });
       dataClosed = new Promise<void>((resolve) => early.on("close", () => resolve()).on("error", () => undefined).resume());
       await new Promise<void>((resolve) => early.on("connect", () => resolve()));
       session.send("200 ok\r\n");

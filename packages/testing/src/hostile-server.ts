@@ -8,6 +8,7 @@
  * handled, everything else `200 OK`). The server counts the sockets open on its side, so a test
  * can check that the client closed all of its own.
  */
+import { type HostPort, commandVerb, parseEprtArgument, parsePortArgument } from "@ftplib/protocol";
 import net from "node:net";
 import tls from "node:tls";
 
@@ -217,6 +218,8 @@ const DEFAULT_HANDLERS: CommandHandlers = {
     const listener = await session.passive();
     return pasvReply(listener.host, listener.port);
   },
+  PORT: activeHandler("PORT", parsePortArgument),
+  EPRT: activeHandler("EPRT", parseEprtArgument),
 };
 
 class Session implements HostileSession {
@@ -297,17 +300,17 @@ class Session implements HostileSession {
     for (;;) {
       const line = await this.command();
       if (line === null) throw new Error(`the client closed the connection before ${verb}`);
-      if (verbOf(line) === verb.toUpperCase()) return line;
+      if (commandVerb(line) === verb.toUpperCase()) return line;
       await this.send(answer(line));
     }
   }
 
   async serve(handlers: CommandHandlers = {}): Promise<void> {
-    const table: CommandHandlers = { ...DEFAULT_HANDLERS, PORT: portHandler, EPRT: eprtHandler, ...handlers };
+    const table: CommandHandlers = { ...DEFAULT_HANDLERS, ...handlers };
     for (;;) {
       const line = await this.command();
       if (line === null) return;
-      const verb = verbOf(line);
+      const verb = commandVerb(line);
       const handler = table[verb] ?? table["*"] ?? "200 OK";
       const argument = line.slice(verb.length + 1);
       const result = typeof handler === "string" ? handler : await handler(this, argument, line);
@@ -329,7 +332,6 @@ class Session implements HostileSession {
         resolve(socket);
       });
     });
-    accepted.catch(() => undefined);
     await new Promise<void>((resolve) => listener.listen(0, dataHost, resolve));
     const { port } = listener.address() as net.AddressInfo;
     this.pendingData = () => accepted;
@@ -387,25 +389,18 @@ class Session implements HostileSession {
   }
 }
 
-function verbOf(line: string): string {
-  const space = line.indexOf(" ");
-  return (space < 0 ? line : line.slice(0, space)).toUpperCase();
-}
-
-function portHandler(session: HostileSession, argument: string): string {
-  const numbers = argument.split(",").map(Number);
-  if (numbers.length !== 6 || numbers.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) return "501 bad PORT argument";
-  (session as Session).activeTarget(numbers.slice(0, 4).join("."), numbers[4]! * 256 + numbers[5]!);
-  return "200 PORT command successful";
-}
-
-function eprtHandler(session: HostileSession, argument: string): string {
-  const delimiter = argument[0];
-  const parts = delimiter === undefined ? [] : argument.split(delimiter);
-  const port = Number(parts[3]);
-  if (parts.length !== 5 || !Number.isInteger(port) || port <= 0 || port > 65535) return "501 bad EPRT argument";
-  (session as Session).activeTarget(parts[2]!, port);
-  return "200 EPRT command successful";
+/** PORT and EPRT: remember the client's address (read by the codec's parser) for `data()`. */
+function activeHandler(verb: "PORT" | "EPRT", parse: (argument: string) => HostPort): CommandHandler {
+  return (session, argument) => {
+    let target: HostPort;
+    try {
+      target = parse(argument);
+    } catch {
+      return `501 bad ${verb} argument`;
+    }
+    (session as Session).activeTarget(...target);
+    return `200 ${verb} command successful`;
+  };
 }
 
 // --- Ready-made handlers for transfers ------------------------------------------------------

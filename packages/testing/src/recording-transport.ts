@@ -26,10 +26,11 @@ import {
   type TranscriptEvent,
   actorOf,
   describeContent,
-  printable,
-  streamOf,
   formatTranscript,
   parseTranscript,
+  printable,
+  streamOf,
+  utf8Text,
 } from "./transcript.js";
 
 export interface RecordingOptions {
@@ -119,8 +120,8 @@ interface Segment {
 
 class SessionRecorder {
   private readonly events: (TranscriptEvent & { delay?: number })[] = [];
-  private readonly recv = new Map<number, Segment>();
-  private readonly send = new Map<number, Segment>();
+  /** The open segment of each data stream, by direction. */
+  private readonly segments = { recv: new Map<number, Segment>(), send: new Map<number, Segment>() };
   private last = Date.now();
   private dataStreams = 0;
   private readonly inlineLimit: number;
@@ -138,8 +139,8 @@ class SessionRecorder {
   add(event: TranscriptEvent): number {
     // A client action ends the data gathered so far, so the transcript keeps causes before effects.
     if (actorOf(event) === "client") {
-      for (const stream of [...this.recv.keys()]) this.closeRecv(stream);
-      for (const stream of [...this.send.keys()]) if (stream !== ("stream" in event ? event.stream : undefined)) this.closeSend(stream);
+      for (const stream of [...this.segments.recv.keys()]) this.close("recv", stream);
+      for (const stream of [...this.segments.send.keys()]) if (stream !== ("stream" in event ? event.stream : undefined)) this.close("send", stream);
     }
     const now = Date.now();
     const delay = now - this.last;
@@ -148,37 +149,23 @@ class SessionRecorder {
     return this.events.length - 1;
   }
 
-  /** Gathers received bytes; one event per run. */
-  received(stream: number, chunk: Uint8Array): void {
-    let segment = this.recv.get(stream);
+  /** Gathers the bytes of a data stream in one direction; one event per run. */
+  gather(kind: "recv" | "send", stream: number, chunk: Uint8Array): void {
+    const segments = this.segments[kind];
+    let segment = segments.get(stream);
     if (segment === undefined) {
-      segment = { chunks: [], index: this.add({ kind: "recv", stream, content: EMPTY }) };
-      this.recv.set(stream, segment);
+      segment = { chunks: [], index: this.add({ kind, stream, content: EMPTY }) };
+      segments.set(stream, segment);
     }
     segment.chunks.push(Uint8Array.from(chunk));
   }
 
-  sent(stream: number, chunk: Uint8Array): void {
-    let segment = this.send.get(stream);
-    if (segment === undefined) {
-      segment = { chunks: [], index: this.add({ kind: "send", stream, content: EMPTY }) };
-      this.send.set(stream, segment);
-    }
-    segment.chunks.push(Uint8Array.from(chunk));
-  }
-
-  closeRecv(stream: number): void {
-    const segment = this.recv.get(stream);
+  /** Ends the run of `stream` in one direction, if any, and writes its content into its event. */
+  close(kind: "recv" | "send", stream: number): void {
+    const segment = this.segments[kind].get(stream);
     if (segment === undefined) return;
-    this.recv.delete(stream);
-    this.fill(segment, "recv", stream);
-  }
-
-  closeSend(stream: number): void {
-    const segment = this.send.get(stream);
-    if (segment === undefined) return;
-    this.send.delete(stream);
-    this.fill(segment, "send", stream);
+    this.segments[kind].delete(stream);
+    this.fill(segment, kind, stream);
   }
 
   private fill(segment: Segment, kind: "recv" | "send", stream: number): void {
@@ -194,8 +181,8 @@ class SessionRecorder {
   }
 
   text(): string {
-    for (const stream of [...this.recv.keys()]) this.closeRecv(stream);
-    for (const stream of [...this.send.keys()]) this.closeSend(stream);
+    for (const stream of [...this.segments.recv.keys()]) this.close("recv", stream);
+    for (const stream of [...this.segments.send.keys()]) this.close("send", stream);
     const events = canonicalOrder(this.events);
     return formatTranscript({ comments: this.options.comments ?? [], events: events.map((e) => ({ ...e, line: 0 })) });
   }
@@ -235,14 +222,6 @@ function canonicalOrder<T extends TranscriptEvent>(events: readonly T[]): T[] {
   return out;
 }
 
-function utf8Text(bytes: Uint8Array): string | undefined {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
 const EMPTY: Content = { length: 0, sha256: "", form: "digest" };
 
 // --- Normalisation ------------------------------------------------------------------------
@@ -264,7 +243,14 @@ export function normaliseReply(line: string): string {
 
 // --- Streams ------------------------------------------------------------------------------
 
-const CRLF = [13, 10];
+/** Adds `bytes` to `pending`, handing each line completed (CRLF included) to `line`. */
+function splitLines(pending: number[], bytes: Uint8Array, line: (bytes: number[]) => void): void {
+  for (const byte of bytes) {
+    pending.push(byte);
+    const n = pending.length;
+    if (n >= 2 && pending[n - 2] === 13 && byte === 10) line(pending.splice(0));
+  }
+}
 
 class RecordingByteStream implements ByteStream {
   protected destroyed = false;
@@ -294,32 +280,32 @@ class RecordingByteStream implements ByteStream {
   }
 
   protected receivedBytes(chunk: Uint8Array): void {
-    this.recorder.received(this.stream as number, chunk);
+    this.recorder.gather("recv", this.stream as number, chunk);
   }
 
   protected ended(): void {
-    if (typeof this.stream === "number") this.recorder.closeRecv(this.stream);
+    if (typeof this.stream === "number") this.recorder.close("recv", this.stream);
     this.recorder.add({ kind: "eof", stream: this.stream });
   }
 
   protected failed(error: unknown): void {
-    if (typeof this.stream === "number") this.recorder.closeRecv(this.stream);
+    if (typeof this.stream === "number") this.recorder.close("recv", this.stream);
     this.recorder.add(errorEvent(this.stream, error));
   }
 
   write(data: Uint8Array): Promise<void> {
-    this.recorder.sent(this.stream as number, data);
+    this.recorder.gather("send", this.stream as number, data);
     return this.inner.write(data);
   }
 
   async end(): Promise<void> {
-    if (typeof this.stream === "number") this.recorder.closeSend(this.stream);
+    if (typeof this.stream === "number") this.recorder.close("send", this.stream);
     this.recorder.add({ kind: "end", stream: this.stream });
     await this.inner.end();
   }
 
   destroy(reason?: Error): void {
-    if (!this.destroyed && typeof this.stream === "number") this.recorder.closeSend(this.stream);
+    if (!this.destroyed && typeof this.stream === "number") this.recorder.close("send", this.stream);
     this.destroyed = true;
     this.inner.destroy(reason);
   }
@@ -354,11 +340,7 @@ class RecordingControlStream extends RecordingByteStream implements ControlStrea
 
   // Replies are written line by line; a line split over reads waits for its end.
   protected override receivedBytes(chunk: Uint8Array): void {
-    for (const byte of chunk) {
-      this.pending.push(byte);
-      const n = this.pending.length;
-      if (n >= 2 && this.pending[n - 2] === CRLF[0] && byte === CRLF[1]) this.replyLine(this.pending.splice(0));
-    }
+    splitLines(this.pending, chunk, (bytes) => this.replyLine(bytes));
   }
 
   private replyLine(bytes: number[]): void {
@@ -393,14 +375,10 @@ class RecordingControlStream extends RecordingByteStream implements ControlStrea
 
   // Commands are written line by line, whatever the writes were.
   override write(data: Uint8Array): Promise<void> {
-    for (const byte of data) {
-      this.sending.push(byte);
-      const n = this.sending.length;
-      if (n >= 2 && this.sending[n - 2] === CRLF[0] && byte === CRLF[1]) {
-        const line = Buffer.from(this.sending.splice(0)).subarray(0, -2).toString("utf8");
-        this.recorder.add({ kind: "command", text: normaliseCommand(line, this.recorder.options.showPasswords) });
-      }
-    }
+    splitLines(this.sending, data, (bytes) => {
+      const line = Buffer.from(bytes).subarray(0, -2).toString("utf8");
+      this.recorder.add({ kind: "command", text: normaliseCommand(line, this.recorder.options.showPasswords) });
+    });
     return this.control.write(data);
   }
 

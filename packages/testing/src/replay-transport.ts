@@ -35,6 +35,7 @@ import {
   formatEvent,
   parseTranscript,
   sha256,
+  streamName,
   streamOf,
 } from "./transcript.js";
 
@@ -114,10 +115,6 @@ export class ReplayTransport implements Transport<unknown> {
   }
 }
 
-function keyOf(stream: StreamId): string {
-  return stream === "control" ? "control" : `data ${stream}`;
-}
-
 function errorFrom(event: Extract<TranscriptEvent, { kind: "error" }>): Error {
   const options = { code: event.code };
   if (event.name === "FtpTimeoutError") return new FtpTimeoutError(event.message, options);
@@ -168,7 +165,7 @@ class ReplayEngine {
     this.done = this.events.map(() => false);
     this.events.forEach((event, index) => {
       const table = actorOf(event) === "client" ? this.client : this.server;
-      const key = keyOf(streamOf(event));
+      const key = streamName(streamOf(event));
       if (!table.has(key)) table.set(key, []);
       table.get(key)!.push(index);
     });
@@ -214,18 +211,19 @@ class ReplayEngine {
     return this.failure;
   }
 
-  private describe(event: TranscriptEvent): string {
-    return formatEvent(event)[0]!;
+  /** Records and returns a difference at `event`: the transcript expects it, the client did `actual`. */
+  mismatch(event: LocatedEvent, actual: string): TranscriptMismatchError {
+    return this.fail(new TranscriptMismatchError(this.source, event.line, describe(event), actual));
   }
 
   mismatchAtEnd(stream: StreamId, actual: TranscriptEvent | string): never {
-    const what = typeof actual === "string" ? actual : this.describe(actual);
-    throw this.fail(new TranscriptMismatchError(this.source, this.lastLine, `nothing more on ${keyOf(stream)}`, what));
+    const what = typeof actual === "string" ? actual : describe(actual);
+    throw this.fail(new TranscriptMismatchError(this.source, this.lastLine, `nothing more on ${streamName(stream)}`, what));
   }
 
   /** The next client event of `stream`, without taking it. */
   peekClient(stream: StreamId): number | undefined {
-    const key = keyOf(stream);
+    const key = streamName(stream);
     return this.client.get(key)?.[this.clientPos.get(key) ?? 0];
   }
 
@@ -239,11 +237,8 @@ class ReplayEngine {
     const index = this.peekClient(stream);
     if (index === undefined) this.mismatchAtEnd(stream, actual);
     const event = this.events[index]!;
-    if (!matches(event)) {
-      const what = typeof actual === "string" ? actual : this.describe(actual);
-      throw this.fail(new TranscriptMismatchError(this.source, event.line, this.describe(event), what));
-    }
-    const key = keyOf(stream);
+    if (!matches(event)) throw this.mismatch(event, typeof actual === "string" ? actual : describe(actual));
+    const key = streamName(stream);
     this.clientPos.set(key, (this.clientPos.get(key) ?? 0) + 1);
     this.consume(index);
     return event;
@@ -253,7 +248,7 @@ class ReplayEngine {
   async errorAfter(event: LocatedEvent): Promise<void> {
     const index = this.events.indexOf(event);
     const next = this.events[index + 1];
-    if (next?.kind !== "error" || keyOf(next.stream) !== keyOf(streamOf(event))) return;
+    if (next?.kind !== "error" || streamName(next.stream) !== streamName(streamOf(event))) return;
     const head = await this.nextServer(next.stream);
     if (head !== next) return;
     this.takeServer(next.stream);
@@ -266,7 +261,7 @@ class ReplayEngine {
    * the client.
    */
   async nextServer(stream: StreamId, isDestroyed: () => Error | undefined = () => undefined): Promise<LocatedEvent | undefined> {
-    const key = keyOf(stream);
+    const key = streamName(stream);
     let timer: NodeJS.Timeout | undefined;
     try {
       for (;;) {
@@ -297,13 +292,13 @@ class ReplayEngine {
     const expectedIndex = this.minClient < this.events.length ? this.minClient : undefined;
     if (expectedIndex === undefined) return new TranscriptMismatchError(this.source, this.lastLine, `nothing more from the server on ${key}`, waiting);
     const expected = this.events[expectedIndex]!;
-    const blocked = index === undefined ? "" : ` (before line ${this.events[index]!.line}: ${this.describe(this.events[index]!)})`;
-    return new TranscriptMismatchError(this.source, expected.line, `${this.describe(expected)}${blocked}`, waiting);
+    const blocked = index === undefined ? "" : ` (before line ${this.events[index]!.line}: ${describe(this.events[index]!)})`;
+    return new TranscriptMismatchError(this.source, expected.line, `${describe(expected)}${blocked}`, waiting);
   }
 
   /** Marks the head server event of `stream` as played. */
   takeServer(stream: StreamId): void {
-    const key = keyOf(stream);
+    const key = streamName(stream);
     const pos = this.serverPos.get(key) ?? 0;
     const index = this.server.get(key)![pos]!;
     this.serverPos.set(key, pos + 1);
@@ -315,20 +310,22 @@ class ReplayEngine {
     const index = this.events.findIndex((event, i) => !this.done[i] && (actorOf(event) === "client" || event.kind === "reply"));
     if (index < 0) return;
     const event = this.events[index]!;
-    const actual = actorOf(event) === "client" ? "nothing more" : "stopped reading";
-    throw this.fail(new TranscriptMismatchError(this.source, event.line, this.describe(event), actual));
+    throw this.mismatch(event, actorOf(event) === "client" ? "nothing more" : "stopped reading");
   }
 
   /** The bytes of a data event, from the transcript or the `blobs` option. */
   bytesOf(event: Extract<LocatedEvent, { kind: "recv" }>): Uint8Array {
     const bytes = contentBytes(event.content) ?? this.options.blobs?.(event.content.sha256, event.content.length);
     if (bytes === undefined || bytes.length !== event.content.length || sha256(bytes) !== event.content.sha256) {
-      throw this.fail(
-        new TranscriptMismatchError(this.source, event.line, this.describe(event), "needs the content: pass it with the blobs option"),
-      );
+      throw this.mismatch(event, "needs the content: pass it with the blobs option");
     }
     return bytes;
   }
+}
+
+/** An event as its (first) transcript line. */
+function describe(event: TranscriptEvent): string {
+  return formatEvent(event)[0]!;
 }
 
 function address(family: "IPv4" | "IPv6", port: number, host?: string): SocketAddress {
@@ -374,7 +371,7 @@ class ReplayByteStream implements ByteStream {
       this.destroyedBy = error;
       throw error;
     }
-    if (event.kind !== "recv") throw this.engine.fail(new TranscriptMismatchError(this.engine.source, event.line, formatEvent(event)[0]!, `a read on ${keyOf(this.stream)}`));
+    if (event.kind !== "recv") throw this.engine.mismatch(event, `a read on ${streamName(this.stream)}`);
     this.current ??= { bytes: this.engine.bytesOf(event), offset: 0 };
     const size = this.engine.options.chunkSize ?? 65536;
     const chunk = this.current.bytes.subarray(this.current.offset, this.current.offset + size);
@@ -402,7 +399,7 @@ class ReplayByteStream implements ByteStream {
       const expected = event.content.bytes?.subarray(this.sending.received, this.sending.received + take);
       if (expected !== undefined && Buffer.compare(Buffer.from(expected), Buffer.from(piece)) !== 0) {
         const at = this.sending.received + [...piece].findIndex((b, i) => b !== expected[i]);
-        throw this.engine.fail(new TranscriptMismatchError(this.engine.source, event.line, formatEvent(event)[0]!, `data ${this.stream as number} send: different bytes from offset ${at}`));
+        throw this.engine.mismatch(event, `data ${this.stream as number} send: different bytes from offset ${at}`);
       }
       this.sending.hash.update(piece);
       this.sending.received += take;
@@ -411,7 +408,7 @@ class ReplayByteStream implements ByteStream {
         const digest = this.sending.hash.digest("hex");
         this.sending = undefined;
         if (digest !== event.content.sha256) {
-          throw this.engine.fail(new TranscriptMismatchError(this.engine.source, event.line, formatEvent(event)[0]!, `data ${this.stream as number} send ${event.content.length} bytes sha256:${digest}`));
+          throw this.engine.mismatch(event, `data ${this.stream as number} send ${event.content.length} bytes sha256:${digest}`);
         }
       }
     }
@@ -419,10 +416,9 @@ class ReplayByteStream implements ByteStream {
 
   async end(): Promise<void> {
     if (this.destroyedBy) throw this.destroyedBy;
-    const actual = `${keyOf(this.stream)} end`;
+    const actual = `${streamName(this.stream)} end`;
     if (this.sending !== undefined) {
-      const event = this.sending.index;
-      throw this.engine.fail(new TranscriptMismatchError(this.engine.source, event.line, formatEvent(event)[0]!, `ended after ${this.sending.received} bytes`));
+      throw this.engine.mismatch(this.sending.index, `ended after ${this.sending.received} bytes`);
     }
     // Nothing sent where the transcript has an empty send: take it.
     const next = this.engine.peekClient(this.stream);
@@ -434,7 +430,7 @@ class ReplayByteStream implements ByteStream {
   }
 
   destroy(reason?: Error): void {
-    this.destroyedBy ??= reason ?? new FtpConnectionError(`${keyOf(this.stream)} destroyed`, { code: "ERR_FTP_CLOSED" });
+    this.destroyedBy ??= reason ?? new FtpConnectionError(`${streamName(this.stream)} destroyed`, { code: "ERR_FTP_CLOSED" });
   }
 
   setTimeout(): void {
@@ -452,7 +448,7 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
 
   constructor(engine: ReplayEngine, family: "IPv4" | "IPv6", implicitTls: boolean) {
     const remote = address(family, 21, engine.firstDataHost);
-    super(engine, "control", address(family, 50000, family === "IPv6" ? "::1" : "127.0.0.1"), remote, implicitTls);
+    super(engine, "control", address(family, 50000), remote, implicitTls);
     this.family = family;
   }
 
@@ -523,7 +519,7 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
         }
         if (next?.kind !== "data-accept") {
           const line = next?.line ?? event.line;
-          throw engine.fail(new TranscriptMismatchError(engine.source, line, next ? formatEvent(next)[0]! : "no connection from the server", `data ${stream} accept`));
+          throw engine.fail(new TranscriptMismatchError(engine.source, line, next ? describe(next) : "no connection from the server", `data ${stream} accept`));
         }
         engine.takeServer(stream);
         return new ReplayByteStream(engine, stream, local, { ...remote, port: 20 }, request.secure);

@@ -70,22 +70,33 @@ export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+const patternByte = (i: number) => (i * 7 + (i >> 8)) & 255;
+
 /**
  * The pattern of generated test files: byte `i` is `(i * 7 + (i >> 8)) & 255`. A file made of it
  * is written as its length alone and regenerated on replay.
  */
 export function patternBytes(length: number): Uint8Array {
   const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 7 + (i >> 8)) & 255;
+  for (let i = 0; i < length; i++) bytes[i] = patternByte(i);
   return bytes;
 }
 
 function isPattern(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== ((i * 7 + (i >> 8)) & 255)) return false;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== patternByte(i)) return false;
   return bytes.length > 0;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The bytes as UTF-8 text, or `undefined` when they are not valid UTF-8. */
+export function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Printable text: no control characters but tab (line ends are handled apart). */
 export function printable(line: string): boolean {
@@ -97,13 +108,8 @@ export function printable(line: string): boolean {
 }
 
 function textLines(bytes: Uint8Array, ending: "\r\n" | "\n"): string[] | undefined {
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    return undefined;
-  }
-  if (!text.endsWith(ending)) return undefined;
+  const text = utf8Text(bytes);
+  if (text === undefined || !text.endsWith(ending)) return undefined;
   const lines = text.slice(0, -ending.length).split(ending);
   return lines.every(printable) ? lines : undefined;
 }
@@ -128,7 +134,8 @@ export function contentBytes(content: Content): Uint8Array | undefined {
 
 // --- Writing ------------------------------------------------------------------------------
 
-function streamName(stream: StreamId): string {
+/** How a stream is named in a transcript line: `control` or `data <n>`. */
+export function streamName(stream: StreamId): string {
   return stream === "control" ? "control" : `data ${stream}`;
 }
 

@@ -19,13 +19,14 @@ import {
   epsvReply,
   overlongReply,
   pasvReply,
+  patternBytes,
   sendData,
   startHostileServer,
 } from "../src/index.js";
 
 const TIMEOUT = 500;
 /** A file big enough to span many reads, with a pattern that shows a shifted or missing byte. */
-const FILE = Buffer.from(Array.from({ length: 256 * 1024 }, (_, i) => (i * 7 + (i >> 8)) & 255));
+const FILE = Buffer.from(patternBytes(256 * 1024));
 const SIZE = `213 ${FILE.length}`;
 
 type ErrorClass = { isInstance(value: unknown): boolean; name: string };

@@ -8,7 +8,8 @@ async function open(c, secure = false) {
   await client.access({ host: c.host, port: c.port, user: c.user, password: c.password, secure, secureOptions: { ca: c.ca } });
   return client;
 }
-const close = (c) => c.client.close();
+/** A scenario on one client, logged in (by `connect`) before the clock starts and closed after. */
+const session = (run, connect = open) => ({ prepare: async (c) => ({ ...c, client: await connect(c) }), run, finish: (c) => c.client.close() });
 
 async function retrieve(client, remote) {
   let bytes = 0;
@@ -16,47 +17,35 @@ async function retrieve(client, remote) {
   return { bytes };
 }
 
-const listing = (commands) => ({
-  prepare: async (c) => {
-    const client = await open(c);
-    if (commands !== undefined) client.availableListCommands = commands;
-    return { ...c, client };
-  },
-  run: async (c) => ({ items: (await c.client.list(c.remote)).filter((e) => e.name !== "." && e.name !== "..").length }),
-  finish: close,
-});
+const listing = (commands) =>
+  session(
+    async (c) => ({ items: (await c.client.list(c.remote)).filter((e) => e.name !== "." && e.name !== "..").length }),
+    async (c) => {
+      const client = await open(c);
+      if (commands !== undefined) client.availableListCommands = commands;
+      return client;
+    },
+  );
 
 await contender({
-  download: { prepare: async (c) => ({ ...c, client: await open(c) }), run: (c) => retrieve(c.client, c.remote), finish: close },
-  "ftps-download": { prepare: async (c) => ({ ...c, client: await open(c, true) }), run: (c) => retrieve(c.client, c.remote), finish: close },
-  "download-file": {
-    prepare: async (c) => ({ ...c, client: await open(c) }),
-    run: async (c) => {
-      await c.client.downloadTo(c.local, c.remote);
-      return { bytes: statSync(c.local).size };
-    },
-    finish: close,
-  },
-  upload: {
-    prepare: async (c) => ({ ...c, client: await open(c) }),
-    run: async (c) => {
-      await c.client.uploadFrom(c.local, c.remote);
-      return { bytes: statSync(c.local).size };
-    },
-    finish: close,
-  },
-  small: {
-    prepare: async (c) => ({ ...c, client: await open(c) }),
-    run: async (c) => {
-      let bytes = 0;
-      for (const remote of c.files) {
-        const { bytes: n } = await retrieve(c.client, remote);
-        bytes += n;
-      }
-      return { bytes, items: c.files.length };
-    },
-    finish: close,
-  },
+  download: session((c) => retrieve(c.client, c.remote)),
+  "ftps-download": session((c) => retrieve(c.client, c.remote), (c) => open(c, true)),
+  "download-file": session(async (c) => {
+    await c.client.downloadTo(c.local, c.remote);
+    return { bytes: statSync(c.local).size };
+  }),
+  upload: session(async (c) => {
+    await c.client.uploadFrom(c.local, c.remote);
+    return { bytes: statSync(c.local).size };
+  }),
+  small: session(async (c) => {
+    let bytes = 0;
+    for (const remote of c.files) {
+      const { bytes: n } = await retrieve(c.client, remote);
+      bytes += n;
+    }
+    return { bytes, items: c.files.length };
+  }),
   // basic-ftp has no pool: one client per connection, each taking the next file.
   "small-pool": {
     prepare: async (c) => ({ ...c, clients: await Promise.all(Array.from({ length: c.connections }, () => open(c))) }),

@@ -8,7 +8,8 @@ const openTls = async (c) => {
   await ftp.protP();
   return ftp;
 };
-const close = (c) => c.ftp.close();
+/** A scenario on one connection, opened (by `connect`) before the clock starts and closed after. */
+const session = (run, connect = open) => ({ prepare: async (c) => ({ ...c, ftp: await connect(c) }), run, finish: (c) => c.ftp.close() });
 
 async function retrieve(ftp, remote) {
   let bytes = 0;
@@ -18,43 +19,26 @@ async function retrieve(ftp, remote) {
   return { bytes };
 }
 
-function listing(command) {
-  return {
-    prepare: async (c) => ({ ...c, ftp: await open(c) }),
-    run: async (c) => {
-      let items = 0;
-      for await (const entry of c.ftp.listStream(c.remote, { command, maxBytes: c.maxBytes })) if (entry.name) items++;
-      return { items };
-    },
-    finish: close,
-  };
-}
+const listing = (command) =>
+  session(async (c) => {
+    let items = 0;
+    for await (const entry of c.ftp.listStream(c.remote, { command, maxBytes: c.maxBytes })) if (entry.name) items++;
+    return { items };
+  });
 
 await contender({
-  download: { prepare: async (c) => ({ ...c, ftp: await open(c) }), run: (c) => retrieve(c.ftp, c.remote), finish: close },
-  "ftps-download": { prepare: async (c) => ({ ...c, ftp: await openTls(c) }), run: (c) => retrieve(c.ftp, c.remote), finish: close },
-  "download-file": {
-    prepare: async (c) => ({ ...c, ftp: await open(c) }),
-    run: async (c) => ({ bytes: await c.ftp.download(c.remote, c.local) }),
-    finish: close,
-  },
-  upload: {
-    prepare: async (c) => ({ ...c, ftp: await open(c) }),
-    run: async (c) => ({ bytes: await c.ftp.upload(c.local, c.remote) }),
-    finish: close,
-  },
-  small: {
-    prepare: async (c) => ({ ...c, ftp: await open(c) }),
-    run: async (c) => {
-      let bytes = 0;
-      for (const remote of c.files) {
-        const { bytes: n } = await retrieve(c.ftp, remote);
-        bytes += n;
-      }
-      return { bytes, items: c.files.length };
-    },
-    finish: close,
-  },
+  download: session((c) => retrieve(c.ftp, c.remote)),
+  "ftps-download": session((c) => retrieve(c.ftp, c.remote), openTls),
+  "download-file": session(async (c) => ({ bytes: await c.ftp.download(c.remote, c.local) })),
+  upload: session(async (c) => ({ bytes: await c.ftp.upload(c.local, c.remote) })),
+  small: session(async (c) => {
+    let bytes = 0;
+    for (const remote of c.files) {
+      const { bytes: n } = await retrieve(c.ftp, remote);
+      bytes += n;
+    }
+    return { bytes, items: c.files.length };
+  }),
   "small-pool": {
     prepare: async (c) => {
       const pool = new FtpPool({ size: c.connections, connect: () => open(c) });
@@ -72,13 +56,9 @@ await contender({
   mlsd: listing("MLSD"),
   list: listing("LIST"),
   // ftp.mlsd(), ftplib's: the whole listing is received before the first entry.
-  "mlsd-buffered": {
-    prepare: async (c) => ({ ...c, ftp: await open(c) }),
-    run: async (c) => {
-      let items = 0;
-      for await (const [name, facts] of c.ftp.mlsd(c.remote)) if (facts.type !== "cdir" && facts.type !== "pdir" && name) items++;
-      return { items };
-    },
-    finish: close,
-  },
+  "mlsd-buffered": session(async (c) => {
+    let items = 0;
+    for await (const [name, facts] of c.ftp.mlsd(c.remote)) if (facts.type !== "cdir" && facts.type !== "pdir" && name) items++;
+    return { items };
+  }),
 });

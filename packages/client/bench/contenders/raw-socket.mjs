@@ -102,21 +102,22 @@ async function send(c, session) {
   return { bytes };
 }
 
-const close = (c) => c.session.ctl.socket.destroy();
+/** A scenario on one control connection, logged in before the clock starts and destroyed after. */
+const loggedIn = (run, secure = false) => ({
+  prepare: async (c) => ({ ...c, session: await login(c, secure) }),
+  run,
+  finish: (c) => c.session.ctl.socket.destroy(),
+});
 await contender({
-  download: { prepare: async (c) => ({ ...c, session: await login(c, false) }), run: (c) => receive(c, c.session), finish: close },
-  "ftps-download": { prepare: async (c) => ({ ...c, session: await login(c, true) }), run: (c) => receive(c, c.session), finish: close },
-  small: {
-    prepare: async (c) => ({ ...c, session: await login(c, false) }),
-    run: async (c) => {
-      let bytes = 0;
-      for (const remote of c.files) {
-        const { bytes: n } = await receive({ ...c, remote }, c.session);
-        bytes += n;
-      }
-      return { bytes, items: c.files.length };
-    },
-    finish: close,
-  },
-  upload: { prepare: async (c) => ({ ...c, session: await login(c, false) }), run: (c) => send(c, c.session), finish: close },
+  download: loggedIn((c) => receive(c, c.session)),
+  "ftps-download": loggedIn((c) => receive(c, c.session), true),
+  small: loggedIn(async (c) => {
+    let bytes = 0;
+    for (const remote of c.files) {
+      const { bytes: n } = await receive({ ...c, remote }, c.session);
+      bytes += n;
+    }
+    return { bytes, items: c.files.length };
+  }),
+  upload: loggedIn((c) => send(c, c.session)),
 });
