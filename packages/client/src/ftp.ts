@@ -42,6 +42,7 @@ import { type TreeEntry, type TreeOptions, downloadDir, ensureDir, removeDir, up
 import { GuardedStream } from "./guarded-stream.js";
 import { connectChannel, sendcmdChannel } from "./diagnostics.js";
 import { type FileEntry, type ListOptions, type ListParser, ListParserStream, factsEntry, mlsxFileEntry } from "./listing/index.js";
+import { EntryIterator } from "./listing/entry-iterator.js";
 import { type UploadSource, chunksOf } from "./sources.js";
 import { type DownloadOptions, type TransferOptions, download as downloadFile, upload as uploadFile } from "./file-transfers.js";
 import type { Readable, Writable } from "node:stream";
@@ -734,17 +735,17 @@ export class FTP {
    * it (use `list()`, or a second connection). Leaving the loop early stops the transfer (ABOR)
    * and leaves the connection usable.
    */
-  async *listStream(path = "", options: ListingOptions & { maxBytes?: number } = {}): AsyncGenerator<FileEntry> {
-    const maxBytes = maxListingBytes(options);
-    checkSendable(this.encoding, [], [path]);
-    const verb = await this.listingCommand(options);
-    const parse = this.listingParser(verb, options);
-    for await (const lines of this.lineBatches(path === "" ? verb : `${verb} ${path}`, maxBytes)) {
-      for (const line of lines) {
-        const entry = parse(line);
-        if (entry !== null) yield entry;
-      }
-    }
+  listStream(path = "", options: ListingOptions & { maxBytes?: number } = {}): AsyncGenerator<FileEntry, void, undefined> {
+    let parse: (line: string) => FileEntry | null = () => null;
+    // Nothing is checked or sent before the first entry is asked for, as with a generator.
+    const batches = async function* (this: FTP): AsyncGenerator<readonly string[], void, undefined> {
+      const maxBytes = maxListingBytes(options);
+      checkSendable(this.encoding, [], [path]);
+      const verb = await this.listingCommand(options);
+      parse = this.listingParser(verb, options);
+      yield* this.lineBatches(path === "" ? verb : `${verb} ${path}`, maxBytes);
+    };
+    return new EntryIterator(batches.call(this), (line) => parse(line));
   }
 
   /**

@@ -85,6 +85,19 @@ describe("fuzzing the reply parsers", () => {
     );
   });
 
+  it("parseTimeValue reads back the time of any instant from year 1 to 9999", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }), (ms) => {
+        const text = new Date(ms).toISOString().replace(/[-:TZ]/g, "");
+        expect(parseTimeValue(text)?.getTime()).toBe(ms);
+      }),
+      options,
+    );
+    expect(parseTimeValue("00010101000000")?.toISOString()).toBe("0001-01-01T00:00:00.000Z");
+    expect(parseTimeValue("20000229120000")?.toISOString()).toBe("2000-02-29T12:00:00.000Z");
+    expect(parseTimeValue("19000229120000")).toBeNull();
+  });
+
   it("parse257 and parseFeat: strings and maps, or ErrorReply", () => {
     fc.assert(
       fc.property(fc.oneof(text, withPrefix(['257 "', "211-Features:\n", "211-x\n "])), (resp) => {
@@ -106,7 +119,10 @@ describe("fuzzing the reply parsers", () => {
       fc.property(fc.oneof(text, mlsxLine), (line) => {
         const entry = typed(() => parseMlsxEntry(line));
         if (entry !== undefined) {
-          expect(Object.getPrototypeOf(entry[1])).toBe(null);
+          expect(Object.getPrototypeOf(Object.getPrototypeOf(entry[1]))).toBe(null);
+          for (const name of ["toString", "constructor", "hasOwnProperty"]) {
+            if (!Object.hasOwn(entry[1], name)) expect(entry[1][name]).toBeUndefined();
+          }
           expect(typeof entry[0]).toBe("string");
         }
         typed(() => parseMlstReply(`250-x\n ${line}\n250 End`));

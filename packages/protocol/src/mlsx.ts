@@ -11,22 +11,35 @@ export type MlsxFacts = Record<string, string>;
 /** A listed name and its facts, as ftplib's `(name, facts)`. */
 export type MlsxEntry = readonly [name: string, facts: MlsxFacts];
 
-/** Lower-cased fact names by name as sent: a listing repeats the same few on every line. */
-const factNames = new Map<string, string>();
+/**
+ * Fact names as sent and lower-cased, by their place on the line: a listing sends the same few
+ * names in the same order on every line, so the previous line's are compared where they stand,
+ * without cutting the name out of the line or hashing it.
+ */
+const namesByPlace: { sent: string; name: string }[] = [];
 
-function factName(sent: string): string {
-  let name = factNames.get(sent);
-  if (name === undefined) {
-    name = sent.toLowerCase();
-    if (factNames.size < 256) factNames.set(sent, name);
-  }
+/** The lower-cased name of the fact sent at `line[start, end)`, the `place`th of its line. */
+function factName(line: string, start: number, end: number, place: number): string {
+  const known = namesByPlace[place];
+  if (known !== undefined && known.sent.length === end - start && line.startsWith(known.sent, start)) return known.name;
+  const sent = line.slice(start, end);
+  const name = sent.toLowerCase();
+  if (place < 64) namesByPlace[place] = { sent, name };
   return name;
 }
 
 /**
+ * Makes the facts of one entry. They inherit nothing: their prototype is an empty object without
+ * a prototype, so no fact name can reach `Object.prototype`. (`Object.create(null)` would do as
+ * much, but V8 keeps such objects as hash tables; these share one layout from line to line.)
+ */
+const Facts = function Facts() {} as unknown as new () => MlsxFacts;
+Facts.prototype = Object.create(null) as MlsxFacts;
+
+/**
  * Parses one entry line: `fact=value;fact=value; name`. The name is everything after the first
  * space, spaces and semicolons included; fact names are lower-cased; a value may hold `=`. The
- * facts object has no prototype, so no fact name can reach `Object.prototype`.
+ * facts object inherits nothing, so no fact name can reach `Object.prototype`.
  */
 export function parseMlsxEntry(line: string): MlsxEntry {
   const space = line.indexOf(" ");
@@ -35,15 +48,16 @@ export function parseMlsxEntry(line: string): MlsxEntry {
       code: "ERR_FTP_BAD_MLSX",
     });
   }
-  const facts: MlsxFacts = Object.create(null) as MlsxFacts;
+  const facts = new Facts();
   let start = 0;
+  let place = 0;
   while (start < space) {
     let end = line.indexOf(";", start);
     if (end < 0 || end > space) end = space;
     if (end > start) {
       const eq = line.indexOf("=", start);
-      if (eq < 0 || eq > end) facts[factName(line.slice(start, end))] = "";
-      else facts[factName(line.slice(start, eq))] = line.slice(eq + 1, end);
+      if (eq < 0 || eq > end) facts[factName(line, start, end, place++)] = "";
+      else facts[factName(line, start, eq, place++)] = line.slice(eq + 1, end);
     }
     start = end + 1;
   }

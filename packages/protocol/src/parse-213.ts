@@ -41,9 +41,30 @@ export function parseTimeValue(value: string): Date | null {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second > 60) return null;
   // Milliseconds from the first three digits of the fraction (".5" is 500 ms).
   const ms = length > 14 ? fraction * 10 ** (3 - Math.min(length - 15, 3)) : 0;
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), ms));
-  // Reject days that roll over into the next month (such as February 30).
-  return date.getUTCDate() === day ? date : null;
+  // Days that roll over into the next month (such as February 30) are no dates.
+  if (day > daysInMonth(year, month)) return null;
+  return new Date((daysSinceEpoch(year, month, day) * 24 + hour) * 3_600_000 + minute * 60_000 + Math.min(second, 59) * 1000 + ms);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+}
+
+/**
+ * Days from 1970-01-01 to a date of the proleptic Gregorian calendar (month 1 to 12), counted in
+ * whole 400-year eras of 146,097 days: plain arithmetic, where Date.UTC and a check of the day
+ * cost more than the rest of a listing's line.
+ */
+function daysSinceEpoch(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year; // years start in March: the leap day comes last
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** The modification time in a 213 reply to MDTM. {@link ErrorReply} for another code, {@link ErrorProto} for no time. */

@@ -158,8 +158,12 @@ describe("parseMlsxEntry (CPython test_mlsd)", () => {
     expect(parseMlsxEntry(" name")).toEqual(["name", {}]);
     expect(parseMlsxEntry("type=file;size=3 x")[1]).toEqual({ type: "file", size: "3" });
     const [, facts] = parseMlsxEntry("__proto__=x;constructor=y; evil");
-    expect(Object.getPrototypeOf(facts)).toBeNull();
+    // Nothing inherited: an empty prototype that has none.
+    expect(Object.getOwnPropertyNames(Object.getPrototypeOf(facts))).toEqual([]);
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(facts))).toBeNull();
     expect(facts.__proto__).toBe("x");
+    expect(facts.constructor).toBe("y");
+    expect(parseMlsxEntry("type=file; x")[1].toString).toBeUndefined();
     expect(({} as Record<string, unknown>).x).toBeUndefined();
     expect(() => parseMlsxEntry("type=file;no-name")).toThrow(ErrorProto);
   });

@@ -32,13 +32,37 @@ function localTime(year: number, month: number, day: number, hour: number, minut
   return Date.UTC(year, month, day, hour, minute, second) - (options.timezoneOffset ?? 0) * 60_000;
 }
 
+/**
+ * Times of the dates of one listing (the options are the listing's, with its one present), by
+ * their text: dates repeat from line to line, and reading one costs more than looking it up.
+ */
+const dateCache = { options: undefined as ListOptions | undefined, times: new Map<string, number | undefined>() };
+
 /** (One Date per entry, made last: a listing has a date on every line.) */
 function parseDate(text: string, options: ListOptions): Date | undefined {
+  if (options.now === undefined) {
+    const time = dateTime(text, options);
+    return time === undefined ? undefined : new Date(time);
+  }
+  if (dateCache.options !== options || dateCache.times.size >= 4096) {
+    dateCache.options = options;
+    dateCache.times.clear();
+  }
+  let time = dateCache.times.get(text);
+  if (time === undefined && !dateCache.times.has(text)) {
+    time = dateTime(text, options);
+    dateCache.times.set(text, time);
+  }
+  return time === undefined ? undefined : new Date(time);
+}
+
+/** Milliseconds since the epoch of a listed date, or undefined when it names no month. */
+function dateTime(text: string, options: ListOptions): number | undefined {
   const parts = text.split(text.includes("  ") || text.includes("\t") ? /\s+/ : " ");
   if (text.length > 4 && text[4] === "-") {
     const [y, mo, d] = parts[0]!.split("-").map(Number) as [number, number, number];
     const [h, mi, s] = parts[1]!.split(":").map(Number) as [number, number, number?];
-    return new Date(localTime(y, mo - 1, d, h, mi, Math.floor(s ?? 0), options));
+    return localTime(y, mo - 1, d, h, mi, Math.floor(s ?? 0), options);
   }
   const [first, second, last] = parts as [string, string, string];
   const monthFirst = first.charCodeAt(0) > 57; // a letter, not a digit
@@ -47,7 +71,7 @@ function parseDate(text: string, options: ListOptions): Date | undefined {
   const day = Number(monthFirst ? second : first);
   if (month < 0) return undefined;
   const colon = last.indexOf(":");
-  if (colon < 0) return new Date(localTime(Number(last), month, day, 0, 0, 0, options));
+  if (colon < 0) return localTime(Number(last), month, day, 0, 0, 0, options);
   const hour = Number(last.slice(0, colon));
   const minute = Number(last.slice(colon + 1));
   // No year: the latest such date that is not in the future (a day of slack for clock skew).
@@ -55,7 +79,7 @@ function parseDate(text: string, options: ListOptions): Date | undefined {
   const year = now.getUTCFullYear();
   let time = localTime(year, month, day, hour, minute, 0, options);
   if (time > now.getTime() + 86_400_000) time = localTime(year - 1, month, day, hour, minute, 0, options);
-  return new Date(time);
+  return time;
 }
 
 export const unixParser: ListParser = checkedParser({
