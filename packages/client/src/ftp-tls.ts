@@ -81,8 +81,8 @@ export class FTP_TLS extends FTP {
     // Checked before AUTH TLS, so that credentials that cannot be sent send nothing at all.
     return this.checked([], [user, passwd, acct], () =>
       this.queue.run(async () => {
-        if (secure && !this.secure) await this.auth();
-        return super.login(user, passwd, acct);
+        if (secure && !this.secure) await this.authNow();
+        return this.loginNow(user, passwd, acct);
       }),
     );
   }
@@ -93,24 +93,26 @@ export class FTP_TLS extends FTP {
    * sent: a failed handshake closes the connection.
    */
   auth(): Promise<string> {
-    return this.queue.run(async () => {
-      if (this.secure) throw new LocalProtocolError("already using TLS", "ERR_FTP_TLS_ACTIVE");
-      const resp = await this.voidCmdNow("AUTH TLS");
-      const channel = this.channel;
-      try {
-        if (channel.codec.trailingData.data.length > 0) {
-          throw new FtpTlsError("data received in the clear after the 234 reply to AUTH TLS", {
-            code: "ERR_FTP_TLS_INJECTION",
-          });
-        }
-        await channel.stream.startTls(this.tlsOptions);
-      } catch (error) {
-        channel.destroy(error as Error);
-        throw error;
+    return this.queue.run(() => this.authNow());
+  }
+
+  private async authNow(): Promise<string> {
+    if (this.secure) throw new LocalProtocolError("already using TLS", "ERR_FTP_TLS_ACTIVE");
+    const resp = await this.voidCmdNow("AUTH TLS");
+    const channel = this.channel;
+    try {
+      if (channel.codec.trailingData.data.length > 0) {
+        throw new FtpTlsError("data received in the clear after the 234 reply to AUTH TLS", {
+          code: "ERR_FTP_TLS_INJECTION",
+        });
       }
-      channel.codec.resume();
-      return resp;
-    });
+      await channel.stream.startTls(this.tlsOptions);
+    } catch (error) {
+      channel.destroy(error as Error);
+      throw error;
+    }
+    channel.codec.resume();
+    return resp;
   }
 
   /** Clears TLS from the control connection (CCC, RFC 4217 12.3); data protection stays as it is. */

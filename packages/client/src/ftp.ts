@@ -36,7 +36,7 @@ import {
   resolveEncoding,
 } from "@ftplib/protocol";
 import { nodeTransport } from "@ftplib/transport";
-import { CallQueue } from "./call-queue.js";
+import { CallQueue, UNQUEUED } from "./call-queue.js";
 import { ControlChannel } from "./control-channel.js";
 import { type TreeEntry, type TreeOptions, downloadDir, ensureDir, removeDir, uploadDir, walk } from "./directories.js";
 import { GuardedStream } from "./guarded-stream.js";
@@ -108,6 +108,13 @@ export interface StorBinaryOptions {
 }
 
 /** The data connection of a transfer in progress, and whether the caller aborted it. */
+interface ReadLinesOptions {
+  /** Runs after each received chunk's lines (a listing loop takes them meanwhile). */
+  afterChunk?: () => Promise<void>;
+  /** The line callback is the user's: calls it makes on the connection are nested ones. */
+  usersCallback?: boolean;
+}
+
 interface Transfer {
   /** The data connection: guarded when the client runs the transfer itself (`direction` set). */
   readonly conn: ByteStream;
@@ -212,6 +219,7 @@ export class FTP {
   protected readonly queue = new CallQueue();
   private readonly debugOutput: (line: string) => void;
   private transfer: Transfer | undefined;
+  private unqueuedView: this | undefined;
   /** The server refused EPSV: use PASV from now on. */
   private epsvRefused = false;
   /** FEAT of this connection, once asked. */
@@ -304,22 +312,20 @@ export class FTP {
 
   /** Logs in; anonymous (`anonymous` / `anonymous@`) by default. */
   login(user = "", passwd = "", acct = ""): Promise<string> {
-    return this.checked([], [user, passwd, acct], () => this.loginNow(user, passwd, acct));
+    return this.checked([], [user, passwd, acct], () => this.queue.run(() => this.loginNow(user, passwd, acct)));
   }
 
-  private loginNow(user: string, passwd: string, acct: string): Promise<string> {
-    return this.queue.run(async () => {
-      if (user === "") user = "anonymous";
-      if (user === "anonymous" && (passwd === "" || passwd === "-")) {
-        // Anonymous, with no clue about the user: the password ftplib sends.
-        passwd = `${passwd}anonymous@`;
-      }
-      let resp = await this.sendCmd(`USER ${user}`);
-      if (resp[0] === "3") resp = await this.sendCmd(`PASS ${passwd}`);
-      if (resp[0] === "3") resp = await this.sendCmd(`ACCT ${acct}`);
-      if (resp[0] !== "2") throw new ErrorReply(resp);
-      return resp;
-    });
+  protected async loginNow(user: string, passwd: string, acct: string): Promise<string> {
+    if (user === "") user = "anonymous";
+    if (user === "anonymous" && (passwd === "" || passwd === "-")) {
+      // Anonymous, with no clue about the user: the password ftplib sends.
+      passwd = `${passwd}anonymous@`;
+    }
+    let resp = await this.sendCmdNow(`USER ${user}`);
+    if (resp[0] === "3") resp = await this.sendCmdNow(`PASS ${passwd}`);
+    if (resp[0] === "3") resp = await this.sendCmdNow(`ACCT ${acct}`);
+    if (resp[0] !== "2") throw new ErrorReply(resp);
+    return resp;
   }
 
   /** Sends ACCT. */
@@ -330,7 +336,7 @@ export class FTP {
   /** Sends QUIT, then closes the connection. */
   quit(): Promise<string> {
     return this.queue.run(async () => {
-      const resp = await this.voidCmd("QUIT");
+      const resp = await this.voidCmdNow("QUIT");
       this.close();
       return resp;
     });
@@ -434,15 +440,16 @@ export class FTP {
       functionOption("callback", callback);
     };
     return this.checked([cmd], [], () => this.queue.run(async () => {
-      await this.setType("I");
+      await this.setTypeNow("I");
       return this.runTransfer(cmd, rest, "download", async (conn, announced) => {
+        const deliver = (block: Uint8Array) => this.queue.nested(() => callback(block));
         let received = 0;
         for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
           received += chunk.length;
           if (blocksize > 0 && chunk.length > blocksize) {
-            for (let at = 0; at < chunk.length; at += blocksize) await callback(chunk.subarray(at, at + blocksize));
+            for (let at = 0; at < chunk.length; at += blocksize) await deliver(chunk.subarray(at, at + blocksize));
           } else {
-            await callback(chunk);
+            await deliver(chunk);
           }
         }
         // A size announced for a whole file that did not all arrive: never report it complete.
@@ -460,7 +467,7 @@ export class FTP {
    * (default: print it). Returns the final reply.
    */
   retrLines(cmd: string, callback: (line: string) => unknown = (line) => console.log(line)): Promise<string> {
-    return this.checked([cmd], [], () => this.readLines(cmd, Infinity, callback));
+    return this.checked([cmd], [], () => this.readLines(cmd, Infinity, callback, { usersCallback: true }));
   }
 
   /**
@@ -468,31 +475,37 @@ export class FTP {
    * each received chunk's lines `afterChunk`. More than `maxBytes` of text fails with
    * `ERR_FTP_LISTING_TOO_LARGE`: a server that lists without end would fill the memory.
    */
-  private readLines(cmd: string, maxBytes: number, onLine: (line: string) => unknown, afterChunk?: () => Promise<void>): Promise<string> {
-    return this.queue.run(async () => {
-      await this.setType("A");
-      return this.runTransfer(cmd, undefined, "download", async (conn) => {
-        const reader = new LineReader(this.maxline);
-        let size = 0;
-        const drain = async () => {
-          for (let line = reader.nextLineText(this.encoding); line !== null; line = reader.nextLineText(this.encoding)) {
-            if (this.debugging > 2) this.debug(`*retr* ${JSON.stringify(line)}`);
-            // Awaited only when it returns a promise: no turn of the event loop per line otherwise.
-            const done = onLine(line);
-            if (done instanceof Promise) await done;
-          }
-          await afterChunk?.();
-        };
-        for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
-          size += chunk.length;
-          if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
-          reader.push(chunk);
-          // Drained before the next read: the transport may reuse the chunk's buffer then.
-          await drain();
+  private readLines(cmd: string, maxBytes: number, onLine: (line: string) => unknown, options: ReadLinesOptions = {}): Promise<string> {
+    return this.queue.run(() => this.readLinesNow(cmd, maxBytes, onLine, options));
+  }
+
+  private async readLinesNow(cmd: string, maxBytes: number, onLine: (line: string) => unknown, options: ReadLinesOptions = {}): Promise<string> {
+    const { afterChunk, usersCallback = false } = options;
+    await this.setTypeNow("A");
+    return this.runTransfer(cmd, undefined, "download", async (conn) => {
+      const reader = new LineReader(this.maxline);
+      let size = 0;
+      const lines = async () => {
+        for (let line = reader.nextLineText(this.encoding); line !== null; line = reader.nextLineText(this.encoding)) {
+          if (this.debugging > 2) this.debug(`*retr* ${JSON.stringify(line)}`);
+          // Awaited only when it returns a promise: no turn of the event loop per line otherwise.
+          const done = onLine(line);
+          if (done instanceof Promise) await done;
         }
-        reader.end();
+      };
+      const drain = async () => {
+        await (usersCallback ? this.queue.nested(lines) : lines());
+        await afterChunk?.();
+      };
+      for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
+        size += chunk.length;
+        if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
+        reader.push(chunk);
+        // Drained before the next read: the transport may reuse the chunk's buffer then.
         await drain();
-      });
+      }
+      reader.end();
+      await drain();
     });
   }
 
@@ -505,14 +518,14 @@ export class FTP {
       functionOption("callback", callback);
     };
     return this.checked([cmd], [], () => this.queue.run(async () => {
-      await this.setType("I");
+      await this.setTypeNow("I");
       return this.runTransfer(cmd, rest, "upload", async (conn) => {
         // One block is written while the next is read from the source (see UploadSource).
         let sent: Promise<unknown> = Promise.resolve();
         try {
           for await (const block of chunksOf(source, blocksize, (text) => this.encoding.encode(text))) {
             await sent;
-            sent = conn.write(block).then(() => callback?.(block));
+            sent = conn.write(block).then(() => callback && this.queue.nested(() => callback(block)));
             sent.catch(() => undefined); // observed at the next turn; never an unhandled rejection meanwhile
           }
         } finally {
@@ -531,7 +544,7 @@ export class FTP {
    */
   storLines(cmd: string, source: UploadSource, callback?: (line: Uint8Array) => unknown): Promise<string> {
     return this.checked([cmd], [], () => this.queue.run(async () => {
-      await this.setType("A");
+      await this.setTypeNow("A");
       return this.runTransfer(cmd, undefined, "upload", async (conn) => {
         const reader = new LineReader(this.maxline);
         let batch = new Uint8Array(DEFAULT_BLOCKSIZE);
@@ -556,7 +569,7 @@ export class FTP {
             batch.set(line, used);
             batch.set(CRLF, used + line.length);
             used += line.length + 2;
-            await callback?.(line);
+            if (callback !== undefined) await this.queue.nested(() => callback(line));
           }
         };
         for await (const chunk of chunksOf(source, DEFAULT_BLOCKSIZE, (text) => this.encoding.encode(text))) {
@@ -673,17 +686,19 @@ export class FTP {
 
   /** The server's features (FEAT, RFC 2389), by upper-cased name; empty when FEAT is refused. Cached per connection. */
   features(): Promise<Map<string, string>> {
-    return this.queue.run(async () => {
-      if (this.featureCache !== undefined) return this.featureCache;
-      let features = new Map<string, string>();
-      try {
-        features = parseFeat(await this.sendCmdNow("FEAT"));
-      } catch (error) {
-        if (!ErrorPerm.isInstance(error) && !ErrorReply.isInstance(error)) throw error;
-      }
-      this.featureCache = features;
-      return features;
-    });
+    return this.queue.run(() => this.featuresNow());
+  }
+
+  private async featuresNow(): Promise<Map<string, string>> {
+    if (this.featureCache !== undefined) return this.featureCache;
+    let features = new Map<string, string>();
+    try {
+      features = parseFeat(await this.sendCmdNow("FEAT"));
+    } catch (error) {
+      if (!ErrorPerm.isInstance(error) && !ErrorReply.isInstance(error)) throw error;
+    }
+    this.featureCache = features;
+    return features;
   }
 
   /** The modification time of a file (MDTM, RFC 3659), in UTC. */
@@ -716,10 +731,10 @@ export class FTP {
     let maxBytes = MAX_LISTING_BYTES;
     const check = () => void (maxBytes = maxListingBytes(options));
     return this.checked([], [path], () => this.queue.run(async () => {
-      const verb = await this.listingCommand(options);
+      const verb = await this.listingCommandNow(options);
       const parse = this.listingParser(verb, options);
       const entries: FileEntry[] = [];
-      await this.readLines(path === "" ? verb : `${verb} ${path}`, maxBytes, (line) => {
+      await this.readLinesNow(path === "" ? verb : `${verb} ${path}`, maxBytes, (line) => {
         const entry = parse(line);
         if (entry !== null) entries.push(entry);
       });
@@ -741,7 +756,7 @@ export class FTP {
     const batches = async function* (this: FTP): AsyncGenerator<readonly string[], void, undefined> {
       const maxBytes = maxListingBytes(options);
       checkSendable(this.encoding, [], [path]);
-      const verb = await this.listingCommand(options);
+      const verb = await this.queue.run(() => this.listingCommandNow(options));
       parse = this.listingParser(verb, options);
       yield* this.lineBatches(path === "" ? verb : `${verb} ${path}`, maxBytes);
     };
@@ -761,10 +776,10 @@ export class FTP {
     };
   }
 
-  private async listingCommand(options: ListingOptions): Promise<"MLSD" | "LIST"> {
+  private async listingCommandNow(options: ListingOptions): Promise<"MLSD" | "LIST"> {
     if (options.command === "MLSD" || options.command === "LIST") return options.command;
     if (options.command !== undefined) throw invalidOption(TypeError, "command", '"MLSD" or "LIST"', options.command);
-    return (await this.features()).has("MLST") ? "MLSD" : "LIST";
+    return (await this.featuresNow()).has("MLST") ? "MLSD" : "LIST";
   }
 
   /**
@@ -789,7 +804,7 @@ export class FTP {
       await wait;
       if (stopped) throw stop;
     };
-    const transfer = this.readLines(cmd, maxBytes, (line) => void lines.push(line), handOver);
+    const transfer = this.readLines(cmd, maxBytes, (line) => void lines.push(line), { afterChunk: handOver });
     const finished = transfer.then(
       () => handoff?.(null),
       () => handoff?.(null),
@@ -836,12 +851,12 @@ export class FTP {
 
   /** Makes `path` and its missing parents; an existing directory is fine. */
   ensureDir(path: string): Promise<void> {
-    return this.checked([], [path], () => this.queue.run(() => ensureDir(this, path)));
+    return this.checked([], [path], () => this.queue.run(() => ensureDir(this.unqueued, path)));
   }
 
   /** Removes `path` and everything in it (links removed, not followed). */
   removeDir(path: string): Promise<void> {
-    return this.checked([], [path], () => this.queue.run(() => removeDir(this, path)));
+    return this.checked([], [path], () => this.queue.run(() => removeDir(this.unqueued, path)));
   }
 
   /**
@@ -849,12 +864,12 @@ export class FTP {
    * path below `path` (names that are not one path segment refused). Links are not followed.
    */
   walk(path: string, options?: TreeOptions): Promise<TreeEntry[]> {
-    return this.queue.run(() => walk(this, path, options));
+    return this.queue.run(() => walk(this.unqueued, path, options));
   }
 
   /** Copies a remote directory tree to a local directory; a server name that would leave it is refused. */
   downloadDir(remote: string, local: string, options?: TreeOptions): Promise<number> {
-    return this.checked([], [remote], () => this.queue.run(() => downloadDir(this, remote, local, options)));
+    return this.checked([], [remote], () => this.queue.run(() => downloadDir(this.unqueued, remote, local, options)));
   }
 
   /**
@@ -862,7 +877,7 @@ export class FTP {
    * name that cannot be sent (CR, LF or NUL in it) fails the call before anything is uploaded.
    */
   uploadDir(local: string, remote: string, options?: TreeOptions): Promise<number> {
-    return this.checked([], [remote], () => this.queue.run(() => uploadDir(this, local, remote, options)));
+    return this.checked([], [remote], () => this.queue.run(() => uploadDir(this.unqueued, local, remote, options)));
   }
 
   // --- Settings ------------------------------------------------------------------------------
@@ -888,6 +903,17 @@ export class FTP {
   }
 
   // --- Internals ------------------------------------------------------------------------------
+
+  /**
+   * This client with its calls unqueued, for an operation that holds the turn and makes several
+   * calls (`walk`, `ensureDir` and the like): made through it, they run at once, as its parts.
+   */
+  protected get unqueued(): this {
+    this.unqueuedView ??= new Proxy(this, {
+      get: (target, key, receiver) => (key === "queue" ? UNQUEUED : Reflect.get(target, key, receiver)),
+    });
+    return this.unqueuedView;
+  }
 
   /**
    * Runs `run` once the commands and names it will send are known to be sendable, and `check`
@@ -940,11 +966,13 @@ export class FTP {
   /** ftplib's abort: ABOR, then one reply, which must be 426, 225 or 226. */
   /** Sets the representation type (TYPE), unless the server has it already: one round trip less per transfer. */
   setType(type: "I" | "A"): Promise<void> {
-    return this.queue.run(async () => {
-      if (this.currentType === type) return;
-      await this.voidCmdNow(`TYPE ${type}`);
-      this.currentType = type;
-    });
+    return this.queue.run(() => this.setTypeNow(type));
+  }
+
+  private async setTypeNow(type: "I" | "A"): Promise<void> {
+    if (this.currentType === type) return;
+    await this.voidCmdNow(`TYPE ${type}`);
+    this.currentType = type;
   }
 
   private async abortNow(transfer?: Transfer): Promise<string> {

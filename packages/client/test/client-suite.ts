@@ -184,6 +184,32 @@ export function defineClientSuite(target: SuiteTarget): void {
       own.close();
     });
 
+    it("refuses a command from a transfer's callback at once, before and after an await; calls from elsewhere wait their turn", async () => {
+      const own = await open();
+      await own.cwd(base);
+      const refused: unknown[] = [];
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      // Made outside the callback, while it runs: it waits for the transfer, and is not refused.
+      const outside = gate.then(() => own.pwd());
+      let late: Promise<string> | undefined;
+      await own.retrBinary("RETR round-trip-small.bin", async () => {
+        if (refused.length > 0) return;
+        refused.push(await own.pwd().catch((error: unknown) => error));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        refused.push(await own.pwd().catch((error: unknown) => error));
+        openGate();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        // Left running after the callback ended: once the callback is done, it is a call like any other.
+        late = new Promise((resolve) => setTimeout(resolve, 30)).then(() => own.pwd());
+      }, { blocksize: 100 });
+      expect(refused).toHaveLength(2);
+      for (const error of refused) expect(error).toMatchObject({ code: "ERR_FTP_BUSY" });
+      expect(await outside).toBe(base);
+      expect(await late).toBe(base);
+      own.close();
+    });
+
     it("stops the server's side when a callback fails, and stays usable", async () => {
       const own = await open();
       await own.cwd(base);

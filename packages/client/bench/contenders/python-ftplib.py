@@ -92,17 +92,29 @@ def rss():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def machine_ticks():
+    """Busy and total jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:9]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
 def main():
     name, config = sys.argv[1], json.loads(sys.argv[2])
     scenario, secure = SCENARIOS[name]
     ftp = open_ftp(config, secure)
     before = rss()
+    ticks_before = machine_ticks()
+    cpu_before = time.process_time_ns()
     started = time.perf_counter_ns()
     result = scenario(ftp, config)
     ns = time.perf_counter_ns() - started
+    cpu_ns = time.process_time_ns() - cpu_before
+    ticks = machine_ticks()
     peak = peak_rss()
     ftp.close()
-    result.update(ns=ns, rssGrowth=max(0, peak - before))
+    cores = (ticks[0] - ticks_before[0]) / max(1, ticks[1] - ticks_before[1]) * os.cpu_count()
+    result.update(ns=ns, rssGrowth=max(0, peak - before), cpuNs=cpu_ns, machineCores=cores)
     print(json.dumps(result))
 
 
