@@ -51,6 +51,8 @@ const server = net.createServer((control) => {
     passive = undefined;
     reply("150 Here comes the listing.");
     const data = await socket;
+    // A client that gives up midway (one that runs out of memory, say) must not end the server.
+    data.on("error", () => undefined);
     data.end(listing, () => reply("226 Transfer complete."));
   };
   let queue = Promise.resolve();

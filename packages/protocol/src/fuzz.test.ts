@@ -110,7 +110,7 @@ describe("fuzzing the reply parsers", () => {
     );
   });
 
-  it("parseMlsxEntry and parseMlstReply: prototype-free facts, or ErrorProto/ErrorReply", () => {
+  it("parseMlsxEntry and parseMlstReply: facts that inherit nothing, or ErrorProto/ErrorReply", () => {
     const factName = fc.constantFrom("type", "size", "modify", "__proto__", "constructor", "toString", "UNIX.mode", "");
     const mlsxLine = fc
       .tuple(fc.array(fc.tuple(factName, text), { maxLength: 5 }), text)
