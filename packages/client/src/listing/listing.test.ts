@@ -46,6 +46,15 @@ describe("MLSD from the servers (recorded)", () => {
       if (server !== "pyftpdlib") expect(byName["ünïcødé.bin"]!.permissions).toBe("rw-r--r--");
     });
   }
+  it("reads unix.mode as permissions only when it is 3 or 4 octal digits, and size only when all digits", () => {
+    const entry = (facts: string) => mlsxFileEntry(`type=file;${facts}; f`)!;
+    expect(entry("UNIX.mode=0755;size=12").permissions).toBe("rwxr-xr-x");
+    expect(entry("unix.mode=644").permissions).toBe("rw-r--r--");
+    expect(entry("unix.mode=0640").permissions).toBe("rw-r-----");
+    for (const mode of ["999", "75", "07555x", "", "0o755"]) expect(entry(`unix.mode=${mode}`).permissions).toBeUndefined();
+    expect(entry("size=12").size).toBe(12);
+    for (const size of ["", "-1", "1e3", "0x10", "1.5"]) expect(entry(`size=${size}`).size).toBeUndefined();
+  });
   it("takes the target of OS.unix=slink:target", () => {
     expect(mlsxFileEntry("type=OS.unix=slink:/etc/motd;modify=20200101000000; motd")).toMatchObject({ type: "link", target: "/etc/motd" });
   });

@@ -10,12 +10,16 @@ export function mlsxFileEntry(line: string): FileEntry | null {
   const [name, facts] = parseMlsxEntry(line);
   const kind = (facts.type ?? "").toLowerCase();
   if (kind === "cdir" || kind === "pdir") return null;
-  return factsEntry(name, facts, line);
+  return entryOf(name, facts, line, kind);
 }
 
 /** An entry from MLSx facts; `cdir` and `pdir` are directories. */
 export function factsEntry(name: string, facts: Record<string, string>, raw: string): FileEntry {
-  const kind = (facts.type ?? "").toLowerCase();
+  return entryOf(name, facts, raw, (facts.type ?? "").toLowerCase());
+}
+
+/** `factsEntry`, with the type fact lower-cased already. */
+function entryOf(name: string, facts: Record<string, string>, raw: string, kind: string): FileEntry {
   const entry: FileEntry = { name, type: "unknown", facts, raw };
   if (kind === "file") entry.type = "file";
   else if (kind === "dir" || kind === "cdir" || kind === "pdir") entry.type = "dir";
@@ -25,11 +29,12 @@ export function factsEntry(name: string, facts: Record<string, string>, raw: str
     if (colon >= 0 && colon < (facts.type ?? "").length - 1) entry.target = facts.type!.slice(colon + 1);
   }
   const size = facts.size ?? facts.sizd;
-  if (size !== undefined && /^\d+$/.test(size)) entry.size = Number(size);
+  if (size !== undefined && isDigits(size)) entry.size = Number(size);
   const modified = facts.modify === undefined ? null : parseTimeValue(facts.modify);
   if (modified !== null) entry.modifiedAt = modified;
   const mode = facts["unix.mode"];
-  if (mode !== undefined && /^0?[0-7]{3,4}$/.test(mode)) entry.permissions = modeString(parseInt(mode, 8));
+  const permissions = mode === undefined ? undefined : modeString(mode);
+  if (permissions !== undefined) entry.permissions = permissions;
   const owner = facts["unix.ownername"] ?? facts["unix.owner"] ?? facts["unix.uid"];
   const group = facts["unix.groupname"] ?? facts["unix.group"] ?? facts["unix.gid"];
   if (owner !== undefined) entry.owner = owner;
@@ -37,16 +42,29 @@ export function factsEntry(name: string, facts: Record<string, string>, raw: str
   return checkedEntry(entry);
 }
 
-/** `0o755` as `rwxr-xr-x`, made once per mode. */
-const modeStrings = new Map<number, string>();
+/** Whether `text` is one or more ASCII digits. */
+function isDigits(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
-function modeString(mode: number): string {
-  let out = modeStrings.get(mode & 0o777);
-  if (out === undefined) {
+/** `unix.mode` values (`0755`, `644`) as `rwxr-xr-x`, by the text: a listing repeats a few. */
+const modeStrings = new Map<string, string | undefined>();
+
+/** The permissions of a `unix.mode` fact, or undefined when it is not 3 or 4 octal digits. */
+function modeString(text: string): string | undefined {
+  if (modeStrings.has(text)) return modeStrings.get(text);
+  let out: string | undefined;
+  if (/^0?[0-7]{3,4}$/.test(text)) {
+    const mode = parseInt(text, 8);
     const bits = "rwxrwxrwx";
     out = "";
     for (let i = 0; i < 9; i++) out += mode & (1 << (8 - i)) ? bits[i] : "-";
-    modeStrings.set(mode & 0o777, out);
   }
+  if (modeStrings.size < 1024) modeStrings.set(text, out);
   return out;
 }
