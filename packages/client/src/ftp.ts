@@ -523,7 +523,7 @@ export class FTP {
         // One block is written while the next is read from the source (see UploadSource).
         let sent: Promise<unknown> = Promise.resolve();
         try {
-          for await (const block of chunksOf(source, blocksize, (text) => this.encoding.encode(text))) {
+          for await (const block of chunksOf(source, blocksize, (text) => this.encoding.encode(text), (step) => this.queue.nested(step))) {
             await sent;
             sent = conn.write(block).then(() => callback && this.queue.nested(() => callback(block)));
             sent.catch(() => undefined); // observed at the next turn; never an unhandled rejection meanwhile
@@ -572,7 +572,7 @@ export class FTP {
             if (callback !== undefined) await this.queue.nested(() => callback(line));
           }
         };
-        for await (const chunk of chunksOf(source, DEFAULT_BLOCKSIZE, (text) => this.encoding.encode(text))) {
+        for await (const chunk of chunksOf(source, DEFAULT_BLOCKSIZE, (text) => this.encoding.encode(text), (step) => this.queue.nested(step))) {
           reader.push(chunk);
           await sendLines();
         }

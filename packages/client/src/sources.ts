@@ -11,11 +11,17 @@ export type UploadSource =
   | Iterable<Uint8Array>
   | AsyncIterable<Uint8Array | string>;
 
-/** The source as an async iterable of byte chunks of at most `blocksize` bytes (views, not copies). */
+/**
+ * The source as an async iterable of byte chunks of at most `blocksize` bytes (views, not copies).
+ * An async source's own code runs inside `pull`: the client passes its callback window, so a call
+ * that the source makes on the connection it feeds, and awaits, is refused instead of waiting for
+ * the upload that waits for it.
+ */
 export async function* chunksOf(
   source: UploadSource,
   blocksize: number,
   encode: (text: string) => Uint8Array,
+  pull: <T>(step: () => T) => T = (step) => step(),
 ): AsyncGenerator<Uint8Array> {
   const split = function* (bytes: Uint8Array) {
     for (let at = 0; at < bytes.length; at += blocksize) yield bytes.subarray(at, at + blocksize);
@@ -25,7 +31,27 @@ export async function* chunksOf(
   } else if (source instanceof Uint8Array) {
     yield* split(source);
   } else if (Symbol.asyncIterator in source) {
-    for await (const chunk of source) yield* split(typeof chunk === "string" ? encode(chunk) : chunk);
+    // As `for await`, by hand: each next() inside `pull`, and return() only when left early.
+    const iterator = source[Symbol.asyncIterator]();
+    let open = true;
+    try {
+      for (;;) {
+        let step: IteratorResult<Uint8Array | string>;
+        try {
+          step = await pull(() => iterator.next());
+        } catch (error) {
+          open = false;
+          throw error;
+        }
+        if (step.done === true) {
+          open = false;
+          break;
+        }
+        yield* split(typeof step.value === "string" ? encode(step.value) : step.value);
+      }
+    } finally {
+      if (open) await iterator.return?.();
+    }
   } else {
     for (const chunk of source) yield* split(chunk);
   }

@@ -210,6 +210,19 @@ export function defineClientSuite(target: SuiteTarget): void {
       own.close();
     });
 
+    it("refuses a command that an upload's own source makes and awaits, instead of waiting for the upload", async () => {
+      const own = await open();
+      await own.cwd(base);
+      async function* source() {
+        yield SMALL;
+        // The upload waits for this source, so this call cannot wait for the upload.
+        await own.pwd();
+        yield SMALL;
+      }
+      await expect(own.storBinary("STOR nested-source.bin", source())).rejects.toMatchObject({ code: "ERR_FTP_BUSY" });
+      own.close();
+    });
+
     it("stops the server's side when a callback fails, and stays usable", async () => {
       const own = await open();
       await own.cwd(base);
