@@ -193,7 +193,8 @@ export function defineClientSuite(target: SuiteTarget): void {
       // Made outside the callback, while it runs: it waits for the transfer, and is not refused.
       const outside = gate.then(() => own.pwd());
       let late: Promise<string> | undefined;
-      await own.retrBinary("RETR round-trip-small.bin", async () => {
+      // A large file: the transfer is still under way while the first callback waits.
+      await own.retrBinary("RETR round-trip-50MB.bin", async () => {
         if (refused.length > 0) return;
         refused.push(await own.pwd().catch((error: unknown) => error));
         await new Promise((resolve) => setTimeout(resolve, 1));
@@ -202,7 +203,7 @@ export function defineClientSuite(target: SuiteTarget): void {
         await new Promise((resolve) => setTimeout(resolve, 20));
         // Left running after the callback ended: once the callback is done, it is a call like any other.
         late = new Promise((resolve) => setTimeout(resolve, 30)).then(() => own.pwd());
-      }, { blocksize: 100 });
+      });
       expect(refused).toHaveLength(2);
       for (const error of refused) expect(error).toMatchObject({ code: "ERR_FTP_BUSY" });
       expect(await outside).toBe(base);
