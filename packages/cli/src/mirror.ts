@@ -77,13 +77,12 @@ async function transferAll(
   const bar = ctx.flags.showProgress && files.length > 0 ? new ProgressBar(ctx.io.stderr, label) : undefined;
   const moving = new Map<string, number>();
   const failures: unknown[] = [];
-  let done = 0;
   let lastDraw = 0;
   const draw = (force = false) => {
     const now = Date.now();
     if (bar === undefined || (!force && now - lastDraw < 100)) return;
     lastDraw = now;
-    let bytes = done;
+    let bytes = summary.bytes;
     for (const n of moving.values()) bytes += n;
     bar.update(bytes, total);
   };
@@ -96,7 +95,6 @@ async function transferAll(
           draw();
         });
       });
-      done += file.size;
       summary.bytes += file.size;
       summary.transferred.push(file.relativePath);
       if (ctx.flags.verbose) {

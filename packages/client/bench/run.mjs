@@ -290,6 +290,8 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+/** The median of the samples a contender reported (undefined for a measure it does not report). */
+const medianOf = (xs) => (xs.length > 0 && xs[0] !== undefined ? median(xs) : undefined);
 const results = {};
 for (const scenario of scenarios) {
   if (only.length > 0 && !only.includes(scenario.scenario ?? scenario.key)) continue;
@@ -321,7 +323,6 @@ for (const scenario of scenarios) {
   results[scenario.key] = Object.fromEntries(
     names.map((n) => {
       const s = samples[n];
-      const medianOf = (xs) => (xs.length > 0 && xs[0] !== undefined ? median(xs) : undefined);
       return [n, s.error ?? { median: median(s.values), min: Math.min(...s.values), max: Math.max(...s.values), memory: medianOf(s.memory), cpu: medianOf(s.cpu), machine: medianOf(s.machine) }];
     }),
   );
@@ -354,11 +355,11 @@ for (const scenario of scenarios) {
       continue;
     }
     const memory = scenario.memory ? ` ${v.memory === undefined ? "" : `${(v.memory / 2 ** 20).toFixed(0)} MiB`} |` : "";
-    const cores = (x) => (x === undefined ? "" : x.toFixed(2));
+    const coresText = (x) => (x === undefined ? "" : x.toFixed(2));
     let ratio = ratioTo(r[OURS], v);
     if (scenario.key === "small-pool" && name === OURS) ratio = ratioTo(v, results.small?.[OURS]);
     const ratioText = ratio === undefined || (name === OURS && scenario.key !== "small-pool") ? "" : `${ratio.toFixed(2)}x`;
-    lines.push(`| ${name} | ${fixed(v.median)} | ${fixed(v.min)}–${fixed(v.max)} |${memory} ${cores(v.cpu)} | ${cores(v.machine)} | ${scenario.key === "small-pool" && name === OURS ? `${ratioText} of one connection` : ratioText} |`);
+    lines.push(`| ${name} | ${fixed(v.median)} | ${fixed(v.min)}–${fixed(v.max)} |${memory} ${coresText(v.cpu)} | ${coresText(v.machine)} | ${scenario.key === "small-pool" && name === OURS ? `${ratioText} of one connection` : ratioText} |`);
   }
   lines.push("");
 }

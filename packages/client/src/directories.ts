@@ -49,7 +49,7 @@ export async function removeDir(ftp: FTP, path: string): Promise<void> {
       sendable = false;
     }
     if (!sendable || name === "" || name === "." || name === ".." || name.includes("/")) {
-      throw new ErrorProto(`refusing a name from the server that would leave ${path}: ${JSON.stringify(name)}`, { code: "ERR_FTP_UNSAFE_NAME" });
+      throw unsafeName(`refusing a name from the server that would leave ${path}: ${JSON.stringify(name)}`);
     }
   }
   for (const entry of entries) {
@@ -77,19 +77,20 @@ export async function walk(ftp: FTP, path: string, options: TreeOptions = {}): P
   const found: TreeEntry[] = [];
   const visit = async (dir: string, prefix: string): Promise<void> => {
     for (const entry of await ftp.list(dir)) {
-      if (!safeName(entry.name)) {
-        throw new ErrorProto(`refusing a name from the server that is not one path segment: ${JSON.stringify(entry.name)}`, {
-          code: "ERR_FTP_UNSAFE_NAME",
-        });
-      }
+      if (!safeName(entry.name)) throw unsafeName(`refusing a name from the server that is not one path segment: ${JSON.stringify(entry.name)}`);
       const remotePath = join2(dir, entry.name);
       if (options.filter !== undefined && !options.filter(remotePath, entry)) continue;
-      found.push({ ...entry, path: remotePath, relativePath: prefix === "" ? entry.name : `${prefix}/${entry.name}` });
-      if (entry.type === "dir") await visit(remotePath, prefix === "" ? entry.name : `${prefix}/${entry.name}`);
+      const relativePath = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+      found.push({ ...entry, path: remotePath, relativePath });
+      if (entry.type === "dir") await visit(remotePath, relativePath);
     }
   };
   await visit(path, "");
   return found;
+}
+
+function unsafeName(message: string): ErrorProto {
+  return new ErrorProto(message, { code: "ERR_FTP_UNSAFE_NAME" });
 }
 
 /** A listed name that is safe to use as one path segment on this machine. */
@@ -104,15 +105,11 @@ export async function downloadDir(ftp: FTP, remote: string, local: string, optio
   let files = 0;
   for (const entry of await ftp.list(remote)) {
     const remotePath = join2(remote, entry.name);
-    if (!safeName(entry.name)) {
-      throw new ErrorProto(`refusing a name from the server that would leave ${root}: ${JSON.stringify(entry.name)}`, {
-        code: "ERR_FTP_UNSAFE_NAME",
-      });
-    }
+    if (!safeName(entry.name)) throw unsafeName(`refusing a name from the server that would leave ${root}: ${JSON.stringify(entry.name)}`);
     const localPath = join(root, entry.name);
     // Belt and braces: the joined path must stay inside the target.
     if (relative(root, localPath).startsWith("..") || !localPath.startsWith(root + sep)) {
-      throw new ErrorProto(`refusing ${JSON.stringify(entry.name)}: outside ${root}`, { code: "ERR_FTP_UNSAFE_NAME" });
+      throw unsafeName(`refusing ${JSON.stringify(entry.name)}: outside ${root}`);
     }
     if (options.filter !== undefined && !options.filter(remotePath, entry)) continue;
     if (entry.type === "dir") files += await downloadDir(ftp, remotePath, localPath, options);

@@ -107,7 +107,6 @@ export interface StorBinaryOptions {
   rest?: number | string;
 }
 
-/** The data connection of a transfer in progress, and whether the caller aborted it. */
 interface ReadLinesOptions {
   /** Runs after each received chunk's lines (a listing loop takes them meanwhile). */
   afterChunk?: () => Promise<void>;
@@ -115,6 +114,7 @@ interface ReadLinesOptions {
   usersCallback?: boolean;
 }
 
+/** The data connection of a transfer in progress, and whether the caller aborted it. */
 interface Transfer {
   /** The data connection: guarded when the client runs the transfer itself (`direction` set). */
   readonly conn: ByteStream;
@@ -812,11 +812,11 @@ export class FTP {
     this.queue.busy = new LocalProtocolError("a listing is being iterated on this connection", "ERR_FTP_BUSY");
     try {
       for (;;) {
-        const lines = await pending;
-        if (lines === null) break;
+        const batch = await pending;
+        if (batch === null) break;
         pending = next();
         const resume = taken;
-        yield lines;
+        yield batch;
         resume?.();
       }
     } finally {
@@ -829,7 +829,6 @@ export class FTP {
       if (error !== stop) throw error;
     });
   }
-
 
   /**
    * Downloads `remote` to a local path (atomic by default: a temporary name, renamed when complete
@@ -963,7 +962,6 @@ export class FTP {
     return this.voidRespNow();
   }
 
-  /** ftplib's abort: ABOR, then one reply, which must be 426, 225 or 226. */
   /** Sets the representation type (TYPE), unless the server has it already: one round trip less per transfer. */
   setType(type: "I" | "A"): Promise<void> {
     return this.queue.run(() => this.setTypeNow(type));
@@ -975,6 +973,7 @@ export class FTP {
     this.currentType = type;
   }
 
+  /** ftplib's abort: ABOR, then one reply, which must be 426, 225 or 226. */
   private async abortNow(transfer?: Transfer): Promise<string> {
     await this.putCmd("ABOR");
     this.channel.stream.setTimeout(this.timeout);

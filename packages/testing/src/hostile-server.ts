@@ -432,9 +432,12 @@ export function sendData(content: string | Uint8Array, options: SendDataOptions 
   return async (session) => {
     const bytes = toBuffer(content);
     const final = options.final ?? "226 Transfer complete";
+    const sendFinal = async () => {
+      if (final !== false) await session.send(`${final}\r\n`);
+    };
     await session.send(`${options.preliminary ?? "150 Opening data connection"}\r\n`);
     const data = await session.data();
-    if (options.finalFirst && final !== false) await session.send(`${final}\r\n`);
+    if (options.finalFirst) await sendFinal();
     const body = options.cutAfter === undefined ? bytes : bytes.subarray(0, options.cutAfter);
     if (options.pieceSize === undefined) await writeAll(data, body);
     else for (let i = 0; i < body.length; i += options.pieceSize) await writeAll(data, body.subarray(i, i + options.pieceSize));
@@ -444,18 +447,18 @@ export function sendData(content: string | Uint8Array, options: SendDataOptions 
     }
     if (options.cutAfter !== undefined && options.reset) {
       data.resetAndDestroy();
-      if (!options.finalFirst && final !== false) await session.send(`${final}\r\n`);
+      if (!options.finalFirst) await sendFinal();
       return;
     }
     if (options.afterFinal !== undefined) {
-      if (!options.finalFirst && final !== false) await session.send(`${final}\r\n`);
+      if (!options.finalFirst) await sendFinal();
       await delay(20);
       await writeAll(data, toBuffer(options.afterFinal));
       data.end();
       return;
     }
     await new Promise<void>((resolve) => data.end(() => resolve()));
-    if (!options.finalFirst && final !== false) await session.send(`${final}\r\n`);
+    if (!options.finalFirst) await sendFinal();
   };
 }
 

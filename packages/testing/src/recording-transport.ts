@@ -103,11 +103,16 @@ export class RecordingTransport implements Transport<unknown> {
   }
 }
 
+/** `text` with the port number `port` written as `{port}`: a transcript does not depend on it. */
+function maskPort(text: string, port: number): string {
+  return text.replace(new RegExp(`\\b${port}\\b`, "g"), "{port}");
+}
+
 /** An error as written; `port`, a data port named in the message, becomes `{port}`. */
 function errorEvent(stream: StreamId, error: unknown, port?: number): TranscriptEvent {
   const e = error as { name?: string; code?: unknown; message?: string };
   let message = e.message ?? String(error);
-  if (port !== undefined) message = message.replace(new RegExp(`\\b${port}\\b`, "g"), "{port}");
+  if (port !== undefined) message = maskPort(message, port);
   return { kind: "error", stream, name: e.name ?? "Error", code: typeof e.code === "string" ? e.code : "-", message };
 }
 
@@ -355,7 +360,7 @@ class RecordingControlStream extends RecordingByteStream implements ControlStrea
     let normal = normaliseReply(text);
     // Servers may name the port of the client's listener ("150 Connecting to port 40123").
     const port = this.recorder.listenerPort;
-    if (port !== undefined) normal = normal.replace(new RegExp(`\\b${port}\\b`, "g"), "{port}");
+    if (port !== undefined) normal = maskPort(normal, port);
     this.recorder.add({ kind: "reply", text: rewrite(normal) });
   }
 

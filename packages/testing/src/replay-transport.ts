@@ -20,6 +20,7 @@ import {
   FtpTlsError,
   type SocketAddress,
   type Transport,
+  isIPv6,
   maskCommand,
 } from "@ftplib/protocol";
 import { createHash, type Hash } from "node:crypto";
@@ -106,7 +107,7 @@ export class ReplayTransport implements Transport<unknown> {
 
   async connect(request: ConnectRequest<unknown>): Promise<ControlStream<unknown>> {
     const implicitTls = request.implicitTls !== undefined;
-    const actual: TranscriptEvent = { kind: "connect", family: request.host.includes(":") ? "IPv6" : "IPv4", implicitTls };
+    const actual: TranscriptEvent = { kind: "connect", family: isIPv6(request.host) ? "IPv6" : "IPv4", implicitTls };
     if (this.connected) this.engine.mismatchAtEnd("control", actual);
     this.connected = true;
     const event = this.engine.expectClient("control", actual, (e) => e.kind === "connect" && e.implicitTls === implicitTls);
@@ -324,6 +325,11 @@ class ReplayEngine {
 }
 
 /** An event as its (first) transcript line. */
+/** A Buffer over the same bytes (Buffer.from of a Uint8Array would copy them). */
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function describe(event: TranscriptEvent): string {
   return formatEvent(event)[0]!;
 }
@@ -397,7 +403,7 @@ class ReplayByteStream implements ByteStream {
       const take = Math.min(data.length - offset, event.content.length - this.sending.received);
       const piece = data.subarray(offset, offset + take);
       const expected = event.content.bytes?.subarray(this.sending.received, this.sending.received + take);
-      if (expected !== undefined && Buffer.compare(Buffer.from(expected), Buffer.from(piece)) !== 0) {
+      if (expected !== undefined && Buffer.compare(view(expected), view(piece)) !== 0) {
         const at = this.sending.received + [...piece].findIndex((b, i) => b !== expected[i]);
         throw this.engine.mismatch(event, `data ${this.stream as number} send: different bytes from offset ${at}`);
       }

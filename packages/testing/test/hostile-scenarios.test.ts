@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
 import { ErrorPerm, ErrorProto, ErrorTemp, FTP, FTP_TLS, FtpConnectionError, FtpTimeoutError, FtpTlsError, allErrors } from "@ftplib/client";
+import { parsePortArgument } from "@ftplib/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type CommandHandlers,
@@ -16,6 +17,7 @@ import {
   type HostileServerOptions,
   type HostileSession,
   type Scenario,
+  closedPort,
   epsvReply,
   overlongReply,
   pasvReply,
@@ -260,9 +262,8 @@ const cases: Case[] = [
     passive: false,
     scenario: {
       NLST: async (session) => {
-        const port = [...session.commands].reverse().find((c) => c.startsWith("PORT"))!.slice(5).split(",").map(Number);
-        const target = { host: port.slice(0, 4).join("."), port: port[4]! * 256 + port[5]! };
-        const intruder = net.connect({ ...target, localAddress: "127.0.0.2" });
+        const [host, port] = parsePortArgument([...session.commands].reverse().find((c) => c.startsWith("PORT"))!.slice(5));
+        const intruder = net.connect({ host, port, localAddress: "127.0.0.2" });
         const got: Buffer[] = [];
         await new Promise<void>((resolve) => intruder.on("close", () => resolve()).on("error", () => undefined).on("data", (d: Buffer) => got.push(d)));
         if (got.length > 0) throw new Error("the intruder got data");
@@ -542,13 +543,7 @@ describe("hostile servers, more than once on one connection", () => {
   });
 
   it("an EPSV answered with a port where the server does not listen fails fast", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, "127.0.0.1", () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
-    await using server = await startHostileServer({ EPSV: epsvReply(port) });
+    await using server = await startHostileServer({ EPSV: epsvReply(await closedPort()) });
     const ftp = new FTP({ timeout: TIMEOUT });
     await ftp.connect(server.host, server.port);
     await ftp.login();

@@ -79,7 +79,7 @@ export class SocketStream implements ByteStream {
 
   setTimeout(ms: number): void {
     this.timeoutMs = ms;
-    if (this.reader !== undefined) this.armReadTimer();
+    if (this.reader !== undefined) this.readWatchdog.arm(ms);
     if (this.pendingWrites > 0) this.writeWatchdog.arm(ms);
   }
 
@@ -107,7 +107,7 @@ export class SocketStream implements ByteStream {
     }
     return new Promise((resolve, reject) => {
       this.reader = { resolve, reject };
-      this.armReadTimer();
+      this.readWatchdog.arm(this.timeoutMs);
       // The previous chunk is no longer in use: the socket may read into its buffer again.
       if (this.paused) this.resume();
     });
@@ -241,18 +241,10 @@ export class SocketStream implements ByteStream {
     const reader = this.reader;
     if (reader === undefined) return;
     this.reader = undefined;
-    this.clearReadTimer();
+    this.readWatchdog.disarm();
     // Handing out the end means the consumer is done with every chunk before it.
     if (value === null) this.finish();
     reader.resolve(value);
-  }
-
-  private armReadTimer(): void {
-    this.readWatchdog.arm(this.timeoutMs);
-  }
-
-  private clearReadTimer(): void {
-    this.readWatchdog.disarm();
   }
 
   private fail(error: Error): Error {

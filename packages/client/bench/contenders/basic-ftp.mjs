@@ -1,7 +1,7 @@
 /** basic-ftp, the most used Node FTP client, used as its README shows. */
 import { statSync } from "node:fs";
 import { Client } from "basic-ftp";
-import { contender, discard } from "./contender.mjs";
+import { contender, eachFile, discard } from "./contender.mjs";
 
 async function open(c, secure = false) {
   const client = new Client(0);
@@ -38,14 +38,7 @@ await contender({
     await c.client.uploadFrom(c.local, c.remote);
     return { bytes: statSync(c.local).size };
   }),
-  small: session(async (c) => {
-    let bytes = 0;
-    for (const remote of c.files) {
-      const { bytes: n } = await retrieve(c.client, remote);
-      bytes += n;
-    }
-    return { bytes, items: c.files.length };
-  }),
+  small: session((c) => eachFile(c.files, (remote) => retrieve(c.client, remote))),
   // basic-ftp has no pool: one client per connection, each taking the next file.
   "small-pool": {
     prepare: async (c) => ({ ...c, clients: await Promise.all(Array.from({ length: c.connections }, () => open(c))) }),

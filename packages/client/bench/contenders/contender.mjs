@@ -18,6 +18,13 @@ export function discard(onBytes) {
   });
 }
 
+/** Retrieves `files` one after the other: { bytes, items }, as the small-file scenarios report. */
+export async function eachFile(files, retrieve) {
+  let bytes = 0;
+  for (const remote of files) bytes += (await retrieve(remote)).bytes;
+  return { bytes, items: files.length };
+}
+
 /**
  * The process's peak resident memory (VmHWM), in bytes. Not getrusage's maxrss: Linux carries that
  * over from the parent across exec, so a child of a large process would report the parent's size.

@@ -1,6 +1,6 @@
 /** This client: FTP, FTP_TLS and FtpPool from @ftplib/client, used as the README shows. */
 import { FTP, FTP_TLS, FtpPool } from "../../dist/index.js";
-import { contender } from "./contender.mjs";
+import { contender, eachFile } from "./contender.mjs";
 
 const open = (c) => FTP.open({ host: c.host, port: c.port, user: c.user, password: c.password });
 const openTls = async (c) => {
@@ -31,14 +31,7 @@ await contender({
   "ftps-download": session((c) => retrieve(c.ftp, c.remote), openTls),
   "download-file": session(async (c) => ({ bytes: await c.ftp.download(c.remote, c.local) })),
   upload: session(async (c) => ({ bytes: await c.ftp.upload(c.local, c.remote) })),
-  small: session(async (c) => {
-    let bytes = 0;
-    for (const remote of c.files) {
-      const { bytes: n } = await retrieve(c.ftp, remote);
-      bytes += n;
-    }
-    return { bytes, items: c.files.length };
-  }),
+  small: session((c) => eachFile(c.files, (remote) => retrieve(c.ftp, remote))),
   "small-pool": {
     prepare: async (c) => {
       const pool = new FtpPool({ size: c.connections, connect: () => open(c) });

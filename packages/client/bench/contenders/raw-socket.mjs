@@ -6,7 +6,7 @@
 import { openSync, readSync, closeSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
-import { contender } from "./contender.mjs";
+import { contender, eachFile } from "./contender.mjs";
 
 const BUFFER = 256 * 1024;
 
@@ -111,13 +111,6 @@ const loggedIn = (run, secure = false) => ({
 await contender({
   download: loggedIn((c) => receive(c, c.session)),
   "ftps-download": loggedIn((c) => receive(c, c.session), true),
-  small: loggedIn(async (c) => {
-    let bytes = 0;
-    for (const remote of c.files) {
-      const { bytes: n } = await receive({ ...c, remote }, c.session);
-      bytes += n;
-    }
-    return { bytes, items: c.files.length };
-  }),
+  small: loggedIn((c) => eachFile(c.files, (remote) => receive({ ...c, remote }, c.session))),
   upload: loggedIn((c) => send(c, c.session)),
 });

@@ -24,9 +24,6 @@ const LINE = new RegExp(
   ].join(""),
 );
 
-/** Month numbers by name, in the cases listings use (`Jan`, `jan`, `JAN`). */
-const MONTH_NUMBERS = new Map(MONTHS.flatMap((m, i) => [m, m[0]!.toUpperCase() + m.slice(1), m.toUpperCase()].map((name) => [name, i] as const)));
-
 /** Milliseconds since the epoch of a time the server printed in its own zone. */
 function localTime(year: number, month: number, day: number, hour: number, minute: number, second: number, options: ListOptions): number {
   return Date.UTC(year, month, day, hour, minute, second) - (options.timezoneOffset ?? 0) * 60_000;
@@ -38,7 +35,7 @@ function localTime(year: number, month: number, day: number, hour: number, minut
  */
 const dateCache = { options: undefined as ListOptions | undefined, times: new Map<string, number | undefined>() };
 
-/** (One Date per entry, made last: a listing has a date on every line.) */
+/** The Date of a listed date, or undefined when it names no month; its time looked up per listing. */
 function parseDate(text: string, options: ListOptions): Date | undefined {
   if (options.now === undefined) {
     const time = dateTime(text, options);
@@ -58,16 +55,15 @@ function parseDate(text: string, options: ListOptions): Date | undefined {
 
 /** Milliseconds since the epoch of a listed date, or undefined when it names no month. */
 function dateTime(text: string, options: ListOptions): number | undefined {
-  const parts = text.split(text.includes("  ") || text.includes("\t") ? /\s+/ : " ");
+  const parts = text.split(/\s+/);
   if (text.length > 4 && text[4] === "-") {
     const [y, mo, d] = parts[0]!.split("-").map(Number) as [number, number, number];
     const [h, mi, s] = parts[1]!.split(":").map(Number) as [number, number, number?];
     return localTime(y, mo - 1, d, h, mi, Math.floor(s ?? 0), options);
   }
   const [first, second, last] = parts as [string, string, string];
-  const monthFirst = first.charCodeAt(0) > 57; // a letter, not a digit
-  const name = monthFirst ? first : second;
-  const month = MONTH_NUMBERS.get(name) ?? MONTH_NUMBERS.get(name.toLowerCase()) ?? -1;
+  const monthFirst = /^[A-Za-z]/.test(first);
+  const month = MONTHS.indexOf((monthFirst ? first : second).toLowerCase());
   const day = Number(monthFirst ? second : first);
   if (month < 0) return undefined;
   const colon = last.indexOf(":");
