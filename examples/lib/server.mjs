@@ -1,6 +1,7 @@
 // Where the examples connect: the server of the URL given on the command line
 // (ftp://user:password@host:port/, ftps:// for implicit TLS, ftpes:// for explicit TLS), or, with
 // none, an FTP server (ftp-srv from npm) started in this process with a few files in it.
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { FTP_PORT, FTPS_IMPLICIT_PORT } from "@ftplib/client";
 import { startEmbeddedServer, testTls } from "@ftplib/test-servers";
@@ -22,7 +23,7 @@ export async function exampleServer(options = {}) {
       password: decodeURIComponent(url.password),
       tls,
       // A private certificate authority: FTPLIB_CA=/path/to/ca.pem
-      ca: process.env.FTPLIB_CA,
+      ca: process.env.FTPLIB_CA === undefined ? undefined : readFileSync(process.env.FTPLIB_CA, "utf8"),
       path: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
       close: async () => undefined,
     };

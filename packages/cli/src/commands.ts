@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import type { FileEntry } from "@ftplib/client";
 import type { Context } from "./context.js";
 import { CliError, ExitCode } from "./exit-codes.js";
-import { isFtpUrl, joinRemote, parseFtpUrl, remoteBasename, remoteDirname } from "./url.js";
+import { isFtpUrl, joinRemote, parseFtpUrl, remoteBasename, remoteDirname, trimTrailingSlash } from "./url.js";
 
 export type Command = (ctx: Context, args: string[]) => Promise<void>;
 
@@ -95,7 +95,7 @@ const rm: Command = async (ctx, args) => {
   const target = parseFtpUrl(args[0]!);
   if (target.path === "") throw new CliError("rm needs a path", ExitCode.USAGE);
   await ctx.with(target, async (ftp) => {
-    if (ctx.flags.recursive) await ftp.removeDir(target.path.replace(/\/+$/, ""));
+    if (ctx.flags.recursive) await ftp.removeDir(trimTrailingSlash(target.path));
     else await ftp.delete(target.path);
   });
 };
@@ -106,7 +106,7 @@ const mkdir: Command = async (ctx, args) => {
   if (target.path === "") throw new CliError("mkdir needs a path", ExitCode.USAGE);
   await ctx.with(target, async (ftp) => {
     if (ctx.flags.parents) await ftp.ensureDir(target.path);
-    else await ftp.mkd(target.path.replace(/\/+$/, ""));
+    else await ftp.mkd(trimTrailingSlash(target.path));
   });
 };
 
@@ -114,7 +114,7 @@ const rmdir: Command = async (ctx, args) => {
   expectArgs(args, 1, 1, "rmdir <url>");
   const target = parseFtpUrl(args[0]!);
   if (target.path === "") throw new CliError("rmdir needs a path", ExitCode.USAGE);
-  await ctx.with(target, (ftp) => ftp.rmd(target.path.replace(/\/+$/, "")));
+  await ctx.with(target, (ftp) => ftp.rmd(trimTrailingSlash(target.path)));
 };
 
 const mv: Command = async (ctx, args) => {

@@ -13,7 +13,7 @@ import { ErrorPerm, ErrorTemp, type FTP, FtpPool, type TreeEntry } from "@ftplib
 import type { Context } from "./context.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { ProgressBar, formatBytes } from "./progress.js";
-import { isFtpUrl, joinRemote, parseFtpUrl, type FtpTarget } from "./url.js";
+import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash, type FtpTarget } from "./url.js";
 
 interface PlannedFile {
   relativePath: string;
@@ -199,7 +199,7 @@ export async function mirror(ctx: Context, args: string[]): Promise<void> {
   const target = parseFtpUrl(download ? from : to);
   const summary: Summary = { direction: download ? "download" : "upload", transferred: [], unchanged: 0, failed: [], directoriesMade: 0, bytes: 0 };
   // The tree's root on the server, without a trailing slash (but "/" stays "/").
-  const remoteRoot = target.path.replace(/(.)\/+$/, "$1");
+  const remoteRoot = trimTrailingSlash(target.path);
   const pool = poolFor(ctx, target);
   let failures: unknown[];
   try {

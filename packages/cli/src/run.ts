@@ -34,10 +34,12 @@ const OPTIONS = {
   version: { type: "boolean", short: "V" },
 } as const;
 
-function positiveNumber(text: string | undefined, name: string, max: number): number | undefined {
+function positiveNumber(text: string | undefined, name: string, max: number, whole = false): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || value > max) throw new CliError(`--${name} must be a number from 1 to ${max}, not ${JSON.stringify(text)}`, ExitCode.USAGE);
+  if (!Number.isFinite(value) || value <= 0 || value > max || (whole && !Number.isInteger(value))) {
+    throw new CliError(`--${name} must be a ${whole ? "whole " : ""}number from 1 to ${max}, not ${JSON.stringify(text)}`, ExitCode.USAGE);
+  }
   return value;
 }
 
@@ -97,7 +99,7 @@ export async function main(argv: readonly string[], io: Io = processIo, signal: 
         recursive: values.recursive ?? false,
         parents: values.parents ?? false,
         resume: values.resume ?? false,
-        parallel: Math.floor(positiveNumber(values.parallel, "parallel", 16) ?? 4),
+        parallel: positiveNumber(values.parallel, "parallel", 16, true) ?? 4,
         dryRun: values["dry-run"] ?? false,
         verbose: values.verbose ?? false,
         showProgress,

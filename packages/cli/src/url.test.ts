@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CliError } from "./exit-codes.js";
 import { findNetrcEntry } from "./netrc.js";
-import { isFtpUrl, joinRemote, parseFtpUrl, remoteDirname } from "./url.js";
+import { isFtpUrl, joinRemote, parseFtpUrl, remoteDirname, trimTrailingSlash } from "./url.js";
 
 describe("parseFtpUrl", () => {
   it("reads user, password, host, port and path, percent-decoded", () => {
@@ -46,6 +46,11 @@ describe("parseFtpUrl", () => {
     expect(remoteDirname("a.txt")).toBe("");
     expect(remoteDirname("/a.txt")).toBe("/");
     expect(remoteDirname("x/y/a.txt")).toBe("x/y");
+    // "/" is the root, not the login directory that "" would be.
+    expect(trimTrailingSlash("/")).toBe("/");
+    expect(trimTrailingSlash("//")).toBe("/");
+    expect(trimTrailingSlash("pub/")).toBe("pub");
+    expect(trimTrailingSlash("/pub//")).toBe("/pub");
   });
 });
 

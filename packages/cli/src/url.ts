@@ -64,6 +64,11 @@ export function parseFtpUrl(text: string): FtpTarget {
   return target;
 }
 
+/** A remote path without its trailing slashes, except that `/` stays `/`. */
+export function trimTrailingSlash(path: string): string {
+  return path.replace(/(.)\/+$/, "$1");
+}
+
 /** `dir/name` for a path and a name; a path ending in `/` (or empty) is a directory. */
 export function joinRemote(dir: string, name: string): string {
   if (dir === "") return name;

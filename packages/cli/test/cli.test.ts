@@ -52,6 +52,7 @@ describe("ftplib on the command line", () => {
     expect((await runCli(["get"])).code).toBe(1);
     expect((await runCli(["mirror", "a", "b"])).code).toBe(1);
     expect((await runCli(["ls", "--parallel", "0", base])).code).toBe(1);
+    expect((await runCli(["ls", "--parallel", "0.5", base])).code).toBe(1);
     expect((await runCli(["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
