@@ -13,7 +13,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { type EmbeddedServer, realServers, startEmbeddedServer } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FTP } from "../src/index.js";
+import { ErrorTemp, FTP } from "../src/index.js";
 
 const HARDENING = process.env.FTPLIB_HARDENING === "1";
 const CONNECTIONS = HARDENING ? 200 : 20;
@@ -32,6 +32,16 @@ function heapAfterGc(): number {
 
 const sockets = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap" || r === "TCPServerWrap").length;
 const fds = () => readdirSync("/proc/self/fd").length;
+
+/**
+ * pure-ftpd's PASV binds a random port of its range with SO_REUSEADDR and then listens, without
+ * trying another port when listen() fails. Two sessions that bind the same port at the same moment
+ * both succeed, and the second to listen gets 425 "Unable to identify the local data socket".
+ * That is the server asking for a retry before any transfer began, so the transfer is retried.
+ */
+function isPassiveListenRace(error: unknown): boolean {
+  return error instanceof ErrorTemp && error.replyCode === 425 && error.text.includes("local data socket");
+}
 
 async function settle(baseline: () => number, target: number): Promise<number> {
   for (let i = 0; i < 200 && baseline() > target; i++) await new Promise((r) => setTimeout(r, 25));
@@ -90,6 +100,18 @@ describe.skipIf(server === undefined)(`load: ${CONNECTIONS} connections x ${TRAN
     }
     let failures = 0;
     let transfers = 0;
+    let retries = 0;
+    const withRetry = async (transfer: () => Promise<unknown>): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await transfer();
+          return;
+        } catch (error) {
+          if (attempt === 3 || !isPassiveListenRace(error)) throw error;
+          retries++;
+        }
+      }
+    };
     /** Half of each connection's transfers: upload a file of its own, read it back, compare. */
     const round = () =>
       Promise.all(
@@ -98,9 +120,9 @@ describe.skipIf(server === undefined)(`load: ${CONNECTIONS} connections x ${TRAN
             const content = randomBytes(FILE_SIZE);
             const name = `${t.dir}/c${i}.bin`;
             try {
-              await ftp.storBinary(`STOR ${name}`, content);
+              await withRetry(() => ftp.storBinary(`STOR ${name}`, content));
               const chunks: Buffer[] = [];
-              await ftp.retrBinary(`RETR ${name}`, (block) => void chunks.push(Buffer.from(block)));
+              await withRetry(() => ftp.retrBinary(`RETR ${name}`, (block) => void chunks.push(Buffer.from(block))));
               if (!Buffer.concat(chunks).equals(content)) failures++;
             } catch (error) {
               failures++;
@@ -120,12 +142,14 @@ describe.skipIf(server === undefined)(`load: ${CONNECTIONS} connections x ${TRAN
 
     expect(failures).toBe(0);
     expect(transfers).toBe(CONNECTIONS * TRANSFERS);
+    // The server's race is rare: a retry for more than 1% of transfers means something else.
+    expect(retries).toBeLessThanOrEqual(transfers / 100);
     // None left (the set-up's own connection may have been closing when the baseline was taken).
     expect(await settle(sockets, socketsBefore)).toBeLessThanOrEqual(socketsBefore);
     expect(await settle(fds, fdsBefore)).toBeLessThanOrEqual(fdsBefore);
     const growth = heapAfterSecond - heapAfterFirst;
     console.log(
-      `load (${t.name}): ${transfers} transfers on ${CONNECTIONS} connections; heap ${(heapAfterFirst / 2 ** 20).toFixed(1)} MiB after the first round, ` +
+      `load (${t.name}): ${transfers} transfers on ${CONNECTIONS} connections (${retries} retried after the server's passive-port race); heap ${(heapAfterFirst / 2 ** 20).toFixed(1)} MiB after the first round, ` +
         `${(heapAfterSecond / 2 ** 20).toFixed(1)} MiB after the second; sockets ${sockets()} (before ${socketsBefore}), descriptors ${fds()} (before ${fdsBefore})`,
     );
     // Flat: the second round of as many transfers leaves the heap where the first did (a few MiB of noise).
