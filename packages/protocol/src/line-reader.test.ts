@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { enc } from "../test/feed.js";
+import { type TextEncoding, latin1, utf8 } from "./encoding.js";
 import { LineReader } from "./line-reader.js";
 
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
@@ -64,5 +65,32 @@ describe("LineReader", () => {
     over.push(enc("5678"));
     expect(() => over.nextLine()).toThrow(/more than 8 bytes/);
     expect(() => new LineReader(2)).toThrow(RangeError);
+  });
+
+  it("decodes text lines of a large chunk in parts of at most 64 KiB, each line whole, UTF-8 or not", () => {
+    // Lines of every length up to 300 bytes, some of them UTF-8, in one chunk of about 300 KiB: lines
+    // cross the 64 KiB marks, and a part with a multibyte character is decoded line by line.
+    const expected: string[] = [];
+    for (let i = 0; expected.join("\n").length < 300 * 1024; i++) {
+      const line = "x".repeat((i * 37) % 300) + (i % 97 === 0 ? ` é ${i}` : ` ${i}`);
+      expected.push(line);
+    }
+    const bytes = enc(`${expected.join("\r\n")}\r\n`);
+    for (const encoding of [utf8, latin1]) {
+      const parts: number[] = [];
+      const counting: TextEncoding = {
+        ...encoding,
+        decodeAligned: (b) => (parts.push(b.length), encoding.decodeAligned!(b)),
+      };
+      const reader = new LineReader(1024);
+      reader.push(bytes);
+      const got: string[] = [];
+      for (let line = reader.nextLineText(counting); line !== null; line = reader.nextLineText(counting)) got.push(line);
+      const want = encoding === utf8 ? expected : expected.map((line) => line.replace("é", "\u00c3\u00a9"));
+      expect(got).toEqual(want);
+      expect(Math.max(...parts)).toBeLessThanOrEqual(64 * 1024);
+      // Not a decode per line: UTF-8 falls back to that only in parts that hold a multibyte character.
+      expect(parts.length).toBeLessThan(encoding === utf8 ? expected.length / 10 : 6);
+    }
   });
 });

@@ -5,7 +5,8 @@
  * never copied. Only a line that straddles chunks is copied, into a carry buffer that never holds
  * more than `maxLine` bytes: a longer line is an error as soon as it is seen, however large the
  * chunk. Each byte is scanned once. For text, an encoding that maps each byte to one UTF-16 unit
- * (all of ASCII in UTF-8) decodes a whole chunk at once and lines are sliced out of that string.
+ * (all of ASCII in UTF-8) decodes up to 64 KiB of a chunk at once and lines are sliced out of
+ * that string.
  */
 import type { TextEncoding } from "./encoding.js";
 import { LocalProtocolError, RemoteProtocolError } from "./errors.js";
@@ -13,6 +14,11 @@ import { LocalProtocolError, RemoteProtocolError } from "./errors.js";
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY: Uint8Array = new Uint8Array(0);
+/**
+ * Bytes of a chunk decoded into one string. A longer string goes to V8's large-object space,
+ * where allocating it costs about five times as much per byte.
+ */
+const TEXT_WINDOW = 64 * 1024;
 
 export class LineReader {
   /** The longest line allowed, counting its line ending, as ftplib's `maxline`. */
@@ -27,9 +33,14 @@ export class LineReader {
   private carryLength = 0;
   private ended = false;
   private unterminated = false;
-  /** A chunk decoded whole (`null` when it cannot be sliced), with the chunk and encoding it is for. */
+  /**
+   * Part of a chunk decoded at once (`null` when it cannot be sliced), with the chunk, the part
+   * (from `textStart` to `textEnd`) and the encoding it is for.
+   */
   private chunkText: string | null = null;
   private textChunk: Uint8Array | undefined = undefined;
+  private textStart = 0;
+  private textEnd = 0;
   private textEncoding: TextEncoding | undefined = undefined;
   // Where the last framed line is: in `lineBuffer` from `lineStart` to `lineEnd` (no CR/LF).
   private lineBuffer = EMPTY;
@@ -96,15 +107,20 @@ export class LineReader {
   /** As {@link nextLine}, decoded with `encoding`. */
   nextLineText(encoding: TextEncoding): string | null {
     if (!this.frame()) return null;
+    const start = this.lineStart;
+    const end = this.lineEnd;
     if (this.lineInChunk && encoding.decodeAligned !== undefined) {
-      if (this.textChunk !== this.lineBuffer || this.textEncoding !== encoding) {
-        this.textChunk = this.lineBuffer;
+      if (this.textChunk !== this.lineBuffer || this.textEncoding !== encoding || start < this.textStart || end > this.textEnd) {
+        const buffer = this.lineBuffer;
+        this.textChunk = buffer;
         this.textEncoding = encoding;
-        this.chunkText = encoding.decodeAligned(this.lineBuffer);
+        this.textStart = start;
+        this.textEnd = Math.min(buffer.length, Math.max(end, start + TEXT_WINDOW));
+        this.chunkText = encoding.decodeAligned(buffer.subarray(start, this.textEnd));
       }
-      if (this.chunkText !== null) return this.chunkText.slice(this.lineStart, this.lineEnd);
+      if (this.chunkText !== null) return this.chunkText.slice(start - this.textStart, end - this.textStart);
     }
-    return encoding.decode(this.lineBuffer.subarray(this.lineStart, this.lineEnd));
+    return encoding.decode(this.lineBuffer.subarray(start, end));
   }
 
   /** Takes every byte not yet returned as a line, and empties the reader. */
