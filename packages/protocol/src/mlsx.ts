@@ -13,16 +13,17 @@ export type MlsxEntry = readonly [name: string, facts: MlsxFacts];
 
 /**
  * Fact names as sent and lower-cased, by their place on the line: a listing sends the same few
- * names in the same order on every line, so the previous line's are compared where they stand,
- * without cutting the name out of the line or hashing it.
+ * names in the same order on every line, so a name is compared with the previous line's in its
+ * place instead of being lower-cased again. (Cutting the name out and comparing strings costs
+ * less than `startsWith` at an offset.)
  */
 const namesByPlace: { sent: string; name: string }[] = [];
 
 /** The lower-cased name of the fact sent at `line[start, end)`, the `place`th of its line. */
 function factName(line: string, start: number, end: number, place: number): string {
-  const known = namesByPlace[place];
-  if (known !== undefined && known.sent.length === end - start && line.startsWith(known.sent, start)) return known.name;
   const sent = line.slice(start, end);
+  const known = namesByPlace[place];
+  if (known !== undefined && known.sent === sent) return known.name;
   const name = sent.toLowerCase();
   if (place < 64) namesByPlace[place] = { sent, name };
   return name;
