@@ -13,6 +13,9 @@ export const listParsers: readonly ListParser[] = [unixParser, dosParser, eplfPa
 
 /** Whether a line carries no entry (`total 12`, blank). */
 function isMeta(line: string): boolean {
+  // Most lines start with a visible ASCII character other than "t": no need to look further.
+  const first = line.charCodeAt(0);
+  if (first > 0x20 && first < 0x7f && first !== 0x74 && first !== 0x54) return false;
   return line.trim() === "" || /^total\s+\d+/i.test(line);
 }
 
