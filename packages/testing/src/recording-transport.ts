@@ -25,10 +25,12 @@ import {
   type Transcript,
   type TranscriptEvent,
   actorOf,
+  commandLines,
   describeContent,
   formatTranscript,
   parseTranscript,
   printable,
+  splitLines,
   streamOf,
   utf8Text,
 } from "./transcript.js";
@@ -248,15 +250,6 @@ export function normaliseReply(line: string): string {
 
 // --- Streams ------------------------------------------------------------------------------
 
-/** Adds `bytes` to `pending`, handing each line completed (CRLF included) to `line`. */
-function splitLines(pending: number[], bytes: Uint8Array, line: (bytes: number[]) => void): void {
-  for (const byte of bytes) {
-    pending.push(byte);
-    const n = pending.length;
-    if (n >= 2 && pending[n - 2] === 13 && byte === 10) line(pending.splice(0));
-  }
-}
-
 class RecordingByteStream implements ByteStream {
   protected destroyed = false;
   /** The server's end was recorded (a read after it returns null again; that is no new event). */
@@ -380,8 +373,7 @@ class RecordingControlStream extends RecordingByteStream implements ControlStrea
 
   // Commands are written line by line, whatever the writes were.
   override write(data: Uint8Array): Promise<void> {
-    splitLines(this.sending, data, (bytes) => {
-      const line = Buffer.from(bytes).subarray(0, -2).toString("utf8");
+    commandLines(this.sending, data, (line) => {
       this.recorder.add({ kind: "command", text: normaliseCommand(line, this.recorder.options.showPasswords) });
     });
     return this.control.write(data);

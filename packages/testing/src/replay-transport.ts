@@ -32,6 +32,7 @@ import {
   type Transcript,
   type TranscriptEvent,
   actorOf,
+  commandLines,
   contentBytes,
   formatEvent,
   parseTranscript,
@@ -449,7 +450,8 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
   tlsResumed = false;
   private dataStreams = 0;
   /** A command line not yet ended by CRLF. */
-  private unsent = "";
+  /** Bytes of a command not yet ended by CRLF. */
+  private readonly unsent: number[] = [];
   private readonly family: "IPv4" | "IPv6";
 
   constructor(engine: ReplayEngine, family: "IPv4" | "IPv6", implicitTls: boolean) {
@@ -476,11 +478,9 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
 
   override async write(data: Uint8Array): Promise<void> {
     if (this.destroyedBy) throw this.destroyedBy;
-    const lines = (this.unsent + new TextDecoder().decode(data)).split("\r\n");
-    this.unsent = lines.pop()!;
-    for (const line of lines) {
+    commandLines(this.unsent, data, (line) => {
       this.engine.expectClient("control", `> ${maskCommand(line)}`, (e) => e.kind === "command" && commandMatches(e.text, line));
-    }
+    });
   }
 
   async startTls(): Promise<void> {

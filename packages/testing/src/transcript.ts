@@ -87,6 +87,24 @@ function isPattern(bytes: Uint8Array): boolean {
   return bytes.length > 0;
 }
 
+/**
+ * Adds the bytes a client wrote on the control connection to `pending`, and hands out each
+ * command line it completes, without its CRLF. A line is decoded whole, so a character split
+ * across writes reads the same in a recording and in its replay.
+ */
+export function commandLines(pending: number[], bytes: Uint8Array, line: (text: string) => void): void {
+  splitLines(pending, bytes, (whole) => line(Buffer.from(whole).subarray(0, -2).toString("utf8")));
+}
+
+/** Adds `bytes` to `pending`, handing each line completed (CRLF included) to `line`. */
+export function splitLines(pending: number[], bytes: Uint8Array, line: (bytes: number[]) => void): void {
+  for (const byte of bytes) {
+    pending.push(byte);
+    const n = pending.length;
+    if (n >= 2 && pending[n - 2] === 13 && byte === 10) line(pending.splice(0));
+  }
+}
+
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** The bytes as UTF-8 text, or `undefined` when they are not valid UTF-8. */

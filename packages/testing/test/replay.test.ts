@@ -117,6 +117,19 @@ describe("a client that strays from the transcript", () => {
     expect(error.message).toBe("short:6: the client did not follow the transcript\n  expected: nothing more on control\n  the client: > HELP");
   });
 
+  it("a command written in pieces that split a character matches the line recorded whole", async () => {
+    const replay = new ReplayTransport("ftplib-transcript 1\nconnect ipv4\n< 220 hi\n> CWD café\n< 250 ok\n", { source: "split" });
+    const control = await replay.connect({ host: "127.0.0.1", port: 21 });
+    const text = async () => new TextDecoder().decode((await control.read())!);
+    expect(await text()).toBe("220 hi\r\n");
+    const bytes = new TextEncoder().encode("CWD café\r\n");
+    const cut = bytes.indexOf(0xc3) + 1; // between the two bytes of "é"
+    await control.write(bytes.subarray(0, cut));
+    await control.write(bytes.subarray(cut));
+    expect(await text()).toBe("250 ok\r\n");
+    replay.assertComplete();
+  });
+
   it("a client waiting for a reply where the transcript waits for a command", async () => {
     const replay = new ReplayTransport("ftplib-transcript 1\nconnect ipv4\n< 220 hi\n> NOOP\n< 200 ok\n", { source: "wait", stallTimeout: 200 });
     const ftp = new FTP({ transport: replay });
