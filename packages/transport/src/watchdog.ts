@@ -6,6 +6,8 @@
  */
 export class Watchdog {
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires: at or before the deadline, never after it. */
+  private timerAt = 0;
   private deadline = 0;
   private armed = false;
   private readonly expire: () => void;
@@ -19,8 +21,13 @@ export class Watchdog {
     if (ms <= 0) return this.disarm();
     this.armed = true;
     this.deadline = Date.now() + ms;
-    if (this.timer === undefined) this.timer = setTimeout(this.check, ms);
-    else this.timer.ref();
+    if (this.timer !== undefined && this.timerAt <= this.deadline) {
+      this.timer.ref();
+      return;
+    }
+    // No timer, or one that fires after the new deadline (a shorter timeout than the last): a new one.
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.schedule(ms);
   }
 
   disarm(): void {
@@ -36,12 +43,17 @@ export class Watchdog {
     this.timer = undefined;
   }
 
+  private schedule(ms: number): void {
+    this.timer = setTimeout(this.check, ms);
+    this.timerAt = Date.now() + ms;
+  }
+
   private readonly check = (): void => {
     this.timer = undefined;
     if (!this.armed) return;
     const left = this.deadline - Date.now();
     if (left > 0) {
-      this.timer = setTimeout(this.check, left);
+      this.schedule(left);
       return;
     }
     this.armed = false;
