@@ -104,6 +104,15 @@ export async function openClient(target: FtpTarget, credentials: Credentials, se
   }
   await ftp.connect(target.host, target.port);
   try {
+    // AUTH before the login (which would send it too), so that a server refusing TLS is told apart from a refused login.
+    if (ftp instanceof FTP_TLS && mode === "explicit") {
+      await ftp.auth().catch((error: unknown) => {
+        if (ErrorPerm.isInstance(error) || ErrorTemp.isInstance(error) || ErrorReply.isInstance(error)) {
+          throw new CliError(`the server refused TLS (AUTH TLS): ${(error as Error).message}`, ExitCode.TLS, { cause: error });
+        }
+        throw error;
+      });
+    }
     try {
       await ftp.login(credentials.user, credentials.password, credentials.account);
     } catch (error) {

@@ -13,7 +13,7 @@ export const ExitCode = {
   LOCAL: 2,
   /** No connection, or it was lost: refused, reset, closed, timed out. */
   CONNECTION: 3,
-  /** TLS failed: an untrusted or mismatched certificate, a failed handshake. */
+  /** TLS failed: refused by the server (AUTH TLS), an untrusted or mismatched certificate, a failed handshake. */
   TLS: 4,
   /** The server refused the login (user, password or account). */
   LOGIN: 5,

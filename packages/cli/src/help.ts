@@ -59,7 +59,7 @@ Exit codes:
   1    usage: unknown command or option, missing argument, malformed URL
   2    a local file or directory could not be read or written
   3    connection failed or lost: refused, reset, closed, timed out
-  4    TLS failed: untrusted or mismatched certificate (see --ca), failed handshake
+  4    TLS failed: refused by the server, untrusted or mismatched certificate (see --ca), failed handshake
   5    login refused
   6    the server refused for good (5xx): no such file or directory, no permission
   7    the server refused for now (4xx): try again later

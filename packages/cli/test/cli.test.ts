@@ -181,6 +181,9 @@ describe("ftplib on the command line", () => {
     const debug = await runCli(["--ca", caFile, "--debug", "ls", explicitUrl.replace("ftp://", "ftpes://")]);
     expect(debug.stderr).toContain('*cmd* "AUTH TLS"');
     expect(debug.stderr).toContain('*cmd* "PROT P"');
+    // The plain server refuses AUTH TLS: that is no refused login.
+    const refused = await runCli(["--tls", "--ca", caFile, "ls", `${base}/`]);
+    expect([refused.code, refused.stderr]).toEqual([4, expect.stringContaining("the server refused TLS (AUTH TLS)")]);
     const untrusted = await runCli(["--tls", "ls", explicitUrl]);
     expect([untrusted.code, untrusted.stderr]).toEqual([4, expect.stringContaining("--ca")]);
     const insecure = await runCli(["--tls", "--insecure", "ls", explicitUrl]);
