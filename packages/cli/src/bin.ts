@@ -1,4 +1,4 @@
-/** The `ftplib` binary. Ctrl-C stops the transfer cleanly (ABOR, partial files removed); a second one ends at once. */
+/** The `ftplib` binary. Ctrl-C stops the transfer cleanly (ABOR, partial files removed, then QUIT); a second one ends at once. */
 import { main } from "./run.js";
 
 const interrupt = new AbortController();

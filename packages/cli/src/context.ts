@@ -25,8 +25,11 @@ export interface Flags {
   showProgress: boolean;
 }
 
+/** How long transfers have to stop cleanly after an interrupt before their connections are closed. */
+const INTERRUPT_GRACE_MS = 2000;
+
 export class Context {
-  /** Clients open now, closed at once when the run is interrupted. */
+  /** Clients open now, closed when the run is interrupted and they are still open a moment later. */
   private readonly clients = new Set<FTP>();
   /** Worked out once per target: a mirror's connections do not each read the netrc file again. */
   private readonly credentials = new WeakMap<FtpTarget, Promise<Credentials>>();
@@ -37,8 +40,12 @@ export class Context {
     readonly flags: Flags,
     readonly signal: AbortSignal,
   ) {
+    // Transfers take the signal too, and stop with ABOR (partial files removed) within this moment;
+    // what is still open after it (a listing, a server that does not answer ABOR) is closed.
     signal.addEventListener("abort", () => {
-      for (const ftp of this.clients) ftp.close();
+      setTimeout(() => {
+        for (const ftp of this.clients) ftp.close();
+      }, INTERRUPT_GRACE_MS).unref();
     });
   }
 

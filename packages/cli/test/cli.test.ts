@@ -196,20 +196,29 @@ describe("ftplib on the command line", () => {
     expect((await runCli(["cat", `${implicitUrl}implicit.txt`])).code).toBe(4);
   });
 
-  it("stops at Ctrl-C with exit code 130", async () => {
+  it("stops at Ctrl-C with exit code 130: the transfer with ABOR, then QUIT", async () => {
     await writeFile(join(server.root, "huge.bin"), Buffer.alloc(64 * 1024 * 1024, 1));
-    // stdout is not read, so the download stalls on a full pipe until the interrupt.
-    const child = spawnCli(["cat", `${base}/huge.bin`]);
-    child.stdin.end();
-    child.stdout.pause();
-    let stderr = "";
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    await new Promise<void>((resolve) => child.stdout.once("readable", () => resolve()));
-    child.kill("SIGINT");
-    child.stdout.resume();
-    expect(await exited).toBe(130);
-    expect(stderr).toBe("ftplib: interrupted\n");
+    /** Interrupts a download that stalls on a full pipe (stdout is not read until then). */
+    const interrupted = async (args: string[]) => {
+      const child = spawnCli([...args, "cat", `${base}/huge.bin`]);
+      child.stdin.end();
+      child.stdout.pause();
+      let stderr = "";
+      child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      await new Promise<void>((resolve) => child.stdout.once("readable", () => resolve()));
+      child.kill("SIGINT");
+      child.stdout.resume();
+      return { code: await exited, stderr };
+    };
+    expect(await interrupted([])).toEqual({ code: 130, stderr: "ftplib: interrupted\n" });
+    const debug = await interrupted(["--debug"]);
+    expect(debug.code).toBe(130);
+    const commands = [...debug.stderr.matchAll(/\*cmd\* "(\w+)/g)].map((m) => m[1]);
+    // (The client may send a NOOP after ABOR, to find the end of the server's replies.)
+    expect(commands.slice(commands.indexOf("RETR"), commands.indexOf("RETR") + 2)).toEqual(["RETR", "ABOR"]);
+    expect(commands.at(-1)).toBe("QUIT");
+    expect(debug.stderr.endsWith("ftplib: interrupted\n")).toBe(true);
     await rm(join(server.root, "huge.bin"));
   });
 
