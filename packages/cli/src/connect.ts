@@ -59,20 +59,21 @@ function tlsModeOf(target: FtpTarget, settings: ConnectSettings): TlsMode {
   return target.tls === "none" && settings.tls ? "explicit" : target.tls;
 }
 
-/** Reads --ca once per run. */
-const caFiles = new Map<string, Promise<string>>();
-function readCa(path: string): Promise<string> {
-  let pending = caFiles.get(path);
+/** The --ca file of each run (its settings), read once however many connections it opens. */
+const caFiles = new WeakMap<ConnectSettings, Promise<string>>();
+function readCa(settings: ConnectSettings, path: string): Promise<string> {
+  let pending = caFiles.get(settings);
   if (pending === undefined) {
     pending = readFile(path, "utf8").catch((error: unknown) => {
       throw new CliError(`cannot read the CA file ${path}: ${(error as Error).message}`, ExitCode.LOCAL, { cause: error });
     });
-    caFiles.set(path, pending);
+    caFiles.set(settings, pending);
   }
   return pending;
 }
 
-let insecureWarned = false;
+/** The runs (their settings) that have printed the --insecure warning: once each. */
+const insecureWarned = new WeakSet<ConnectSettings>();
 
 /**
  * Connects and logs in. A refused login is `ExitCode.LOGIN`; TLS connections get PROT P (data
@@ -91,11 +92,11 @@ export async function openClient(target: FtpTarget, credentials: Credentials, se
     ftp = new FTP(options);
   } else {
     const tls: Record<string, unknown> = {};
-    if (settings.ca !== undefined) tls.ca = await readCa(settings.ca);
+    if (settings.ca !== undefined) tls.ca = await readCa(settings, settings.ca);
     if (settings.insecure) {
       tls.rejectUnauthorized = false;
-      if (!insecureWarned) {
-        insecureWarned = true;
+      if (!insecureWarned.has(settings)) {
+        insecureWarned.add(settings);
         settings.log("WARNING: --insecure: the server's certificate is NOT checked. Anyone between you and the server can read and change this session, password included.");
       }
     }
