@@ -863,7 +863,7 @@ export class FTP {
    * path below `path` (names that are not one path segment refused). Links are not followed.
    */
   walk(path: string, options?: TreeOptions): Promise<TreeEntry[]> {
-    return this.queue.run(() => walk(this.unqueued, path, options));
+    return this.checked([], [path], () => this.queue.run(() => walk(this.unqueued, path, options)));
   }
 
   /** Copies a remote directory tree to a local directory; a server name that would leave it is refused. */

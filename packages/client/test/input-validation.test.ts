@@ -85,6 +85,7 @@ describe("CR, LF and NUL in names and commands", () => {
     ["append", (bad) => ftp.append(join(local, "file.txt"), bad)],
     ["ensureDir", (bad) => ftp.ensureDir(`ok/${bad}/deeper`)],
     ["removeDir", (bad) => ftp.removeDir(bad)],
+    ["walk", (bad) => ftp.walk(bad)],
     ["downloadDir", (bad) => ftp.downloadDir(bad, join(local, "tree"))],
     ["uploadDir", (bad) => ftp.uploadDir(local, `ok/${bad}`)],
     ["ftpcp (source name)", (bad) => ftpcp(ftp, bad, ftp, "ok")],
