@@ -20,6 +20,7 @@ import { nodeTransport } from "@ftplib/transport";
 import { writeFile } from "node:fs/promises";
 import {
   type Content,
+  ContentBuilder,
   INLINE_LIMIT,
   type StreamId,
   type Transcript,
@@ -120,7 +121,7 @@ function errorEvent(stream: StreamId, error: unknown, port?: number): Transcript
 
 /** Data received or sent on one stream, gathered until something else happens. */
 interface Segment {
-  chunks: Uint8Array[];
+  content: ContentBuilder;
   /** Index of its event, filled in when the segment closes. */
   index: number;
 }
@@ -161,10 +162,12 @@ class SessionRecorder {
     const segments = this.segments[kind];
     let segment = segments.get(stream);
     if (segment === undefined) {
-      segment = { chunks: [], index: this.add({ kind, stream, content: EMPTY }) };
+      // Received text that is rewritten needs all of it.
+      const keepAll = kind === "recv" && this.options.rewriteData !== undefined;
+      segment = { content: new ContentBuilder(this.inlineLimit, keepAll), index: this.add({ kind, stream, content: EMPTY }) };
       segments.set(stream, segment);
     }
-    segment.chunks.push(Uint8Array.from(chunk));
+    segment.content.add(chunk);
   }
 
   /** Ends the run of `stream` in one direction, if any, and writes its content into its event. */
@@ -176,13 +179,12 @@ class SessionRecorder {
   }
 
   private fill(segment: Segment, kind: "recv" | "send", stream: number): void {
-    let bytes: Uint8Array = Buffer.concat(segment.chunks);
+    let content = segment.content.content();
     const rewrite = this.options.rewriteData;
     if (kind === "recv" && rewrite !== undefined) {
-      const text = utf8Text(bytes);
-      if (text !== undefined) bytes = new TextEncoder().encode(rewrite(text));
+      const text = utf8Text(segment.content.bytes()!);
+      if (text !== undefined) content = describeContent(new TextEncoder().encode(rewrite(text)), this.inlineLimit);
     }
-    const content = describeContent(bytes, this.inlineLimit);
     const old = this.events[segment.index]!;
     this.events[segment.index] = old.delay === undefined ? { kind, stream, content } : { kind, stream, content, delay: old.delay };
   }

@@ -143,6 +143,45 @@ export function describeContent(bytes: Uint8Array, inlineLimit = INLINE_LIMIT): 
   return { ...common, bytes: copy, form: "base64" };
 }
 
+/**
+ * Content described as its bytes arrive: the digest and the pattern check run chunk by chunk, and
+ * the bytes are kept only while they could still be written inline (all of them with `keepAll`).
+ * A long transfer is never held whole.
+ */
+export class ContentBuilder {
+  private readonly hash = createHash("sha256");
+  private chunks: Uint8Array[] | undefined = [];
+  private length = 0;
+  private pattern = true;
+
+  constructor(
+    private readonly inlineLimit = INLINE_LIMIT,
+    private readonly keepAll = false,
+  ) {}
+
+  /** Adds a chunk, which may be reused by its owner afterwards: what is kept is a copy. */
+  add(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+    for (let i = 0; this.pattern && i < chunk.length; i++) this.pattern = chunk[i] === patternByte(this.length + i);
+    this.length += chunk.length;
+    if (this.chunks === undefined) return;
+    if (this.keepAll || this.length <= this.inlineLimit) this.chunks.push(Uint8Array.from(chunk));
+    else this.chunks = undefined;
+  }
+
+  /** Every byte, when they were kept. */
+  bytes(): Uint8Array | undefined {
+    return this.chunks === undefined ? undefined : Buffer.concat(this.chunks);
+  }
+
+  content(): Content {
+    const bytes = this.bytes();
+    if (bytes !== undefined) return describeContent(bytes, this.inlineLimit);
+    const common = { length: this.length, sha256: this.hash.digest("hex") };
+    return { ...common, form: this.pattern ? "pattern" : "digest" };
+  }
+}
+
 /** The bytes of `content`, when the transcript has them or can make them. */
 export function contentBytes(content: Content): Uint8Array | undefined {
   if (content.bytes !== undefined) return content.bytes;

@@ -19,6 +19,7 @@ import {
   startHostileServer,
   sendData,
 } from "../src/index.js";
+import { ContentBuilder } from "../src/transcript.js";
 import { corpusFiles } from "./corpus.js";
 import { readFile } from "node:fs/promises";
 
@@ -40,6 +41,31 @@ describe("content forms", () => {
     const [event] = parseTranscript(text).events;
     expect(event).toMatchObject({ kind: "recv", stream: 1, content: { length: data.length, sha256: content.sha256, form } });
     if (form !== "digest") expect(contentBytes((event as { content: typeof content }).content)).toEqual(data);
+  });
+});
+
+describe("content gathered chunk by chunk", () => {
+  const random = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 2654435761) >>> 24);
+  it.each([
+    ["empty", new Uint8Array(0)],
+    ["short text", bytes("a\r\nb\r\n")],
+    ["text at the inline limit", bytes(`${"x".repeat(4094)}\r\n`)],
+    ["pattern", patternBytes(100_000)],
+    ["pattern, then one other byte", Uint8Array.from([...patternBytes(9000), 1])],
+    ["other bytes", random],
+  ])("%s: described as describeContent does the whole, holding no more than the inline limit", (_name, data) => {
+    for (const size of [1, 1000, 65_536]) {
+      const builder = new ContentBuilder();
+      const chunk = new Uint8Array(size);
+      for (let at = 0; at < data.length; at += size) {
+        // One buffer reused for every chunk, as transports do.
+        const part = data.subarray(at, at + size);
+        chunk.set(part);
+        builder.add(chunk.subarray(0, part.length));
+      }
+      if (data.length > 4096) expect(builder.bytes()).toBeUndefined();
+      expect(builder.content()).toEqual(describeContent(data));
+    }
   });
 });
 
