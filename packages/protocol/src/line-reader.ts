@@ -111,16 +111,24 @@ export class LineReader {
     const end = this.lineEnd;
     if (this.lineInChunk && encoding.decodeAligned !== undefined) {
       if (this.textChunk !== this.lineBuffer || this.textEncoding !== encoding || start < this.textStart || end > this.textEnd) {
-        const buffer = this.lineBuffer;
-        this.textChunk = buffer;
-        this.textEncoding = encoding;
-        this.textStart = start;
-        this.textEnd = Math.min(buffer.length, Math.max(end, start + TEXT_WINDOW));
-        this.chunkText = encoding.decodeAligned(buffer.subarray(start, this.textEnd));
+        this.decodeText(encoding, start, end);
       }
       if (this.chunkText !== null) return this.chunkText.slice(start - this.textStart, end - this.textStart);
     }
     return encoding.decode(this.lineBuffer.subarray(start, end));
+  }
+
+  /** Decodes the chunk from `start` (from its beginning when it is small) to `end` at least. */
+  private decodeText(encoding: TextEncoding, start: number, end: number): void {
+    const buffer = this.lineBuffer;
+    // A small chunk (a reply, say) is decoded whole: a view of a part costs more than its lines.
+    const from = buffer.length <= TEXT_WINDOW ? 0 : start;
+    const to = Math.min(buffer.length, Math.max(end, from + TEXT_WINDOW));
+    this.textChunk = buffer;
+    this.textEncoding = encoding;
+    this.textStart = from;
+    this.textEnd = to;
+    this.chunkText = encoding.decodeAligned!(from === 0 && to === buffer.length ? buffer : buffer.subarray(from, to));
   }
 
   /** Takes every byte not yet returned as a line, and empties the reader. */
