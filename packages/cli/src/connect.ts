@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { ErrorPerm, ErrorReply, ErrorTemp, FTP, FTP_TLS, type FTPOptions } from "@ftplib/client";
-import { CliError, ExitCode } from "./exit-codes.js";
+import { CliError, ExitCode, type ExitCodeValue } from "./exit-codes.js";
 import { readNetrc } from "./netrc.js";
 import type { FtpTarget, TlsMode } from "./url.js";
 
@@ -59,27 +59,43 @@ function tlsModeOf(target: FtpTarget, settings: ConnectSettings): TlsMode {
   return target.tls === "none" && settings.tls ? "explicit" : target.tls;
 }
 
-/** The --ca file of each run (its settings), read once however many connections it opens. */
-const caFiles = new WeakMap<ConnectSettings, Promise<string>>();
-function readCa(settings: ConnectSettings, path: string): Promise<string> {
-  let pending = caFiles.get(settings);
-  if (pending === undefined) {
-    pending = readFile(path, "utf8").catch((error: unknown) => {
+/**
+ * The TLS options of a run: the --ca file read, and the --insecure warning printed. The caller
+ * makes them once per run, at its first TLS connection.
+ */
+export async function tlsOptionsFor(settings: ConnectSettings): Promise<Record<string, unknown>> {
+  const tls: Record<string, unknown> = {};
+  const path = settings.ca;
+  if (path !== undefined) {
+    tls.ca = await readFile(path, "utf8").catch((error: unknown) => {
       throw new CliError(`cannot read the CA file ${path}: ${(error as Error).message}`, ExitCode.LOCAL, { cause: error });
     });
-    caFiles.set(settings, pending);
   }
-  return pending;
+  if (settings.insecure) {
+    tls.rejectUnauthorized = false;
+    settings.log("WARNING: --insecure: the server's certificate is NOT checked. Anyone between you and the server can read and change this session, password included.");
+  }
+  return tls;
 }
 
-/** The runs (their settings) that have printed the --insecure warning: once each. */
-const insecureWarned = new WeakSet<ConnectSettings>();
+/** A reply refusing a step, as the command line's error with `exitCode`; any other error as it is. */
+function refusal(error: unknown, what: string, exitCode: ExitCodeValue): unknown {
+  if (!(ErrorPerm.isInstance(error) || ErrorTemp.isInstance(error) || ErrorReply.isInstance(error))) return error;
+  return new CliError(`${what}: ${(error as Error).message}`, exitCode, { cause: error });
+}
 
 /**
  * Connects and logs in. A refused login is `ExitCode.LOGIN`; TLS connections get PROT P (data
- * protected too). `session`: a TLS session to resume (a mirror's further connections).
+ * protected too), with the run's `tlsOptions` (see `tlsOptionsFor`). `session`: a TLS session to
+ * resume (a mirror's further connections).
  */
-export async function openClient(target: FtpTarget, credentials: Credentials, settings: ConnectSettings, session?: unknown): Promise<FTP> {
+export async function openClient(
+  target: FtpTarget,
+  credentials: Credentials,
+  settings: ConnectSettings,
+  tlsOptions: () => Promise<Record<string, unknown>>,
+  session?: unknown,
+): Promise<FTP> {
   const mode = tlsModeOf(target, settings);
   const options: FTPOptions = {
     passive: !settings.active,
@@ -91,15 +107,7 @@ export async function openClient(target: FtpTarget, credentials: Credentials, se
   if (mode === "none") {
     ftp = new FTP(options);
   } else {
-    const tls: Record<string, unknown> = {};
-    if (settings.ca !== undefined) tls.ca = await readCa(settings, settings.ca);
-    if (settings.insecure) {
-      tls.rejectUnauthorized = false;
-      if (!insecureWarned.has(settings)) {
-        insecureWarned.add(settings);
-        settings.log("WARNING: --insecure: the server's certificate is NOT checked. Anyone between you and the server can read and change this session, password included.");
-      }
-    }
+    const tls = { ...(await tlsOptions()) };
     if (session !== undefined) tls.session = session;
     ftp = new FTP_TLS({ ...options, tls, implicit: mode === "implicit" });
   }
@@ -108,20 +116,12 @@ export async function openClient(target: FtpTarget, credentials: Credentials, se
     // AUTH before the login (which would send it too), so that a server refusing TLS is told apart from a refused login.
     if (ftp instanceof FTP_TLS && mode === "explicit") {
       await ftp.auth().catch((error: unknown) => {
-        if (ErrorPerm.isInstance(error) || ErrorTemp.isInstance(error) || ErrorReply.isInstance(error)) {
-          throw new CliError(`the server refused TLS (AUTH TLS): ${(error as Error).message}`, ExitCode.TLS, { cause: error });
-        }
-        throw error;
+        throw refusal(error, "the server refused TLS (AUTH TLS)", ExitCode.TLS);
       });
     }
-    try {
-      await ftp.login(credentials.user, credentials.password, credentials.account);
-    } catch (error) {
-      if (ErrorPerm.isInstance(error) || ErrorTemp.isInstance(error) || ErrorReply.isInstance(error)) {
-        throw new CliError(`login refused for ${credentials.user}: ${(error as Error).message}`, ExitCode.LOGIN, { cause: error });
-      }
-      throw error;
-    }
+    await ftp.login(credentials.user, credentials.password, credentials.account).catch((error: unknown) => {
+      throw refusal(error, `login refused for ${credentials.user}`, ExitCode.LOGIN);
+    });
     if (ftp instanceof FTP_TLS) await ftp.protP();
   } catch (error) {
     ftp.close();

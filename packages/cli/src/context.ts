@@ -1,7 +1,7 @@
 /** What every command gets: the streams, the options, the cancellation signal, and a way to connect. */
 import type { Readable, Writable } from "node:stream";
 import type { FTP } from "@ftplib/client";
-import { type ConnectSettings, type Credentials, credentialsFor, openClient } from "./connect.js";
+import { type ConnectSettings, type Credentials, credentialsFor, openClient, tlsOptionsFor } from "./connect.js";
 import { ProgressBar } from "./progress.js";
 import type { FtpTarget } from "./url.js";
 
@@ -33,6 +33,8 @@ export class Context {
   private readonly clients = new Set<FTP>();
   /** Worked out once per target: a mirror's connections do not each read the netrc file again. */
   private readonly credentials = new WeakMap<FtpTarget, Promise<Credentials>>();
+  /** Made once, at the run's first TLS connection: --ca read, --insecure warned about. */
+  private tlsOptions: Promise<Record<string, unknown>> | undefined;
 
   constructor(
     readonly io: Io,
@@ -56,7 +58,8 @@ export class Context {
       credentials = credentialsFor(target, this.settings, this.io.env);
       this.credentials.set(target, credentials);
     }
-    const ftp = await openClient(target, await credentials, this.settings, session);
+    const tlsOptions = () => (this.tlsOptions ??= tlsOptionsFor(this.settings));
+    const ftp = await openClient(target, await credentials, this.settings, tlsOptions, session);
     if (this.signal.aborted) {
       ftp.close();
       this.signal.throwIfAborted();

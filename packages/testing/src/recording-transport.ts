@@ -179,12 +179,10 @@ class SessionRecorder {
   }
 
   private fill(segment: Segment, kind: "recv" | "send", stream: number): void {
-    let content = segment.content.content();
-    const rewrite = this.options.rewriteData;
-    if (kind === "recv" && rewrite !== undefined) {
-      const text = utf8Text(segment.content.bytes()!);
-      if (text !== undefined) content = describeContent(new TextEncoder().encode(rewrite(text)), this.inlineLimit);
-    }
+    const rewrite = kind === "recv" ? this.options.rewriteData : undefined;
+    // Received text that is rewritten is described as rewritten; anything else as it came.
+    const text = rewrite === undefined ? undefined : utf8Text(segment.content.bytes()!);
+    const content = text === undefined ? segment.content.content() : describeContent(new TextEncoder().encode(rewrite!(text)), this.inlineLimit);
     const old = this.events[segment.index]!;
     this.events[segment.index] = old.delay === undefined ? { kind, stream, content } : { kind, stream, content, delay: old.delay };
   }

@@ -325,12 +325,12 @@ class ReplayEngine {
   }
 }
 
-/** An event as its (first) transcript line. */
 /** A Buffer over the same bytes (Buffer.from of a Uint8Array would copy them). */
 function view(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** An event as its (first) transcript line. */
 function describe(event: TranscriptEvent): string {
   return formatEvent(event)[0]!;
 }
@@ -449,7 +449,6 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
   readonly tlsSession: unknown = undefined;
   tlsResumed = false;
   private dataStreams = 0;
-  /** A command line not yet ended by CRLF. */
   /** Bytes of a command not yet ended by CRLF. */
   private readonly unsent: number[] = [];
   private readonly family: "IPv4" | "IPv6";

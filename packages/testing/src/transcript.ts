@@ -82,9 +82,10 @@ export function patternBytes(length: number): Uint8Array {
   return bytes;
 }
 
-function isPattern(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== patternByte(i)) return false;
-  return bytes.length > 0;
+/** Whether `bytes` are the pattern's from byte `offset` on (none: true). */
+function followsPattern(bytes: Uint8Array, offset = 0): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== patternByte(offset + i)) return false;
+  return true;
 }
 
 /**
@@ -135,7 +136,7 @@ function textLines(bytes: Uint8Array, ending: "\r\n" | "\n"): string[] | undefin
 /** Describes bytes in the form they will be written in, keeping them when they are written inline. */
 export function describeContent(bytes: Uint8Array, inlineLimit = INLINE_LIMIT): Content {
   const common = { length: bytes.length, sha256: sha256(bytes) };
-  if (isPattern(bytes)) return { ...common, form: "pattern" };
+  if (bytes.length > 0 && followsPattern(bytes)) return { ...common, form: "pattern" };
   if (bytes.length > inlineLimit) return { ...common, form: "digest" };
   const copy = Uint8Array.from(bytes);
   if (textLines(bytes, "\r\n") !== undefined) return { ...common, bytes: copy, form: "text-crlf" };
@@ -162,7 +163,7 @@ export class ContentBuilder {
   /** Adds a chunk, which may be reused by its owner afterwards: what is kept is a copy. */
   add(chunk: Uint8Array): void {
     this.hash.update(chunk);
-    for (let i = 0; this.pattern && i < chunk.length; i++) this.pattern = chunk[i] === patternByte(this.length + i);
+    this.pattern &&= followsPattern(chunk, this.length);
     this.length += chunk.length;
     if (this.chunks === undefined) return;
     if (this.keepAll || this.length <= this.inlineLimit) this.chunks.push(Uint8Array.from(chunk));

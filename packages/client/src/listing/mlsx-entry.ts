@@ -57,8 +57,8 @@ const modeStrings = new Map<string, string | undefined>();
 
 /** The permissions of a `unix.mode` fact, or undefined when it is not 3 or 4 octal digits. */
 function modeString(text: string): string | undefined {
-  if (modeStrings.has(text)) return modeStrings.get(text);
-  let out: string | undefined;
+  let out = modeStrings.get(text);
+  if (out !== undefined || modeStrings.has(text)) return out;
   if (/^0?[0-7]{3,4}$/.test(text)) {
     const mode = parseInt(text, 8);
     const bits = "rwxrwxrwx";
