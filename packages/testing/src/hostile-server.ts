@@ -51,6 +51,10 @@ export interface HostileSession {
   readonly socket: net.Socket;
   /** Every command line received so far, in order. */
   readonly commands: readonly string[];
+  /** The same lines as bytes, as received (a name that is not valid UTF-8 shows here as it was sent). */
+  readonly commandBytes: readonly Buffer[];
+  /** Every byte received on the control connection before TLS (or on a connection that never used it). */
+  readonly clearText: Buffer;
   /** Writes raw text or bytes on the control connection (no CRLF added); resolves once flushed. */
   send(data: string | Uint8Array): Promise<void>;
   /** Sends a one-line reply: `reply(550, "no")` writes `550 no\r\n`. */
@@ -90,6 +94,15 @@ export interface HostileServer {
   readonly port: number;
   /** Every command line received, from every session, in order. */
   readonly commands: readonly string[];
+  /** The same lines as bytes, as received. */
+  readonly commandBytes: readonly Buffer[];
+  /**
+   * Every byte received in the clear on the control connections of every session, in order of
+   * the sessions: what an eavesdropper would have read (after a TLS switch nothing is added).
+   */
+  clearText(): Buffer;
+  /** Sessions started so far. */
+  readonly sessions: readonly HostileSession[];
   /** Errors thrown by scripts or handlers (the session's socket is destroyed when one is thrown). */
   readonly errors: readonly unknown[];
   /** Sockets of the server still open (control and data). */
@@ -152,6 +165,8 @@ export async function startHostileServer(scenario: Scenario, options: HostileSer
   const open = new Set<net.Socket>();
   const listeners = new Set<net.Server>();
   const commands: string[] = [];
+  const commandBytes: Buffer[] = [];
+  const sessions: Session[] = [];
   const errors: unknown[] = [];
   const track = (socket: net.Socket) => {
     open.add(socket);
@@ -168,7 +183,8 @@ export async function startHostileServer(scenario: Scenario, options: HostileSer
 
   const server = net.createServer((socket) => {
     track(socket);
-    const session = new Session(socket, host, options, track, listeners, commands);
+    const session = new Session(socket, host, options, track, listeners, commands, commandBytes);
+    sessions.push(session);
     script(session).catch((error: unknown) => {
       errors.push(error);
       session.hangUp(true);
@@ -187,6 +203,9 @@ export async function startHostileServer(scenario: Scenario, options: HostileSer
     host,
     port: (server.address() as net.AddressInfo).port,
     commands,
+    commandBytes,
+    clearText: () => Buffer.concat(sessions.map((session) => session.clearText)),
+    sessions,
     errors,
     openSockets: () => open.size,
     async settled(ms = 2000) {
@@ -224,9 +243,12 @@ const DEFAULT_HANDLERS: CommandHandlers = {
 
 class Session implements HostileSession {
   readonly commands: string[] = [];
+  readonly commandBytes: Buffer[] = [];
   readonly closed: Promise<void>;
   private current: net.Socket;
   private buffered = Buffer.alloc(0);
+  private readonly clearChunks: Buffer[] = [];
+  private secured = false;
   private readonly lines: string[] = [];
   private readonly waiting: ((line: string | null) => void)[] = [];
   private ended = false;
@@ -239,6 +261,7 @@ class Session implements HostileSession {
     private readonly track: (socket: net.Socket) => void,
     private readonly listeners: Set<net.Server>,
     private readonly allCommands: string[],
+    private readonly allCommandBytes: Buffer[],
   ) {
     this.current = socket;
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
@@ -250,18 +273,26 @@ class Session implements HostileSession {
     return this.current;
   }
 
+  get clearText(): Buffer {
+    return Buffer.concat(this.clearChunks);
+  }
+
   private listen(socket: net.Socket): void {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("end", () => this.finish());
   }
 
   private onData(chunk: Buffer): void {
+    if (!this.secured) this.clearChunks.push(Buffer.from(chunk));
     this.buffered = Buffer.concat([this.buffered, chunk]);
     for (let i = this.buffered.indexOf("\r\n"); i >= 0; i = this.buffered.indexOf("\r\n")) {
-      const line = this.buffered.subarray(0, i).toString("utf8");
+      const bytes = Buffer.from(this.buffered.subarray(0, i));
+      const line = bytes.toString("utf8");
       this.buffered = this.buffered.subarray(i + 2);
       this.commands.push(line);
+      this.commandBytes.push(bytes);
       this.allCommands.push(line);
+      this.allCommandBytes.push(bytes);
       const waiter = this.waiting.shift();
       if (waiter) waiter(line);
       else this.lines.push(line);
@@ -372,6 +403,7 @@ class Session implements HostileSession {
 
   async startTls(): Promise<void> {
     const raw = this.current;
+    this.secured = true;
     raw.removeAllListeners("data");
     raw.removeAllListeners("end");
     const secured = await this.secureData(raw);
@@ -472,5 +504,68 @@ export function receiveData(received: (bytes: Buffer) => void, options: { final?
     await new Promise<void>((resolve) => data.once("close", () => resolve()));
     received(Buffer.concat(chunks));
     return options.final ?? "226 Transfer complete";
+  };
+}
+
+export interface DripOptions {
+  /** Milliseconds between pieces (default 100). */
+  interval?: number;
+  /** Bytes per piece (default 1). */
+  size?: number;
+  /** The 1xx reply (default `150 Opening data connection`). */
+  preliminary?: string;
+  /**
+   * What the server does when ABOR arrives (or the client closes the data connection):
+   * `"answer"` (default) stops and sends `abortReplies`; `"stall"` stops and never answers again;
+   * `"ignore"` reads the ABOR, answers nothing and goes on dripping until the client closes the
+   * data connection, then never answers again.
+   */
+  onAbort?: "answer" | "stall" | "ignore";
+  /** The replies to ABOR with `onAbort: "answer"` (default `426` for the transfer, then `226`). */
+  abortReplies?: string;
+}
+
+/**
+ * A handler that answers a download with `content` a few bytes at a time, slowly (a server on a
+ * starved link, or one that means to hold the client): one byte every 100 ms by default. It
+ * keeps a data timeout from firing while taking as long as it likes.
+ */
+export function dripData(content: string | Uint8Array, options: DripOptions = {}): CommandHandler {
+  const { interval = 100, size = 1, onAbort = "answer" } = options;
+  const abortReplies = options.abortReplies ?? "426 Connection closed; transfer aborted\r\n226 ABOR successful\r\n";
+  return async (session) => {
+    const bytes = toBuffer(content);
+    await session.send(`${options.preliminary ?? "150 Opening data connection"}\r\n`);
+    const data = await session.data();
+    const from = session.commands.length;
+    const abortSeen = () => session.commands.slice(from).some((line) => commandVerb(line) === "ABOR");
+    let closed = false;
+    data.once("close", () => (closed = true));
+    let offset = 0;
+    const dripUntil = async (stop: () => boolean) => {
+      while (offset < bytes.length && !closed && !stop()) {
+        await writeAll(data, bytes.subarray(offset, offset + size));
+        offset += size;
+        await delay(interval);
+      }
+    };
+    await dripUntil(abortSeen);
+    if (offset >= bytes.length && !abortSeen()) {
+      await new Promise<void>((resolve) => data.end(() => resolve()));
+      await session.send("226 Transfer complete\r\n");
+      return;
+    }
+    if (onAbort === "ignore") {
+      await session.until("ABOR").catch(() => undefined);
+      await dripUntil(() => false);
+      await session.stall();
+      return;
+    }
+    data.destroy();
+    if (onAbort === "stall") {
+      await session.stall();
+      return;
+    }
+    if ((await session.until("ABOR").catch(() => null)) !== null) await session.send(abortReplies);
   };
 }

@@ -5,6 +5,7 @@
 export {
   HANG_UP,
   closedPort,
+  dripData,
   epsvReply,
   multilineReply,
   overlongReply,
@@ -16,6 +17,7 @@ export {
 export type {
   CommandHandler,
   CommandHandlers,
+  DripOptions,
   HandlerResult,
   HostileServer,
   HostileServerOptions,
