@@ -8,8 +8,8 @@
  * upload time, which is newer than the local file, so the next run finds it unchanged too.
  */
 import { mkdir, readdir, stat, utimes } from "node:fs/promises";
-import { join } from "node:path";
-import { ErrorPerm, ErrorTemp, type FTP, FtpPool, type TreeEntry } from "@ftplib/client";
+import { join, resolve } from "node:path";
+import { ErrorPerm, ErrorProto, ErrorTemp, type FTP, FtpPool, type TreeEntry } from "@ftplib/client";
 import type { Context } from "./context.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { ProgressBar, formatBytes } from "./progress.js";
@@ -114,12 +114,32 @@ async function transferAll(
   return failures;
 }
 
+/** The longest file name and path most file systems take (Linux: NAME_MAX and PATH_MAX, less the NUL). */
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 4095;
+
+/**
+ * The local path of a remote tree's entry, refused (`ERR_FTP_PATH_TOO_LONG`, before anything is
+ * written) when a name or the whole path is longer than the file system takes.
+ */
+function localPathOf(localRoot: string, relativePath: string): string {
+  const segments = relativePath.split("/");
+  const localPath = join(localRoot, ...segments);
+  const tooLong = segments.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES) || Buffer.byteLength(resolve(localPath)) > MAX_PATH_BYTES;
+  if (tooLong) {
+    throw new ErrorProto(`a path on the server is too long for a local copy (${MAX_NAME_BYTES} bytes a name, ${MAX_PATH_BYTES} the path): ${relativePath.slice(0, 80)}...`, {
+      code: "ERR_FTP_PATH_TOO_LONG",
+    });
+  }
+  return localPath;
+}
+
 async function mirrorDown(ctx: Context, remoteRoot: string, localRoot: string, pool: FtpPool, summary: Summary): Promise<unknown[]> {
   const tree: TreeEntry[] = await pool.run((ftp) => ftp.walk(remoteRoot));
   const files: PlannedFile[] = [];
   const dirs: string[] = [];
   for (const entry of tree) {
-    const localPath = join(localRoot, ...entry.relativePath.split("/"));
+    const localPath = localPathOf(localRoot, entry.relativePath);
     const local = await stat(localPath).catch(() => undefined);
     if (entry.type === "dir") {
       if (local === undefined) dirs.push(entry.relativePath);

@@ -4,14 +4,20 @@
  */
 import { mkdir, readdir } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
-import { ErrorPerm, ErrorProto } from "@ftplib/protocol";
+import { ErrorPerm, ErrorProto, utf8 } from "@ftplib/protocol";
+import { download as downloadFile } from "./file-transfers.js";
 import type { FTP } from "./ftp.js";
 import type { FileEntry } from "./listing/index.js";
-import { checkSendable } from "./options.js";
+import { checkSendable, integerOption } from "./options.js";
 
 export interface TreeOptions {
   /** Which entries to copy (directories too: false skips the whole subtree). */
   filter?: (path: string, entry: { name: string; type: FileEntry["type"] }) => boolean;
+  /**
+   * How many levels below the directory a tree may go (default 64; 1: its own entries only).
+   * A deeper tree fails with `ERR_FTP_TREE_TOO_DEEP` (a server whose tree never ends, say).
+   */
+  maxDepth?: number;
 }
 
 const join2 = (dir: string, name: string) => (dir === "" || dir === "/" ? `${dir}${name}` : `${dir}/${name}`);
@@ -35,27 +41,17 @@ export async function ensureDir(ftp: FTP, path: string): Promise<void> {
 }
 
 /**
- * Removes `path` and everything in it; links are removed, not followed. The names of each listing
- * are checked before anything in it is removed: a name from the server that would reach outside
- * (`..`, a `/`) or cannot be sent is refused, so a hostile listing cannot aim a DELE elsewhere.
+ * Removes `path` and everything in it; links are removed, not followed. The whole tree is walked
+ * first (see `walk`), so that a name from the server that would reach outside (`..`, a `/`) or
+ * cannot be sent, a loop or too deep a tree is refused before anything is removed: a hostile
+ * listing cannot aim a DELE elsewhere.
  */
 export async function removeDir(ftp: FTP, path: string): Promise<void> {
-  const entries = await ftp.list(path);
-  for (const { name } of entries) {
-    let sendable = true;
-    try {
-      checkSendable(ftp.encoding, [], [name]);
-    } catch {
-      sendable = false;
-    }
-    if (!sendable || name === "" || name === "." || name === ".." || name.includes("/")) {
-      throw unsafeName(`refusing a name from the server that would leave ${path}: ${JSON.stringify(name)}`);
-    }
-  }
-  for (const entry of entries) {
-    const child = join2(path, entry.name);
-    if (entry.type === "dir") await removeDir(ftp, child);
-    else await ftp.delete(child);
+  const tree = await walk(ftp, path);
+  // Children before their parents: the walk's order, reversed.
+  for (const entry of tree.reverse()) {
+    if (entry.type === "dir") await ftp.rmd(entry.path);
+    else await ftp.delete(entry.path);
   }
   await ftp.rmd(path);
 }
@@ -68,53 +64,129 @@ export interface TreeEntry extends FileEntry {
   relativePath: string;
 }
 
+/** How deep a tree may go by default: deeper than any real tree, shallow enough to end a loop soon. */
+export const DEFAULT_MAX_DEPTH = 64;
+
 /**
  * Lists the tree under `path`, parents before children: every file, directory and link with its
  * size and time as listed, for comparing with a local tree. Links are listed, not followed. A
- * name that would leave a local copy of the tree is refused (`ERR_FTP_UNSAFE_NAME`).
+ * name that would leave a local copy of the tree is refused (`ERR_FTP_UNSAFE_NAME`). A tree
+ * that never ends fails in bounded time: a directory that MLSD gives the `unique` fact of one of
+ * its parents (`ERR_FTP_TREE_LOOP`), or entries more than `maxDepth` levels down
+ * (`ERR_FTP_TREE_TOO_DEEP`).
  */
 export async function walk(ftp: FTP, path: string, options: TreeOptions = {}): Promise<TreeEntry[]> {
+  const maxDepth = integerOption("maxDepth", options.maxDepth, DEFAULT_MAX_DEPTH, 1, 1 << 16);
   const found: TreeEntry[] = [];
-  const visit = async (dir: string, prefix: string): Promise<void> => {
-    for (const entry of await ftp.list(dir)) {
-      if (!safeName(entry.name)) throw unsafeName(`refusing a name from the server that is not one path segment: ${JSON.stringify(entry.name)}`);
+  const visit = async (dir: string, prefix: string, depth: number, parents: ReadonlyMap<string, string>): Promise<void> => {
+    const entries = await ftp.list(dir);
+    checkNames(ftp, dir, entries);
+    const kept = options.filter === undefined ? entries : entries.filter((entry) => options.filter!(join2(dir, entry.name), entry));
+    if (kept.length > 0 && depth > maxDepth) {
+      throw new ErrorProto(`the tree under ${path} goes deeper than ${maxDepth} levels (the maxDepth option) at ${dir}`, { code: "ERR_FTP_TREE_TOO_DEEP" });
+    }
+    for (const entry of kept) {
       const remotePath = join2(dir, entry.name);
-      if (options.filter !== undefined && !options.filter(remotePath, entry)) continue;
       const relativePath = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
       found.push({ ...entry, path: remotePath, relativePath });
-      if (entry.type === "dir") await visit(remotePath, relativePath);
+      if (entry.type !== "dir") continue;
+      const unique = entry.facts?.unique?.toLowerCase();
+      const again = unique === undefined ? undefined : parents.get(unique);
+      if (again !== undefined) {
+        throw new ErrorProto(`${remotePath} is ${again} again (the same MLSD unique fact): the tree under ${path} loops`, { code: "ERR_FTP_TREE_LOOP" });
+      }
+      await visit(remotePath, relativePath, depth + 1, unique === undefined ? parents : new Map([...parents, [unique, remotePath]]));
     }
   };
-  await visit(path, "");
+  await visit(path, "", 1, new Map());
   return found;
+}
+
+/** Refuses a listing with a name that is not one safe path segment, or with one name twice. */
+function checkNames(ftp: FTP, dir: string, entries: readonly FileEntry[]): void {
+  const names = new Set<string>();
+  for (const { name } of entries) {
+    if (!safeName(ftp, name)) throw unsafeName(`refusing a name from the server that is not one path segment: ${JSON.stringify(name)} in ${dir}`);
+    if (names.has(name)) throw unsafeName(`refusing a listing of ${dir} that gives the name ${JSON.stringify(name)} twice`);
+    names.add(name);
+  }
 }
 
 function unsafeName(message: string): ErrorProto {
   return new ErrorProto(message, { code: "ERR_FTP_UNSAFE_NAME" });
 }
 
-/** A listed name that is safe to use as one path segment on this machine. */
-function safeName(name: string): boolean {
-  return name !== "" && name !== "." && name !== ".." && !/[/\\\0]/.test(name) && !/^[A-Za-z]:/.test(name);
+/**
+ * A listed name that is safe to use as one path segment here and in a command: not empty, `.` or
+ * `..`, no `/` or `\\`, no drive letter, no NUL, CR or LF, and sendable in the connection's encoding.
+ */
+function safeName(ftp: FTP, name: string): boolean {
+  if (name === "" || name === "." || name === ".." || /[/\\\0\r\n]/.test(name) || /^[A-Za-z]:/.test(name)) return false;
+  try {
+    checkSendable(ftp.encoding, [], [name]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Copies the remote directory `remote` into the local directory `local` (made if missing). */
+/** The longest file name and path most file systems take (Linux: NAME_MAX and PATH_MAX, less the NUL). */
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 4095;
+
+/** Whether `text` holds a lone surrogate: a byte that the connection's encoding kept as it was. */
+const holdsRawBytes = (text: string) => /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+
+/**
+ * The local path of `relativePath` under `root`: text, or bytes when a name holds bytes that
+ * were not valid in the connection's encoding (they are written as received, as a file name on
+ * Linux is bytes). Too long a name or path for the file system fails with `ERR_FTP_PATH_TOO_LONG`.
+ */
+function localPathOf(root: string, relativePath: string): string | Buffer {
+  const segments = relativePath.split("/");
+  const raw = segments.some(holdsRawBytes);
+  const bytes = segments.map((segment) => (raw ? Buffer.from(utf8.encode(segment)) : Buffer.from(segment, "utf8")));
+  const long = bytes.find((segment) => segment.length > MAX_NAME_BYTES);
+  if (long !== undefined) throw pathTooLong(`a name from the server is longer than ${MAX_NAME_BYTES} bytes: ${JSON.stringify(relativePath.slice(0, 80))}`);
+  const local = Buffer.concat([Buffer.from(root, "utf8"), ...bytes.flatMap((segment) => [Buffer.from(sep), segment])]);
+  if (local.length > MAX_PATH_BYTES) throw pathTooLong(`the local path of ${JSON.stringify(relativePath.slice(0, 80))}... is longer than ${MAX_PATH_BYTES} bytes`);
+  return raw ? local : join(root, ...segments);
+}
+
+function pathTooLong(message: string, cause?: unknown): ErrorProto {
+  return new ErrorProto(message, { code: "ERR_FTP_PATH_TOO_LONG", ...(cause === undefined ? {} : { cause }) });
+}
+
+/** Runs a file system step; a path the file system finds too long fails as {@link pathTooLong}. */
+async function onDisk<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENAMETOOLONG") throw pathTooLong(`a local path is too long for the file system`, error);
+    throw error;
+  }
+}
+
+/**
+ * Copies the remote directory `remote` into the local directory `local` (made if missing). The
+ * tree is walked first (see `walk`: unsafe names, loops and depth are refused before anything is
+ * written); then its directories are made and its files downloaded, each atomically.
+ */
 export async function downloadDir(ftp: FTP, remote: string, local: string, options: TreeOptions = {}): Promise<number> {
   const root = resolve(local);
   await mkdir(root, { recursive: true });
-  let files = 0;
-  for (const entry of await ftp.list(remote)) {
-    const remotePath = join2(remote, entry.name);
-    if (!safeName(entry.name)) throw unsafeName(`refusing a name from the server that would leave ${root}: ${JSON.stringify(entry.name)}`);
-    const localPath = join(root, entry.name);
+  const tree = await walk(ftp, remote, options);
+  const steps = tree.filter((entry) => entry.type === "dir" || entry.type === "file").map((entry) => ({ entry, localPath: localPathOf(root, entry.relativePath) }));
+  for (const { localPath } of steps) {
     // Belt and braces: the joined path must stay inside the target.
-    if (relative(root, localPath).startsWith("..") || !localPath.startsWith(root + sep)) {
-      throw unsafeName(`refusing ${JSON.stringify(entry.name)}: outside ${root}`);
-    }
-    if (options.filter !== undefined && !options.filter(remotePath, entry)) continue;
-    if (entry.type === "dir") files += await downloadDir(ftp, remotePath, localPath, options);
-    else if (entry.type === "file") {
-      await ftp.download(remotePath, localPath);
+    const text = typeof localPath === "string" ? localPath : localPath.toString("utf8");
+    if (relative(root, text).startsWith("..") || !text.startsWith(root + sep)) throw unsafeName(`refusing ${JSON.stringify(text)}: outside ${root}`);
+  }
+  let files = 0;
+  for (const { entry, localPath } of steps) {
+    if (entry.type === "dir") await onDisk(() => mkdir(localPath, { recursive: true }));
+    else {
+      await onDisk(() => downloadFile(ftp, entry.path, localPath));
       files++;
     }
   }

@@ -104,15 +104,20 @@ async function remoteSize(ftp: FTP, remote: string): Promise<number | null> {
   }
 }
 
+function shortTransfer(remote: string, written: number, total: number): ErrorProto {
+  return new ErrorProto(`${remote}: got ${written} bytes, the server says ${total}`, { code: "ERR_FTP_SHORT_TRANSFER" });
+}
+
 /**
- * Downloads `remote` to a local path or a Writable. Resolves with the number of bytes written in
- * this call. A path download is atomic by default.
+ * Downloads `remote` to a local path (text, or bytes for a name that is not valid UTF-8) or a
+ * Writable. Resolves with the number of bytes written in this call. A path download is atomic by
+ * default.
  */
-export async function download(ftp: FTP, remote: string, destination: string | Writable, options: DownloadOptions = {}): Promise<number> {
+export async function download(ftp: FTP, remote: string, destination: string | Buffer | Writable, options: DownloadOptions = {}): Promise<number> {
   checkTransferOptions(ftp, remote, options);
   const atomic = booleanOption("atomic", options.atomic, true);
   const total = await remoteSize(ftp, remote);
-  if (typeof destination !== "string") {
+  if (typeof destination !== "string" && !Buffer.isBuffer(destination)) {
     const progress = progressReporter(options.onProgress, total);
     await cancellable(ftp, options.signal, () =>
       ftp.retrBinary(`RETR ${remote}`, (block) => {
@@ -125,7 +130,8 @@ export async function download(ftp: FTP, remote: string, destination: string | W
     progress.add(0, true);
     return progress.bytes;
   }
-  const target = atomic ? `${destination}.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : destination;
+  const suffix = atomic ? `.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : "";
+  const target = typeof destination === "string" ? `${destination}${suffix}` : Buffer.concat([destination, Buffer.from(suffix)]);
   const offset = options.resume ? await stat(target).then((s) => s.size, () => 0) : 0;
   if (total !== null && offset > total) throw new ErrorProto(`local part is larger than ${remote}`, { code: "ERR_FTP_RESUME" });
   const file = await open(target, offset > 0 ? "a" : "w");
@@ -158,7 +164,7 @@ export async function download(ftp: FTP, remote: string, destination: string | W
   progress.add(0, true);
   if (total !== null && written !== total) {
     if (atomic && !options.resume) await rm(target, { force: true });
-    throw new ErrorProto(`${remote}: got ${written} bytes, the server says ${total}`, { code: "ERR_FTP_SHORT_TRANSFER" });
+    throw shortTransfer(remote, written, total);
   }
   if (atomic) await rename(target, destination);
   return written - offset;
