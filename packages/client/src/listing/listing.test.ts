@@ -81,6 +81,12 @@ describe("unix variants", () => {
   it("keeps spaces inside and at the end of names", () => {
     expect(parse("-rw-r--r-- 1 a b 1 Jan 3 2020 two  spaces ")!.name).toBe("two  spaces ");
   });
+  it("keeps a CR, U+2028 or U+2029 in a name (the whole line, not dropped), in every format with a name last", () => {
+    for (const name of ["carriage\rreturn", "line\u2028separator", "para\u2029graph"]) {
+      expect(parse(`-rw-r--r-- 1 a b 1 Jan 3 2020 ${name}`)!.name).toBe(name);
+      expect(parseList([`01-03-20  10:00AM                 1 ${name}`], { now: NOW })[0]!.name).toBe(name);
+    }
+  });
   it("applies the server's timezone", () => {
     const entry = unixParser.parse("-rw-r--r-- 1 a b 1 Jan 3 2020 x", { now: NOW, timezoneOffset: 120 });
     expect(entry!.modifiedAt!.toISOString()).toBe("2020-01-02T22:00:00.000Z");

@@ -11,7 +11,7 @@ function utc(year: number, month: number, day: number, hour: number, minute: num
 }
 
 /** NetWare: `d [RWCEAFMS] owner 512 Jan 16 18:53 name`. */
-const NETWARE = /^([d-])\s+\[([RWCEAFMS-]{8})\]\s+(\S+)\s+(\d+)\s+([A-Za-z]{3})\s+(\d{1,2})\s+(?:(\d{1,2}):(\d{2})|(\d{4}))\s+(.+)$/;
+const NETWARE = /^([d-])\s+\[([RWCEAFMS-]{8})\]\s+(\S+)\s+(\d+)\s+([A-Za-z]{3})\s+(\d{1,2})\s+(?:(\d{1,2}):(\d{2})|(\d{4}))\s+([^]+)$/;
 
 export const netwareParser: ListParser = checkedParser({
   name: "netware",
@@ -56,7 +56,7 @@ export const vmsParser: ListParser = checkedParser({
 });
 
 /** IBM i (OS/400): `OWNER  77824 02/23/00 15:09:55 *DIR  name/` or `*STMF name`. */
-const OS400 = /^(\S+)\s+(\d+)\s+(\d{2})\/(\d{2})\/(\d{2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\*\w+)\s+(.+)$/;
+const OS400 = /^(\S+)\s+(\d+)\s+(\d{2})\/(\d{2})\/(\d{2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\*\w+)\s+([^]+)$/;
 
 export const os400Parser: ListParser = checkedParser({
   name: "os400",

@@ -20,7 +20,7 @@ const LINE = new RegExp(
     "|\\d{1,2}\\s+[A-Za-z]{3}\\s+(?:\\d{1,2}:\\d{2}|\\d{4})", // 3 Jan 12:00
     "|\\d{4}-\\d{2}-\\d{2}\\s+\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?", // 2024-01-03 12:00
     ")", // 7 date
-    " (.+)$", // 8 name
+    " ([^]+)$", // 8 name: any character (a CR or U+2028 too, for the caller to refuse or keep)
   ].join(""),
 );
 
