@@ -93,9 +93,11 @@ describe("ControlCodec", () => {
     expect(() => codec.send("NOOP")).toThrow(RemoteProtocolError);
   });
 
-  it("refuses a 1xx reply with no command outstanding", () => {
+  it("marks a reply with no command outstanding as unsolicited, and stays ready", () => {
     const codec = ready();
-    expect(() => pump(codec, enc("150 unexpected\r\n"))).toThrow(RemoteProtocolError);
+    const [event] = pump(codec, enc("150 unexpected\r\n"));
+    expect(event).toMatchObject({ type: "reply", command: null, id: null, unsolicited: true });
+    expect(codec.state).toBe("ready");
   });
 
   it("refuses CR, LF or NUL in a command without changing state or producing bytes", () => {
@@ -256,7 +258,7 @@ describe("ControlCodec: NOOP as a marker after ABOR", () => {
     expect(codec.state).toBe("ready");
   });
 
-  it("takes surplus replies to ABOR as ABOR's (ftp-srv answers it with 426 and 226)", () => {
+  it("marks a surplus reply to ABOR as unsolicited (ftp-srv answers it with 426 and 226)", () => {
     const codec = ready();
     codec.send("RETR f");
     pump(codec, enc("150 go\r\n"));
@@ -265,7 +267,7 @@ describe("ControlCodec: NOOP as a marker after ABOR", () => {
     expect(trace(pump(codec, enc("551 write failed\r\n426 aborted\r\n226 ok\r\n200 NOOP ok\r\n")))).toEqual([
       "RETR:551",
       "ABOR:426",
-      "ABOR:226",
+      "null:226",
       "NOOP:200",
       "need-data",
     ]);
@@ -287,5 +289,104 @@ describe("ControlCodec: NOOP as a marker after ABOR", () => {
     ]);
     expect(codec.state).toBe("ready");
     expect(codec.pending).toEqual([]);
+  });
+});
+
+describe("ControlCodec: every reply matched to the command it answers", () => {
+  const trace = (events: CodecEvent[]) =>
+    events.map((e) => (e.type === "reply" ? `${e.command}#${e.id}:${e.reply.code}${e.final ? "" : "+"}` : e.type));
+
+  it("gives each command an id, and each reply the id of its command", () => {
+    const codec = ready();
+    codec.send("TYPE I");
+    expect(codec.lastSent).toBe(1);
+    expect(trace(pump(codec, enc("200 ok\r\n")))).toEqual(["TYPE#1:200", "need-data"]);
+    codec.send("PWD");
+    expect(trace(pump(codec, enc('257 "/"\r\n')))).toEqual(["PWD#2:257", "need-data"]);
+  });
+
+  it("never gives a surplus 226 to the next command (PWD, CWD, TYPE, NOOP, SIZE)", () => {
+    for (const [command, reply] of [
+      ["PWD", '257 "/"'],
+      ["CWD x", "250 ok"],
+      ["TYPE I", "200 ok"],
+      ["NOOP", "200 ok"],
+      ["SIZE f", "213 5"],
+    ]) {
+      const codec = ready();
+      codec.send(command!);
+      const events = pump(codec, enc(`226 Transfer complete\r\n${reply}\r\n`));
+      expect(trace(events)).toEqual(["null#null:226", `${command!.split(" ")[0]}#1:${reply!.slice(0, 3)}`, "need-data"]);
+      expect(codec.state).toBe("ready");
+    }
+  });
+
+  it("takes a 1xx to a command that is no transfer as its answer (ftplib's voidcmd raises on it)", () => {
+    const codec = ready();
+    codec.send("ECHO 199");
+    expect(trace(pump(codec, enc("199 hi\r\n")))).toEqual(["ECHO#1:199", "need-data"]);
+    expect(codec.state).toBe("ready");
+    codec.send("PWD");
+    expect(trace(pump(codec, enc("125 odd\r\n")))).toEqual(["PWD#2:125", "need-data"]);
+    expect(codec.state).toBe("ready");
+  });
+
+  it("takes a 1xx as preliminary for a command sent as a transfer", () => {
+    const codec = ready();
+    codec.send("SITE GETFILE x", { transfer: true });
+    expect(trace(pump(codec, enc("150 go\r\n226 done\r\n")))).toEqual(["SITE#1:150+", "SITE#1:226", "need-data"]);
+  });
+
+  it("matches an ABOR answered 502 before the transfer's 226 (a server without ABOR)", () => {
+    const codec = ready();
+    codec.send("RETR f");
+    pump(codec, enc("150 go\r\n"));
+    codec.send("ABOR");
+    expect(trace(pump(codec, enc("502 ABOR not implemented.\r\n")))).toEqual(["ABOR#2:502", "need-data"]);
+    expect(codec.state).toBe("awaiting-final");
+    expect(codec.pending).toEqual(["RETR"]);
+    expect(trace(pump(codec, enc("226 Closing data connection\r\n")))).toEqual(["RETR#1:226", "need-data"]);
+    expect(codec.state).toBe("ready");
+  });
+
+  it("matches a NOOP marker refused with 502 after the ABOR's replies (a server without NOOP)", () => {
+    const codec = ready();
+    codec.send("RETR f");
+    pump(codec, enc("150 go\r\n"));
+    codec.send("ABOR");
+    expect(trace(pump(codec, enc("426 transfer aborted\r\n")))).toEqual(["RETR#1:426", "need-data"]);
+    // The transfer is answered and ABOR not yet: a marker goes out; ABOR's reply comes, then the marker's.
+    codec.send("NOOP");
+    expect(trace(pump(codec, enc("226 abort successful\r\n502 'noop' not implemented\r\n")))).toEqual([
+      "ABOR#2:226",
+      "NOOP#3:502",
+      "need-data",
+    ]);
+    expect(codec.state).toBe("ready");
+  });
+
+  it("allows the marker after ABOR was answered while the transfer still waits", () => {
+    const codec = ready();
+    codec.send("RETR f");
+    pump(codec, enc("150 go\r\n"));
+    codec.send("ABOR");
+    pump(codec, enc("225 ABOR ok\r\n"));
+    expect(codec.state).toBe("awaiting-final");
+    expect(codec.canSend("NOOP")).toBe(true);
+    expect(codec.canSend("PWD")).toBe(false);
+    codec.send("NOOP");
+    expect(trace(pump(codec, enc("200 ok\r\n")))).toEqual(["NOOP#3:200", "need-data"]);
+    expect(codec.state).toBe("ready");
+    expect(codec.canSend("NOOP")).toBe(true);
+    codec.send("NOOP");
+    expect(codec.canSend("NOOP")).toBe(false);
+  });
+
+  it("keeps the id of a transfer answered 200 before its 150 (expectAnother)", () => {
+    const codec = ready();
+    codec.send("LIST");
+    expect(trace(pump(codec, enc("200 odd\r\n")))).toEqual(["LIST#1:200", "need-data"]);
+    codec.expectAnother("LIST");
+    expect(trace(pump(codec, enc("150 go\r\n226 done\r\n")))).toEqual(["LIST#1:150+", "LIST#1:226", "need-data"]);
   });
 });

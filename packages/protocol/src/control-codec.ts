@@ -8,6 +8,7 @@ import { type TextEncoding, resolveEncoding } from "./encoding.js";
 import { LocalProtocolError, RemoteProtocolError } from "./errors.js";
 import type { Reply } from "./reply.js";
 import { ReplyDecoder } from "./reply-decoder.js";
+import { type PendingCommand, TRANSFER_VERBS, canAnswer } from "./reply-rules.js";
 
 export type CodecState =
   /** Waiting for the server's greeting (1xx replies may come first). */
@@ -25,8 +26,23 @@ export type CodecState =
   /** An error happened; the codec is unusable for good. */
   | "error";
 
-/** What moves the state machine. */
-type Input = "send" | "send-urgent" | "expect" | "preliminary" | "final" | "final-more" | "switch" | "eof" | "resume";
+/**
+ * What moves the state machine. `final-later` is a final reply to a command sent after the oldest
+ * one outstanding (an ABOR that the server answers before the transfer it stops); `unmatched` is a
+ * reply that can answer no command outstanding (see reply-rules.ts), which changes nothing.
+ */
+type Input =
+  | "send"
+  | "send-urgent"
+  | "expect"
+  | "preliminary"
+  | "final"
+  | "final-more"
+  | "final-later"
+  | "unmatched"
+  | "switch"
+  | "eof"
+  | "resume";
 
 /**
  * The whole state machine. A missing entry is an error: for `send*` and `resume` the caller's
@@ -34,13 +50,15 @@ type Input = "send" | "send-urgent" | "expect" | "preliminary" | "final" | "fina
  */
 const TRANSITIONS: Readonly<Record<CodecState, Partial<Record<Input, CodecState>>>> = {
   greeting: { preliminary: "greeting", final: "ready", eof: "closed" },
-  // A final reply while ready is unsolicited (such as 421 before a server hangs up).
-  ready: { send: "awaiting-reply", expect: "awaiting-reply", final: "ready", eof: "closed" },
+  // A reply while ready is unsolicited (such as 421 before a server hangs up, or a surplus 226).
+  ready: { send: "awaiting-reply", expect: "awaiting-reply", unmatched: "ready", eof: "closed" },
   "awaiting-reply": {
     "send-urgent": "awaiting-reply",
     preliminary: "awaiting-final",
     final: "ready",
     "final-more": "awaiting-reply",
+    "final-later": "awaiting-reply",
+    unmatched: "awaiting-reply",
     switch: "switching-tls",
     eof: "closed",
   },
@@ -49,6 +67,8 @@ const TRANSITIONS: Readonly<Record<CodecState, Partial<Record<Input, CodecState>
     preliminary: "awaiting-final",
     final: "ready",
     "final-more": "awaiting-reply",
+    "final-later": "awaiting-final",
+    unmatched: "awaiting-final",
     eof: "closed",
   },
   "switching-tls": { resume: "ready" },
@@ -65,8 +85,27 @@ export interface ReplyEvent {
   readonly reply: Reply;
   /** The verb of the command answered, upper-cased. */
   readonly command: string | null;
+  /** Which command it answers: 1 for the first sent, 2 for the next (`null`: none). */
+  readonly id: number | null;
   /** False for a 1xx reply, after which the same command gets another. */
   readonly final: boolean;
+  /**
+   * A reply that answers no command outstanding: sent while none was, or one that none of them
+   * can get (a second 226 after a transfer). It must not be taken for any command's answer.
+   */
+  readonly unsolicited: boolean;
+}
+
+/** How a command is sent. */
+export interface SendOptions {
+  /** A data transfer, whose 1xx reply is preliminary (default: RETR, STOR, LIST and the like). */
+  transfer?: boolean;
+}
+
+interface Outstanding extends PendingCommand {
+  readonly id: number;
+  /** A NOOP sent after ABOR: its reply says that every command before it has been answered. */
+  readonly marker: boolean;
 }
 
 /** The server closed the connection between replies. */
@@ -96,13 +135,17 @@ export class ControlCodec {
   readonly encoding: TextEncoding;
   private currentState: CodecState = "greeting";
   private readonly decoder: ReplyDecoder;
-  /** Verbs awaiting their final reply, oldest first. */
-  private readonly outstanding: string[] = [];
+  /** Commands awaiting their final reply, oldest first. */
+  private outstanding: Outstanding[] = [];
+  /** Commands sent so far: the id of the latest. */
+  private sentCount = 0;
   private failure: unknown = undefined;
+  /** ABOR went out while a transfer was outstanding: a NOOP may follow as a marker, until all is answered. */
+  private aborting = false;
+  /** The command that got the latest final reply (`expectAnother` keeps its id). */
+  private answered: Outstanding | undefined;
   private trailing: { data: Uint8Array; closed: boolean } | undefined;
   private eofReceived = false;
-  /** A NOOP sent after ABOR awaits its 200, which ends the replies to the abort. */
-  private marker = false;
 
   constructor(options: ControlCodecOptions = {}) {
     this.encoding = resolveEncoding(options.encoding);
@@ -115,7 +158,22 @@ export class ControlCodec {
 
   /** Verbs of the commands sent and not yet answered with a final reply. */
   get pending(): readonly string[] {
-    return this.outstanding;
+    return this.outstanding.map((command) => command.verb);
+  }
+
+  /** The id of the command sent last (1 for the first; 0 before any). */
+  get lastSent(): number {
+    return this.sentCount;
+  }
+
+  /** Ids of the commands awaiting their final reply, oldest first. */
+  get outstandingIds(): readonly number[] {
+    return this.outstanding.map((command) => command.id);
+  }
+
+  /** True while the command `id` awaits its final reply. */
+  isOutstanding(id: number): boolean {
+    return this.outstanding.some((command) => command.id === id);
   }
 
   get maxLine(): number {
@@ -135,25 +193,24 @@ export class ControlCodec {
   private sendInput(verb: string): Input {
     if (this.outstanding.length === 0) return "send";
     if (URGENT.has(verb)) return "send-urgent";
-    if (verb === "NOOP" && this.outstanding.includes("ABOR")) return "send-urgent";
+    if (verb === "NOOP" && this.aborting) return "send-urgent";
     return "send";
   }
-
-
 
   /**
    * Validates and encodes a command line, returning the bytes to write. An invalid command
    * (CR, LF or NUL, no verb, unencodable text) throws {@link LocalProtocolError} and changes
    * nothing; a command the state does not allow puts the codec in `error`.
    */
-  send(line: string): Uint8Array {
+  send(line: string, options: SendOptions = {}): Uint8Array {
     this.throwIfFailed();
     const bytes = encodeCommand(line, this.encoding);
     const verb = commandVerb(line);
-    const marker = verb === "NOOP" && this.outstanding.includes("ABOR");
+    const marker = verb === "NOOP" && this.aborting && this.outstanding.length > 0;
     this.transition(this.sendInput(verb), `cannot send ${verb}`);
-    this.outstanding.push(verb);
-    if (marker) this.marker = true;
+    if (verb === "ABOR" && this.outstanding.length > 0) this.aborting = true;
+    const transfer = options.transfer ?? TRANSFER_VERBS.has(verb);
+    this.outstanding.push({ id: ++this.sentCount, verb, transfer, started: false, marker });
     return bytes;
   }
 
@@ -164,7 +221,8 @@ export class ControlCodec {
   expectAnother(verb: string): void {
     this.throwIfFailed();
     this.transition("expect", `cannot wait for another reply to ${verb}`);
-    this.outstanding.push(verb.toUpperCase());
+    const id = this.answered?.verb === verb.toUpperCase() ? this.answered.id : ++this.sentCount;
+    this.outstanding.push({ id, verb: verb.toUpperCase(), transfer: true, started: false, marker: false });
   }
 
   /** Feeds bytes from the server. The codec keeps a reference: don't change them afterwards. */
@@ -193,7 +251,7 @@ export class ControlCodec {
   nextEvent(): CodecEvent {
     this.throwIfFailed();
     if (this.currentState === "switching-tls") return PAUSED;
-    if (this.currentState === "closed") return { type: "closed", unanswered: [...this.outstanding] };
+    if (this.currentState === "closed") return { type: "closed", unanswered: this.pending };
     let reply: Reply | null;
     try {
       reply = this.decoder.next();
@@ -203,30 +261,38 @@ export class ControlCodec {
     if (reply === null) {
       if (!this.decoder.done) return NEED_DATA;
       this.transition("eof", "EOF");
-      return { type: "closed", unanswered: [...this.outstanding] };
+      return { type: "closed", unanswered: this.pending };
     }
-    if (this.marker) {
-      if (reply.code === 200) {
-        // The NOOP sent after ABOR: whatever was outstanding before it is answered.
-        this.outstanding.length = 0;
-        this.marker = false;
-        this.transition("final", `reply ${reply.code}`);
-        return { type: "reply", reply, command: "NOOP", final: true };
-      }
-      if (this.outstanding.length === 1) {
-        // More replies to the abort than commands (ftp-srv answers ABOR with 426 and 226).
-        return { type: "reply", reply, command: "ABOR", final: reply.code >= 200 };
-      }
+    if (this.currentState === "greeting") {
+      this.transition(reply.code < 200 ? "preliminary" : "final", `reply ${reply.code}`);
+      return { type: "reply", reply, command: null, id: null, final: reply.code >= 200, unsolicited: false };
     }
-    const command = this.outstanding[0] ?? null;
-    const input = this.inputFor(reply, command);
+    // The oldest command that can get this reply gets it (reply-rules.ts).
+    const index = this.outstanding.findIndex((command) => canAnswer(command, reply.code));
+    const command = this.outstanding[index];
+    if (command === undefined) {
+      this.transition("unmatched", `reply ${reply.code}`);
+      return { type: "reply", reply, command: null, id: null, final: true, unsolicited: true };
+    }
+    const input = this.inputFor(reply, command, index);
     this.transition(input, `reply ${reply.code}`);
-    if (input !== "preliminary" && command !== null) this.outstanding.shift();
+    if (input === "preliminary") {
+      command.started = true;
+    } else if (command.marker) {
+      // The NOOP sent after ABOR: the server has answered every command before it, some of them
+      // with one reply for two (proftpd answers an aborted STOR and its ABOR with one).
+      this.answered = command;
+      this.outstanding = this.outstanding.slice(index + 1);
+    } else {
+      this.answered = command;
+      this.outstanding.splice(index, 1);
+    }
+    if (this.outstanding.length === 0) this.aborting = false;
     if (input === "switch") {
       const data = this.decoder.takeBuffered();
       this.trailing = { data, closed: this.eofReceived };
     }
-    return { type: "reply", reply, command, final: input !== "preliminary" };
+    return { type: "reply", reply, command: command.verb, id: command.id, final: input !== "preliminary", unsolicited: false };
   }
 
   /**
@@ -251,15 +317,16 @@ export class ControlCodec {
     if (closed) this.receiveEof();
   }
 
-  private inputFor(reply: Reply, command: string | null): Input {
-    if (reply.code < 200) {
+  private inputFor(reply: Reply, command: Outstanding, index: number): Input {
+    if (reply.code < 200 && command.transfer) {
       // pure-ftpd, when ABOR cuts a transfer short, may close it with a second 1xx (its transfer
       // statistics) instead of a 4xx or 2xx: that reply ends the aborted command.
-      const abortedTransfer = this.currentState === "awaiting-final" && this.outstanding[1] === "ABOR";
+      const abortedTransfer = command.started && this.outstanding[index + 1]?.verb === "ABOR";
       if (!abortedTransfer) return "preliminary";
-    } else if ((command === "AUTH" && reply.code === 234) || (command === "CCC" && reply.code < 300)) {
+    } else if ((command.verb === "AUTH" && reply.code === 234) || (command.verb === "CCC" && reply.code >= 200 && reply.code < 300)) {
       return "switch";
     }
+    if (index > 0) return command.marker ? (this.outstanding.length > index + 1 ? "final-more" : "final") : "final-later";
     return this.outstanding.length > 1 ? "final-more" : "final";
   }
 

@@ -1,0 +1,62 @@
+/**
+ * Which replies can answer which command: the rules the codec matches replies by, as data.
+ *
+ * RFC 959 (5.4) lists the replies each command may get. Most codes are shared (200, 250, every
+ * 4xx and 5xx), but 225 and 226 close a data transfer or answer ABOR and nothing else. One that
+ * arrives for another command cannot be that command's answer: it is a surplus or late reply of
+ * an earlier one (a second 226 after a transfer, the 226 that a server without ABOR sends last),
+ * and the codec says so instead of handing it to the wrong command. A started transfer is closed
+ * only by 226, 250 or an error, so the 200 of a NOOP after ABOR is never taken for its reply.
+ * Verbs the rules do not know (SITE subcommands, vendor commands) accept any reply, as in ftplib.
+ */
+
+/** Commands that open a data transfer: a 1xx reply is preliminary, and a final one follows. */
+export const TRANSFER_VERBS: ReadonlySet<string> = new Set(["RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"]);
+
+/**
+ * Codes that answer only the commands listed (and unknown verbs): the ones a late or surplus
+ * reply has. Other codes are not checked: a server that answers RETR with 350 gets an
+ * ErrorReply for it, as in ftplib, rather than a wait for a reply that will not come.
+ */
+const DISTINCTIVE: ReadonlyMap<number, readonly string[]> = new Map<number, readonly string[]>([
+  [225, ["ABOR"]],
+  [226, [...TRANSFER_VERBS, "ABOR"]],
+]);
+
+/** Every verb the rules know: for these, a distinctive code of other commands is refused. */
+const KNOWN_VERBS: ReadonlySet<string> = new Set([
+  ...TRANSFER_VERBS,
+  ...["USER", "PASS", "ACCT", "CWD", "XCWD", "CDUP", "XCUP", "SMNT", "REIN", "QUIT", "PORT", "PASV", "EPRT", "EPSV"],
+  ...["TYPE", "STRU", "MODE", "ALLO", "REST", "RNFR", "RNTO", "ABOR", "DELE", "RMD", "XRMD", "MKD", "XMKD", "PWD"],
+  ...["XPWD", "SYST", "STAT", "HELP", "NOOP", "FEAT", "OPTS", "SIZE", "MDTM", "MFMT", "MLST", "AUTH", "PBSZ", "PROT"],
+  ...["CCC", "ADAT", "HOST", "LANG", "CLNT", "HASH", "XCRC", "XMD5", "XSHA1", "XSHA256"],
+]);
+
+/** What the codec knows of a command still owed a reply. */
+export interface PendingCommand {
+  /** The verb, upper-cased. */
+  readonly verb: string;
+  /** A transfer command: 1xx replies are preliminary. */
+  readonly transfer: boolean;
+  /** A 1xx reply came: the data connection is in use, and the final reply closes it. */
+  started: boolean;
+}
+
+/**
+ * True when `code` can answer `command`. A transfer that has started is past parsing: it is closed
+ * by 226 or 250, or by an error other than 500 to 504 (those answer a command just read, such as
+ * an ABOR the server does not know). ABOR gets 225, 226 or an error, never a 200 (a NOOP's).
+ */
+export function canAnswer(command: PendingCommand, code: number): boolean {
+  const { verb } = command;
+  // A 1xx to a command that is no transfer is its answer (ftplib returns it, voidcmd raises).
+  if (code < 200) return true;
+  if (command.started) {
+    if (code < 300) return code === 226 || code === 250;
+    return code >= 400 && !(code >= 500 && code <= 504);
+  }
+  // NOOP's 200 (the marker's) must never be taken for ABOR's reply.
+  if (verb === "ABOR") return code === 225 || code === 226 || code >= 400;
+  const owners = DISTINCTIVE.get(code);
+  return owners === undefined || !KNOWN_VERBS.has(verb) || owners.includes(verb);
+}
