@@ -77,7 +77,10 @@ function progressReporter(onProgress: TransferOptions["onProgress"], total: numb
   };
 }
 
-/** Runs `transfer` with `signal` wired to `ftp.abort()`; throws the signal's reason when aborted. */
+/**
+ * Runs `transfer` with `signal` wired to `ftp.abort()`; throws the signal's reason when aborted,
+ * however the transfer ended.
+ */
 async function cancellable<T>(ftp: FTP, signal: AbortSignal | undefined, transfer: () => Promise<T>): Promise<T> {
   throwIfAborted(signal);
   const onAbort = () => {
@@ -88,6 +91,11 @@ async function cancellable<T>(ftp: FTP, signal: AbortSignal | undefined, transfe
     const result = await transfer();
     throwIfAborted(signal);
     return result;
+  } catch (error) {
+    // Whatever failed once the signal fired (a timeout waiting for the reply to ABOR, say) failed
+    // because of it: the caller asked to stop, and learns that it stopped.
+    throwIfAborted(signal);
+    throw error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
@@ -111,7 +119,8 @@ function shortTransfer(remote: string, written: number, total: number): ErrorPro
 /**
  * Downloads `remote` to a local path (text, or bytes for a name that is not valid UTF-8) or a
  * Writable. Resolves with the number of bytes written in this call. A path download is atomic by
- * default.
+ * default. Fewer or more bytes than the server's SIZE fail the call (`ERR_FTP_SHORT_TRANSFER`,
+ * `ERR_FTP_SIZE_MISMATCH`); a Writable has the bytes that came by then.
  */
 export async function download(ftp: FTP, remote: string, destination: string | Buffer | Writable, options: DownloadOptions = {}): Promise<number> {
   checkTransferOptions(ftp, remote, options);
@@ -121,6 +130,7 @@ export async function download(ftp: FTP, remote: string, destination: string | B
     const progress = progressReporter(options.onProgress, total);
     await cancellable(ftp, options.signal, () =>
       ftp.retrBinary(`RETR ${remote}`, (block) => {
+        if (total !== null && progress.bytes + block.length > total) throw tooLong(remote, total);
         progress.add(block.length);
         // Copied: a stream may keep the chunk after its callback, and the transport reuses it.
         const copy = Buffer.from(block);
@@ -128,6 +138,7 @@ export async function download(ftp: FTP, remote: string, destination: string | B
       }),
     );
     progress.add(0, true);
+    if (total !== null && progress.bytes !== total) throw shortTransfer(remote, progress.bytes, total);
     return progress.bytes;
   }
   const suffix = atomic ? `.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : "";
