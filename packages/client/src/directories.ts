@@ -3,7 +3,7 @@
  * name from the server that would leave the local target directory is refused.
  */
 import { mkdir, readdir } from "node:fs/promises";
-import { join, relative, resolve, sep } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ErrorPerm, ErrorProto, utf8 } from "@ftplib/protocol";
 import { download as downloadFile } from "./file-transfers.js";
 import type { FTP } from "./ftp.js";
@@ -180,7 +180,10 @@ export async function downloadDir(ftp: FTP, remote: string, local: string, optio
   for (const { localPath } of steps) {
     // Belt and braces: the joined path must stay inside the target.
     const text = typeof localPath === "string" ? localPath : localPath.toString("utf8");
-    if (relative(root, text).startsWith("..") || !text.startsWith(root + sep)) throw unsafeName(`refusing ${JSON.stringify(text)}: outside ${root}`);
+    const below = relative(root, text);
+    if (below === "" || below === ".." || below.startsWith(`..${sep}`) || isAbsolute(below) || !text.startsWith(root + sep)) {
+      throw unsafeName(`refusing ${JSON.stringify(text)}: outside ${root}`);
+    }
   }
   let files = 0;
   for (const { entry, localPath } of steps) {

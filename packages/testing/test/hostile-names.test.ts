@@ -141,6 +141,15 @@ describe("names that are not one path segment, more ways", () => {
     await ftp.quit();
   });
 
+  it("names that only start with dots are ordinary names, copied", async () => {
+    const server = await hostile({ FEAT: MLST_FEAT, MLSD: tree(`${mlsdLine("file", "..hidden")}${mlsdLine("file", "...")}${mlsdLine("file", ".profile")}`) });
+    const ftp = await client(server);
+    const target = await mkdtemp(join(tmp, "dotted-"));
+    expect(await ftp.downloadDir("/", target)).toBe(3);
+    expect((await readdir(target)).sort()).toEqual(["...", "..hidden", ".profile"]);
+    await ftp.quit();
+  });
+
   it("a bad name deep in the tree: refused before the first file is written", async () => {
     const server = await hostile({ FEAT: MLST_FEAT, MLSD: tree(`${mlsdLine("file", "good.txt")}${mlsdLine("dir", "sub")}`, mlsdLine("file", "../../outside/x")) });
     const ftp = await client(server);
