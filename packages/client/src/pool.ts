@@ -1,13 +1,18 @@
 /**
  * A pool of connections to one server: operations queue for a free connection, up to `size` at
- * once; a connection that breaks is dropped and a new one opened for the next operation (and the
- * operation is tried once more on it when the break came before it could start).
+ * once; a connection that breaks is dropped and a new one opened for the next operation (and an
+ * operation that met a connection that had died while idle is tried again on another).
  */
-import { FtpConnectionError, utf8 } from "@ftplib/protocol";
+import { ErrorTemp, FtpConnectionError, utf8 } from "@ftplib/protocol";
 import { checkSendable, functionOption, integerOption, invalidOption } from "./options.js";
 import { FTP, type OpenOptions } from "./ftp.js";
 import { FTP_TLS, type FTP_TLSOpenOptions } from "./ftp-tls.js";
 import type { DownloadOptions, TransferOptions } from "./file-transfers.js";
+
+/** The connection is gone: closed, reset, timed out, or a 421 (the server closing the session). */
+function connectionLost(error: unknown): boolean {
+  return FtpConnectionError.isInstance(error) || (ErrorTemp.isInstance(error) && error.replyCode === 421);
+}
 
 export interface FtpPoolOptions {
   /** Opens one logged-in connection (`() => FTP.open(...)` or `FTP_TLS.open` + `protP()`). */
@@ -65,17 +70,22 @@ export class FtpPool {
     return new FtpPool({ connect, size });
   }
 
-  /** Runs `task` on a free connection. */
+  /**
+   * Runs `task` on a free connection. A task that fails because its connection was lost, on a
+   * connection that had been idle in the pool (a server's idle timeout closed it: a 421, or just
+   * the end of the connection), is run again on the next idle connection or a new one; on a new
+   * connection, its failure is final.
+   */
   async run<T>(task: (ftp: FTP) => Promise<T>): Promise<T> {
+    // Every idle connection may have died at once: one attempt for each, and one on a new connection.
     for (let attempt = 0; ; attempt++) {
       const { ftp, reused } = await this.acquire();
       let broken = false;
       try {
         return await task(ftp);
       } catch (error) {
-        broken = FtpConnectionError.isInstance(error);
-        // A connection that died while idle (a server's idle timeout) gets replaced and the task tried again.
-        if (broken && reused && attempt === 0) continue;
+        broken = connectionLost(error);
+        if (broken && reused && attempt < this.size) continue;
         throw error;
       } finally {
         this.release(ftp, broken);

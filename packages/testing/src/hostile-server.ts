@@ -34,6 +34,13 @@ export interface HostileServerOptions {
   greeting?: string | false;
   /** Key and certificate for `session.startTls()` and `session.secureData()`. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * With handlers (`serve`): a session without a command for this many milliseconds gets
+   * `idleReply` and is closed, as a server's idle timeout does.
+   */
+  idleTimeout?: number;
+  /** The reply sent when `idleTimeout` strikes (default `421 Timeout.`); `false` to close without one. */
+  idleReply?: string | false;
 }
 
 /** A data connection's listener opened by the server (passive mode). */
@@ -156,6 +163,9 @@ function writeAll(socket: net.Socket, data: Buffer): Promise<void> {
   if (socket.destroyed || !socket.writable) return Promise.resolve();
   return new Promise((resolve) => socket.write(data, () => resolve()));
 }
+
+/** No command came in time (the idle timeout). */
+const IDLE: unique symbol = Symbol("idle");
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -327,6 +337,28 @@ class Session implements HostileSession {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
+  /** The next command line, or IDLE if none arrives within `ms`. */
+  private async commandWithin(ms: number): Promise<string | null | typeof IDLE> {
+    if (this.lines.length > 0 || this.ended) return this.command();
+    let timer: NodeJS.Timeout | undefined;
+    let got: { line: string | null } | undefined;
+    let waiter: (line: string | null) => void = () => undefined;
+    const line = new Promise<string | null>((resolve) => {
+      waiter = (l) => {
+        got = { line: l };
+        resolve(l);
+      };
+      this.waiting.push(waiter);
+    });
+    const idle = new Promise<typeof IDLE>((resolve) => (timer = setTimeout(() => resolve(IDLE), ms)));
+    await Promise.race([line, idle]);
+    clearTimeout(timer);
+    if (got !== undefined) return got.line;
+    // Timed out: the waiter leaves the queue, so that the next line is not lost to it.
+    this.waiting.splice(this.waiting.indexOf(waiter), 1);
+    return IDLE;
+  }
+
   async until(verb: string, answer: (line: string) => string = () => "200 OK\r\n"): Promise<string> {
     for (;;) {
       const line = await this.command();
@@ -338,8 +370,14 @@ class Session implements HostileSession {
 
   async serve(handlers: CommandHandlers = {}): Promise<void> {
     const table: CommandHandlers = { ...DEFAULT_HANDLERS, ...handlers };
+    const { idleTimeout, idleReply = "421 Timeout." } = this.options;
     for (;;) {
-      const line = await this.command();
+      const line = idleTimeout === undefined ? await this.command() : await this.commandWithin(idleTimeout);
+      if (line === IDLE) {
+        if (idleReply !== false) await this.send(`${idleReply}\r\n`);
+        this.hangUp();
+        return;
+      }
       if (line === null) return;
       const verb = commandVerb(line);
       const handler = table[verb] ?? table["*"] ?? "200 OK";
