@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 // nodeftpd (npm `ftpd` 0.2.16) launcher for servers/servers.sh.
 //
-//   node nodeftpd-server.cjs --listen 127.0.0.1:28021 --listen ::1:28021 --root DIR \
+//   node nodeftpd-server.js --listen 127.0.0.1:28021 --listen ::1:28021 --root DIR \
 //     --user NAME --password PASS --passive FIRST-LAST
 //
 // One FtpServer per --listen address, all in this process, serving --root as "/" to one user
 // (no anonymous). nodeftpd's own passive listener binds every interface; here it binds the
 // control connection's local address (127.0.0.1 or ::1) instead, so that nothing listens off
 // loopback. No TLS: nodeftpd's AUTH TLS uses tls.createSecurePair, which fails under Node 20.
-"use strict";
+import { realpathSync } from "node:fs";
+import ftpd from "ftpd";
+import FtpConnection from "ftpd/lib/FtpConnection.js";
 
-const fs = require("node:fs");
-const { FtpServer } = require("ftpd");
-const FtpConnection = require("ftpd/lib/FtpConnection");
+const { FtpServer } = ftpd;
 
 function parseArgs(argv) {
   const args = { listen: [] };
@@ -35,7 +35,7 @@ const LOOPBACK = new Set(["127.0.0.1", "::1"]);
 function main() {
   const args = parseArgs(process.argv.slice(2));
   const [first, last] = args.passive.split("-").map(Number);
-  const root = fs.realpathSync(args.root);
+  const root = realpathSync(args.root);
 
   // Passive listeners on the control connection's local address only.
   const createPassiveServer = FtpConnection.prototype._createPassiveServer;
