@@ -84,8 +84,11 @@ export interface HostileSession {
    * listener (EPSV/PASV), or a connection made to the address of the latest PORT/EPRT.
    */
   data(): Promise<net.Socket>;
-  /** Wraps a socket (a data connection) in TLS as the server side. Needs the `tls` option. */
-  secureData(socket: net.Socket): Promise<tls.TLSSocket>;
+  /**
+   * Wraps a socket (a data connection) in TLS as the server side, with the `tls` option's key and
+   * certificate or with `identity` (another certificate for the data connection than the control's).
+   */
+  secureData(socket: net.Socket, identity?: { key: string | Buffer; cert: string | Buffer }): Promise<tls.TLSSocket>;
   /** Switches the control connection to TLS (send the 234 first). Needs the `tls` option. */
   startTls(): Promise<void>;
   /** Resolves when `ms` have passed; or, without `ms`, when the client closes the connection. */
@@ -429,12 +432,14 @@ class Session implements HostileSession {
     return this.options.tls;
   }
 
-  async secureData(socket: net.Socket): Promise<tls.TLSSocket> {
-    const secured = new tls.TLSSocket(socket, { isServer: true, ...this.tlsOptions() });
+  async secureData(socket: net.Socket, identity?: { key: string | Buffer; cert: string | Buffer }): Promise<tls.TLSSocket> {
+    const secured = new tls.TLSSocket(socket, { isServer: true, ...(identity ?? this.tlsOptions()) });
     this.track(secured);
     await new Promise<void>((resolve, reject) => {
       secured.once("secure", () => resolve());
       secured.once("error", reject);
+      // A client that refuses the handshake may just close: that is a failure too, not a wait.
+      secured.once("close", () => reject(new Error("the TLS handshake ended with the connection closed")));
     });
     return secured;
   }
