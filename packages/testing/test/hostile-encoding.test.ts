@@ -27,7 +27,8 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.from(p))));
+const bytes = (...parts: (string | number[] | Buffer)[]) =>
+  Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.isBuffer(p) ? p : Buffer.from(p))));
 
 /** Names as the server holds them: bytes, most not valid UTF-8. */
 const NAMES: [string, Buffer][] = [

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { FTP_TLS, FtpConnectionError, FtpPool, FtpTimeoutError, FtpTlsError, allErrors } from "@ftplib/client";
 import { testTls } from "@ftplib/test-servers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CommandHandler, type CommandHandlers, HANG_UP, type HostileServer, type HostileServerOptions, type HostileSession, sendData, startHostileServer } from "../src/index.js";
+import { type CommandHandler, type CommandHandlers, HANG_UP, type HandlerResult, type HostileServer, type HostileServerOptions, type HostileSession, sendData, startHostileServer } from "../src/index.js";
 
 const TIMEOUT = 1000;
 const PASSWORD = "s3cret-pa55word";
@@ -146,7 +146,7 @@ const PLAINTEXT_AFTER_234: [string, CommandHandler][] = [
     },
   ],
   ["injects a reply in the same segment as the 234", async (session) => void (await session.send("234 ok\r\n331 Password, please\r\n"), await session.stall())],
-  ["hangs up after the 234", async (session) => (await session.reply(234, "ok"), HANG_UP)],
+  ["hangs up after the 234", async (session): Promise<HandlerResult> => (await session.reply(234, "ok"), HANG_UP)],
   ["stalls after the 234", async (session) => void (await session.reply(234, "ok"), await session.stall())],
 ];
 
@@ -171,7 +171,7 @@ describe("AUTH TLS answered 234, then plaintext: the state left", () => {
   // Fails while NodeControlStream.startTls (packages/transport/src/control-stream.ts) keeps its
   // TLS layer after a failed handshake: `secure` stays true on a connection that never was.
   it.fails("secure is false after the handshake failed", async () => {
-    const server = await hostile({ AUTH: async (session) => (await session.reply(234, "ok"), HANG_UP) });
+    const server = await hostile({ AUTH: async (session): Promise<HandlerResult> => (await session.reply(234, "ok"), HANG_UP) });
     const ftp = ftps();
     await ftp.connect(server.host, server.port);
     await failure(ftp.login("me", PASSWORD));
