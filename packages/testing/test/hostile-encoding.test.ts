@@ -79,6 +79,17 @@ describe.each(NAMES)("a name with %s", (_, name) => {
     await ftp.quit();
   });
 
+  it("listStream() and mlsd(): the same name as list()", async () => {
+    const server = await hostile({ FEAT: MLST_FEAT, MLSD: sendData(mlsd(name)) });
+    const ftp = await client(server);
+    const streamed: string[] = [];
+    for await (const entry of ftp.listStream()) streamed.push(entry.name);
+    const facts: string[] = [];
+    for await (const [listed] of ftp.mlsd()) facts.push(listed);
+    expect([...streamed, ...facts].map((n) => Buffer.from(ftp.encoding.encode(n)))).toEqual([name, name]);
+    await ftp.quit();
+  });
+
   it("nlst(), then retrBinary(): the same bytes back", async () => {
     const server = await hostile({ NLST: sendData(Buffer.concat([name, bytes("\r\n")])) });
     const ftp = await client(server);

@@ -337,6 +337,28 @@ describe("PROT P accepted, then a data connection in the clear", () => {
     expectError(await failure(ftp.nlst()), [FtpTlsError, FtpConnectionError]);
   });
 
+  it("an upload to a data connection that never starts TLS: not a byte of the file in the clear", async () => {
+    const dataBytes: Buffer[] = [];
+    const server = await hostile({
+      ...protected_,
+      STOR: async (session) => {
+        await session.send("150 Ok to send data\r\n");
+        const data = await session.data();
+        data.on("data", (chunk: Buffer) => dataBytes.push(chunk));
+        await session.stall(TIMEOUT * 3);
+        data.destroy();
+        return "226 Transfer complete";
+      },
+    });
+    const ftp = ftps();
+    await ftp.connect(server.host, server.port);
+    await ftp.login("me", PASSWORD);
+    await ftp.protP();
+    const secret = Buffer.from("the upload's secret content ".repeat(1000));
+    expectError(await failure(ftp.storBinary("STOR up", secret)), [FtpTimeoutError, FtpTlsError]);
+    expect(Buffer.concat(dataBytes).includes("secret content")).toBe(false);
+  });
+
   it("a data connection that never answers the TLS handshake: a timeout, not a hang", async () => {
     const server = await hostile({
       ...protected_,
