@@ -30,12 +30,14 @@ export type CodecState =
  * What moves the state machine. `final-later` is a final reply to a command sent after the oldest
  * one outstanding (an ABOR that the server answers before the transfer it stops); `unmatched` is a
  * reply that can answer no command outstanding (see reply-rules.ts), which changes nothing.
+ * `interim` is a 2xx to a transfer before its 1xx, which some servers send and ftplib skips: the
+ * transfer still waits for its 1xx.
  */
 type Input =
   | "send"
   | "send-urgent"
-  | "expect"
   | "preliminary"
+  | "interim"
   | "final"
   | "final-more"
   | "final-later"
@@ -51,10 +53,11 @@ type Input =
 const TRANSITIONS: Readonly<Record<CodecState, Partial<Record<Input, CodecState>>>> = {
   greeting: { preliminary: "greeting", final: "ready", eof: "closed" },
   // A reply while ready is unsolicited (such as 421 before a server hangs up, or a surplus 226).
-  ready: { send: "awaiting-reply", expect: "awaiting-reply", unmatched: "ready", eof: "closed" },
+  ready: { send: "awaiting-reply", unmatched: "ready", eof: "closed" },
   "awaiting-reply": {
     "send-urgent": "awaiting-reply",
     preliminary: "awaiting-final",
+    interim: "awaiting-reply",
     final: "ready",
     "final-more": "awaiting-reply",
     "final-later": "awaiting-reply",
@@ -142,8 +145,6 @@ export class ControlCodec {
   private failure: unknown = undefined;
   /** ABOR went out while a transfer was outstanding: a NOOP may follow as a marker, until all is answered. */
   private aborting = false;
-  /** The command that got the latest final reply (`expectAnother` keeps its id). */
-  private answered: Outstanding | undefined;
   private trailing: { data: Uint8Array; closed: boolean } | undefined;
   private eofReceived = false;
 
@@ -214,17 +215,6 @@ export class ControlCodec {
     return bytes;
   }
 
-  /**
-   * Declares that the server owes another reply to the command just answered: some servers send a
-   * 2xx before the 1xx of LIST or STOR, and the real 1xx and final reply follow.
-   */
-  expectAnother(verb: string): void {
-    this.throwIfFailed();
-    this.transition("expect", `cannot wait for another reply to ${verb}`);
-    const id = this.answered?.verb === verb.toUpperCase() ? this.answered.id : ++this.sentCount;
-    this.outstanding.push({ id, verb: verb.toUpperCase(), transfer: true, started: false, marker: false });
-  }
-
   /** Feeds bytes from the server. The codec keeps a reference: don't change them afterwards. */
   receive(bytes: Uint8Array): void {
     this.throwIfFailed();
@@ -278,13 +268,13 @@ export class ControlCodec {
     this.transition(input, `reply ${reply.code}`);
     if (input === "preliminary") {
       command.started = true;
+    } else if (input === "interim") {
+      // Still outstanding: its 1xx and final reply follow.
     } else if (command.marker) {
       // The NOOP sent after ABOR: the server has answered every command before it, some of them
       // with one reply for two (proftpd answers an aborted STOR and its ABOR with one).
-      this.answered = command;
       this.outstanding = this.outstanding.slice(index + 1);
     } else {
-      this.answered = command;
       this.outstanding.splice(index, 1);
     }
     if (this.outstanding.length === 0) this.aborting = false;
@@ -292,7 +282,8 @@ export class ControlCodec {
       const data = this.decoder.takeBuffered();
       this.trailing = { data, closed: this.eofReceived };
     }
-    return { type: "reply", reply, command: command.verb, id: command.id, final: input !== "preliminary", unsolicited: false };
+    const final = input !== "preliminary" && input !== "interim";
+    return { type: "reply", reply, command: command.verb, id: command.id, final, unsolicited: false };
   }
 
   /**
@@ -323,6 +314,8 @@ export class ControlCodec {
       // statistics) instead of a 4xx or 2xx: that reply ends the aborted command.
       const abortedTransfer = command.started && this.outstanding[index + 1]?.verb === "ABOR";
       if (!abortedTransfer) return "preliminary";
+    } else if (command.transfer && !command.started && index === 0 && reply.code < 300) {
+      return "interim";
     } else if ((command.verb === "AUTH" && reply.code === 234) || (command.verb === "CCC" && reply.code >= 200 && reply.code < 300)) {
       return "switch";
     }
@@ -335,7 +328,7 @@ export class ControlCodec {
     if (next === undefined) {
       const message = `${what} in state ${this.currentState}`;
       // The caller's moves are the caller's mistakes; the server's are protocol violations.
-      const local = input === "send" || input === "send-urgent" || input === "expect" || input === "resume";
+      const local = input === "send" || input === "send-urgent" || input === "resume";
       throw this.fail(
         local
           ? new LocalProtocolError(message, "ERR_FTP_STATE")

@@ -5,7 +5,8 @@
  * 4xx and 5xx), but 225 and 226 close a data transfer or answer ABOR and nothing else. One that
  * arrives for another command cannot be that command's answer: it is a surplus or late reply of
  * an earlier one (a second 226 after a transfer, the 226 that a server without ABOR sends last),
- * and the codec says so instead of handing it to the wrong command. A started transfer is closed
+ * and the codec says so instead of handing it to the wrong command. So does a success reply that
+ * a command with one kind of success cannot get (`250` for PWD, whose answer is `257`). A started transfer is closed
  * only by 226, 250 or an error, so the 200 of a NOOP after ABOR is never taken for its reply.
  * Verbs the rules do not know (SITE subcommands, vendor commands) accept any reply, as in ftplib.
  */
@@ -21,6 +22,22 @@ export const TRANSFER_VERBS: ReadonlySet<string> = new Set(["RETR", "STOR", "STO
 const DISTINCTIVE: ReadonlyMap<number, readonly string[]> = new Map<number, readonly string[]>([
   [225, ["ABOR"]],
   [226, [...TRANSFER_VERBS, "ABOR"]],
+]);
+
+/**
+ * The 2xx and 3xx replies of commands whose answer is a value only that reply carries (a
+ * directory, a passive address: RFC 959 5.4, RFC 2428): another 2xx or 3xx is a surplus reply of
+ * an earlier command, and taking it would return a wrong result (`pwd()` parsing a `250`).
+ * Others keep ftplib's rule, where an unexpected reply raises ErrorReply (RNFR answered 200) or
+ * gives no value (SIZE answered 250). Errors (4xx, 5xx) answer any command.
+ */
+const SUCCESS: ReadonlyMap<string, readonly number[]> = new Map<string, readonly number[]>([
+  ["PWD", [257]],
+  ["XPWD", [257]],
+  ["MKD", [257]],
+  ["XMKD", [257]],
+  ["PASV", [227]],
+  ["EPSV", [229]],
 ]);
 
 /** Every verb the rules know: for these, a distinctive code of other commands is refused. */
@@ -57,6 +74,9 @@ export function canAnswer(command: PendingCommand, code: number): boolean {
   }
   // NOOP's 200 (the marker's) must never be taken for ABOR's reply.
   if (verb === "ABOR") return code === 225 || code === 226 || code >= 400;
+  if (code >= 400 || !KNOWN_VERBS.has(verb)) return true;
+  const success = SUCCESS.get(verb);
+  if (success !== undefined) return success.includes(code);
   const owners = DISTINCTIVE.get(code);
-  return owners === undefined || !KNOWN_VERBS.has(verb) || owners.includes(verb);
+  return owners === undefined || owners.includes(verb);
 }
