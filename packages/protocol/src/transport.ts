@@ -59,6 +59,8 @@ export interface DataConnectRequest {
   /** Milliseconds to connect (and handshake) before giving up; 0 or absent: none. */
   readonly timeout?: number;
   readonly signal?: AbortSignalLike;
+  /** The local port to connect from (ftplib binds data connections to its `source_address`); absent: any. */
+  readonly localPort?: number;
 }
 
 /** How to listen for an active data connection (PORT or EPRT). */

@@ -78,6 +78,8 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
     try {
       await whenReady(secured, "secureConnect", "TLS handshake on the control connection", this.options.timeout);
     } catch (error) {
+      // The connection is gone: it was never secure.
+      this.tls = undefined;
       raw.destroy();
       this.destroy(error as Error);
       throw error;
@@ -136,7 +138,7 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
     const timeout = request.timeout ?? this.options.timeout;
     const localAddress = this.localAddress.host;
     if (request.secure) {
-      const raw = net.connect({ host: request.host, port: request.port, localAddress });
+      const raw = net.connect({ host: request.host, port: request.port, localAddress, localPort: request.localPort });
       await whenReady(raw, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
       return this.deferredTls(raw, timeout);
     }
@@ -146,6 +148,7 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
       host: request.host,
       port: request.port,
       localAddress,
+      localPort: request.localPort,
       // Called only once connected, when `stream` exists.
       onread: { buffer, callback: (length: number, buf: Uint8Array): boolean => stream.onRead(length, buf) },
     });
