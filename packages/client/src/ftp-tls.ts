@@ -52,7 +52,7 @@ export class FTP_TLS extends FTP {
 
   /** True while the control connection is protected by TLS. */
   get secure(): boolean {
-    return this.control?.stream.secure ?? false;
+    return this.control?.secure ?? false;
   }
 
   /**
@@ -60,12 +60,12 @@ export class FTP_TLS extends FTP {
    * FTP_TLS (a pool's connections, say) to resume it instead of a full handshake.
    */
   get tlsSession(): unknown {
-    return this.control?.stream.tlsSession;
+    return this.control?.transportStream.tlsSession;
   }
 
   /** True when the control connection resumed an earlier TLS session. */
   get tlsResumed(): boolean {
-    return this.control?.stream.tlsResumed ?? false;
+    return this.control?.transportStream.tlsResumed ?? false;
   }
 
   /** True when data connections are protected (after `protP()`). */
@@ -99,19 +99,13 @@ export class FTP_TLS extends FTP {
   private async authNow(): Promise<string> {
     if (this.secure) throw new LocalProtocolError("already using TLS", "ERR_FTP_TLS_ACTIVE");
     const resp = await this.voidCmdNow("AUTH TLS");
-    const channel = this.channel;
-    try {
-      if (channel.codec.trailingData.data.length > 0) {
-        throw new FtpTlsError("data received in the clear after the 234 reply to AUTH TLS", {
-          code: "ERR_FTP_TLS_INJECTION",
-        });
-      }
-      await channel.stream.startTls(this.tlsOptions);
-    } catch (error) {
-      channel.destroy(error as Error);
+    if (!resp.startsWith("234")) {
+      // Another 2xx: the server may or may not expect a handshake now. Nothing more is sent.
+      const error = new FtpTlsError(`AUTH TLS was answered without 234: ${resp}`, { code: "ERR_FTP_TLS_REFUSED" });
+      this.close();
       throw error;
     }
-    channel.codec.resume();
+    await this.channel.switchTls({ tls: this.tlsOptions });
     return resp;
   }
 
@@ -120,14 +114,7 @@ export class FTP_TLS extends FTP {
     return this.queue.run(async () => {
       if (!this.secure) throw new LocalProtocolError("not using TLS", "ERR_FTP_TLS_INACTIVE");
       const resp = await this.voidCmdNow("CCC");
-      const channel = this.channel;
-      try {
-        await channel.stream.stopTls();
-      } catch (error) {
-        channel.destroy(error as Error);
-        throw error;
-      }
-      channel.codec.resume();
+      await this.channel.switchTls(false);
       return resp;
     });
   }

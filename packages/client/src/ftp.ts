@@ -9,13 +9,16 @@ import {
   ErrorPerm,
   ErrorProto,
   ErrorReply,
+  ErrorTemp,
   FtpConnectionError,
   FtpError,
   FtpTimeoutError,
+  FtpTlsError,
   LineReader,
   LocalProtocolError,
   type MlsxEntry,
   type Reply,
+  type SendOptions,
   type TextEncoding,
   type Transport,
   buildEprtArgument,
@@ -70,6 +73,12 @@ export interface FTPOptions {
   maxline?: number;
   /** Passive mode (default true); `setPasv(false)` for active mode. */
   passive?: boolean;
+  /**
+   * Ask for passive addresses with EPSV on IPv4 too (default true), falling back to PASV when the
+   * server refuses it. `false` sends PASV on IPv4, as ftplib does: for servers, firewalls and NAT
+   * devices that never answer EPSV. IPv6 always uses EPSV.
+   */
+  epsv?: boolean;
   /** Debug level, as `setDebugLevel` (default 0). */
   debugLevel?: number;
   /** Where debug output goes (default: standard error). */
@@ -96,6 +105,12 @@ export interface RetrBinaryOptions {
   blocksize?: number;
   /** Restart offset, sent as REST before the command. */
   rest?: number | string;
+  /**
+   * Hand out views of the transport's read buffer instead of copies (default false). A block is
+   * then valid only until the callback (or the promise it returns) settles: the next read
+   * overwrites it. Copy what you keep. Saves one copy of every byte.
+   */
+  zeroCopy?: boolean;
 }
 
 export interface StorBinaryOptions {
@@ -114,8 +129,16 @@ interface ReadLinesOptions {
   usersCallback?: boolean;
 }
 
+/** The replies after ABOR: the transfer's and ABOR's own (either may be absent, see `abortReplies`). */
+interface AbortReplies {
+  readonly transfer?: Reply;
+  readonly abort?: Reply;
+}
+
 /** The data connection of a transfer in progress, and whether the caller aborted it. */
 interface Transfer {
+  /** The id of the transfer command on the control channel. */
+  readonly id: number;
   /** The data connection: guarded when the client runs the transfer itself (`direction` set). */
   readonly conn: ByteStream;
   /** Which way the data flows, when the client runs the transfer itself. */
@@ -123,10 +146,12 @@ interface Transfer {
   /** The transfer's final reply, when the client runs the transfer itself. */
   readonly final?: Promise<Reply>;
   aborted: boolean;
-  /** ABOR (and the NOOP marker after it) went out. */
+  /** ABOR went out. */
   stopped?: boolean;
-  /** The replies up to the marker's were read; the reply to ABOR, if it had its own. */
-  afterAbort?: Promise<Reply | undefined>;
+  /** The replies to the transfer and to ABOR, once both are in. */
+  afterAbort?: Promise<AbortReplies>;
+  /** The transfer's own final reply, when the client reads it (undefined: answered with ABOR's). */
+  finalReply?: Promise<Reply | undefined>;
   /** Set for a transfer opened by `ntransferCmd`: ends the caller's turn once its reply is read. */
   release?: () => void;
 }
@@ -157,6 +182,8 @@ const maxListingBytes = (options: { maxBytes?: number }): number =>
 
 /** Milliseconds a stopped transfer's data connection gets to close by itself. */
 const DATA_CLOSE_PATIENCE = 2000;
+/** Milliseconds after one reply to an abort for the other, before a NOOP marker is sent. */
+const MARKER_DELAY = 250;
 /** Milliseconds a download that failed on this side gets to end by itself before ABOR. */
 const DRAIN_MOMENT = 100;
 const CRLF = Uint8Array.of(0x0d, 0x0a);
@@ -174,6 +201,16 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   const result = await Promise.race([settled, late]);
   clearTimeout(timer);
   return result;
+}
+
+/** The reply text, if it is a 2xx; ErrorReply otherwise (ftplib's voidresp). */
+function expect2xx(resp: string): string {
+  if (resp[0] !== "2") throw new ErrorReply(resp);
+  return resp;
+}
+
+function noFinalReply(): never {
+  throw new ErrorProto("no final reply to the transfer", { code: "ERR_FTP_NO_REPLY" });
 }
 
 /** The largest block a transfer callback is handed or a write is made of (1 GiB). */
@@ -204,6 +241,8 @@ export class FTP {
   sourceAddress: SourceAddress | undefined;
   /** Passive mode on (the default) or off. */
   passiveServer: boolean;
+  /** EPSV on IPv4 too (the default), or PASV there (see `FTPOptions.epsv`). */
+  epsv: boolean;
   trustServerPasvIpv4Address: boolean;
   /** The debug level: 0 quiet, 1 commands and replies, 2 raw lines too. */
   debugging: number;
@@ -243,6 +282,7 @@ export class FTP {
     this.trustServerPasvIpv4Address = booleanOption("trustServerPasvIpv4Address", options.trustServerPasvIpv4Address, false);
     this.maxline = integerOption("maxline", options.maxline, 8192, 4, 1 << 24);
     this.passiveServer = booleanOption("passive", options.passive, true);
+    this.epsv = booleanOption("epsv", options.epsv, true);
     this.debugging = integerOption("debugLevel", options.debugLevel, 0, 0, 3);
     this.debugOutput = functionOption("debugOutput", options.debugOutput) ?? ((line) => process.stderr.write(`${line}\n`));
     this.keepAlive = millisecondsOption("keepAlive", options.keepAlive, 0);
@@ -289,14 +329,15 @@ export class FTP {
         tls: this.tlsOptions,
         implicitTls: this.implicitTls ? (this.tlsOptions ?? {}) : undefined,
       });
-      stream.setTimeout(this.timeout);
       const codec = new ControlCodec({ encoding: this.encoding, maxLine: this.maxline });
       this.control = new ControlChannel(stream, codec, {
         sent: (line) => this.onSent(line),
         received: (reply) => this.onReceived(reply),
+        unsolicited: (reply) => this.onUnsolicited(reply),
       });
+      this.control.setTimeout(this.timeout);
       // A 120 ("ready in a minute") may come before the greeting itself.
-      const greeting = await this.control.nextFinalReply();
+      const greeting = await this.control.greeting();
       this.welcome = greeting.text;
       const error = replyError(greeting);
       if (error !== undefined) throw error;
@@ -358,8 +399,10 @@ export class FTP {
     if (this.control === undefined || this.control.closed) return this.close();
     try {
       await this.quit();
-    } catch {
-      // The session ends either way.
+    } catch (error) {
+      // As ftplib's __exit__: a connection already gone ends the session quietly; a reply that
+      // refuses QUIT is the caller's to see.
+      if (!FtpConnectionError.isInstance(error)) throw error;
     } finally {
       this.close();
     }
@@ -369,28 +412,22 @@ export class FTP {
 
   /** Sends a command and returns the reply; 4xx raises ErrorTemp, 5xx ErrorPerm. */
   sendCmd(cmd: string): Promise<string> {
-    return this.queue.run(async () => {
-      await this.putCmd(cmd);
-      return this.getRespNow();
-    });
+    return this.queue.run(() => this.sendCmdNow(cmd));
   }
 
   /** Sends a command and expects a 2xx reply (ErrorReply otherwise). */
   voidCmd(cmd: string): Promise<string> {
-    return this.queue.run(async () => {
-      await this.putCmd(cmd);
-      return this.voidRespNow();
-    });
+    return this.queue.run(() => this.voidCmdNow(cmd));
   }
 
   /** Reads a reply (after `transferCmd`, the transfer's final one); 4xx and 5xx raise. */
   getResp(): Promise<string> {
-    return this.transfer !== undefined ? this.endTransfer(() => this.getRespNow()) : this.queue.run(() => this.getRespNow());
+    return this.transfer !== undefined ? this.endTransfer(false) : this.queue.run(() => this.getRespNow());
   }
 
   /** Reads a reply and expects 2xx (ErrorReply otherwise). */
   voidResp(): Promise<string> {
-    return this.transfer !== undefined ? this.endTransfer(() => this.voidRespNow()) : this.queue.run(() => this.voidRespNow());
+    return this.transfer !== undefined ? this.endTransfer(true) : this.queue.run(() => this.voidRespNow());
   }
 
   /**
@@ -417,8 +454,8 @@ export class FTP {
     checkSendable(this.encoding, [cmd]);
     const release = await this.queue.hold();
     try {
-      const [conn, size] = await this.openTransfer(cmd, rest);
-      this.transfer = { conn, aborted: false, release };
+      const [conn, size, id] = await this.openTransfer(cmd, rest);
+      this.transfer = { id, conn, aborted: false, release };
       return [conn, size];
     } catch (error) {
       release();
@@ -433,18 +470,22 @@ export class FTP {
 
   /** Retrieves in binary mode (TYPE I), handing each block to `callback`. Returns the final reply. */
   retrBinary(cmd: string, callback: (block: Uint8Array) => unknown, options: RetrBinaryOptions = {}): Promise<string> {
-    const { blocksize = 0, rest } = options;
+    const { blocksize = 0, rest, zeroCopy = false } = options;
     const check = () => {
       integerOption("blocksize", blocksize, 0, 0, MAX_BLOCKSIZE);
       restOption(rest);
       functionOption("callback", callback);
+      booleanOption("zeroCopy", zeroCopy, false);
     };
     return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setTypeNow("I");
       return this.runTransfer(cmd, rest, "download", async (conn, announced) => {
         const deliver = (block: Uint8Array) => this.queue.nested(() => callback(block));
         let received = 0;
-        for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
+        for (let read = await conn.read(); read !== null; read = await conn.read()) {
+          // The transport may reuse its buffer for the next read: a block handed out stays what it
+          // was only as a copy (ftplib code keeps blocks: `received.append(block)`).
+          const chunk = zeroCopy ? read : Buffer.from(read);
           received += chunk.length;
           if (blocksize > 0 && chunk.length > blocksize) {
             for (let at = 0; at < chunk.length; at += blocksize) await deliver(chunk.subarray(at, at + blocksize));
@@ -561,7 +602,7 @@ export class FTP {
             try {
               line = reader.nextLine();
             } catch {
-              throw new FtpError(`got more than ${this.maxline} bytes`, "ERR_FTP_LINE_TOO_LONG");
+              throw new ErrorProto(`got more than ${this.maxline} bytes`, { code: "ERR_FTP_LINE_TOO_LONG" });
             }
             if (line === null) return;
             if (used + line.length + 2 > batch.length) await flush();
@@ -652,13 +693,16 @@ export class FTP {
 
   /** The size of a file (SIZE), or null when the reply is not 213. */
   size(filename: string): Promise<number | null> {
-    return this.queue.run(async () => {
+    return this.checked([], [filename], () => this.queue.run(async () => {
+      // In TYPE A some servers refuse SIZE (proftpd, pyftpdlib) and others count the line endings
+      // they would add (inetutils, netkit): sizes are asked for in TYPE I, as lftp and curl do.
+      await this.setTypeNow("I");
       const resp = await this.sendCmdNow(`SIZE ${filename}`);
       if (!resp.startsWith("213")) return null;
       const value = resp.slice(3).trim();
       if (!/^\d+$/.test(value)) throw new ErrorProto(resp, { code: "ERR_FTP_BAD_SIZE" });
       return Number(value);
-    });
+    }));
   }
 
   /** Makes a directory and returns its name as the server gives it ("" if it gives none). */
@@ -834,7 +878,7 @@ export class FTP {
    * Downloads `remote` to a local path (atomic by default: a temporary name, renamed when complete
    * and the size matches) or to a Writable, with progress, resume and cancellation.
    */
-  download(remote: string, destination: string | Writable, options?: DownloadOptions): Promise<number> {
+  download(remote: string, destination: string | Buffer | Writable, options?: DownloadOptions): Promise<number> {
     return downloadFile(this, remote, destination, options);
   }
 
@@ -929,37 +973,47 @@ export class FTP {
   }
 
   protected get channel(): ControlChannel {
-    if (this.control === undefined || this.control.closed) {
-      throw new FtpConnectionError("not connected", { code: "ERR_FTP_NOT_CONNECTED" });
+    if (this.control === undefined) throw new FtpConnectionError("not connected", { code: "ERR_FTP_NOT_CONNECTED" });
+    // The server ended the session (a 421, a hang-up): its reason, for every call after.
+    const failure = this.control.failure;
+    if (failure !== undefined) {
+      if (FtpConnectionError.isInstance(failure) || ErrorTemp.isInstance(failure)) throw failure;
+      throw new FtpConnectionError(`connection closed after an error: ${failure.message}`, { code: "ERR_FTP_CLOSED", cause: failure });
     }
     return this.control;
   }
 
-  protected async putCmd(line: string): Promise<void> {
-    await this.channel.send(line);
+  /** Sends a command; returns its id, by which its replies are read. */
+  protected putCmd(line: string, options?: SendOptions): Promise<number> {
+    return this.channel.send(line, options);
   }
 
-  protected async getRespNow(): Promise<string> {
-    const reply = await this.channel.nextReply();
-    const error = replyError(reply);
+  /** The next reply to command `id` (a 1xx or its final one); 4xx and 5xx raise. */
+  private async replyTo(id: number): Promise<string> {
+    const event = await this.channel.nextEvent(id);
+    if (event === undefined) throw new ErrorProto("no reply is owed to this command", { code: "ERR_FTP_NO_REPLY" });
+    const error = replyError(event.reply);
     if (error !== undefined) throw error;
-    return reply.text;
+    return event.reply.text;
+  }
+
+  /** ftplib's getresp: the next reply to the oldest command that is owed one. */
+  protected getRespNow(): Promise<string> {
+    const id = this.channel.oldestPending;
+    if (id === undefined) return Promise.reject(new LocalProtocolError("no command is waiting for a reply", "ERR_FTP_STATE"));
+    return this.replyTo(id);
   }
 
   protected async voidRespNow(): Promise<string> {
-    const resp = await this.getRespNow();
-    if (resp[0] !== "2") throw new ErrorReply(resp);
-    return resp;
+    return expect2xx(await this.getRespNow());
   }
 
   protected async sendCmdNow(cmd: string): Promise<string> {
-    await this.putCmd(cmd);
-    return this.getRespNow();
+    return this.replyTo(await this.putCmd(cmd));
   }
 
   protected async voidCmdNow(cmd: string): Promise<string> {
-    await this.putCmd(cmd);
-    return this.voidRespNow();
+    return expect2xx(await this.sendCmdNow(cmd));
   }
 
   /** Sets the representation type (TYPE), unless the server has it already: one round trip less per transfer. */
@@ -973,25 +1027,68 @@ export class FTP {
     this.currentType = type;
   }
 
-  /** ftplib's abort: ABOR, then one reply, which must be 426, 225 or 226. */
+  /**
+   * ftplib's abort: ABOR, then its reply, which must be 426, 225 or 226. With a transfer opened by
+   * `ntransferCmd`, the data connection is closed and the transfer's final reply is kept for
+   * `voidResp()`.
+   */
   private async abortNow(transfer?: Transfer): Promise<string> {
-    await this.putCmd("ABOR");
-    this.channel.stream.setTimeout(this.timeout);
+    const abortId = await this.putCmd("ABOR");
+    this.channel.setTimeout(this.timeout);
     transfer?.conn.destroy();
-    return this.checkAbortReply(await this.channel.nextReply());
+    const replies = this.abortReplies(transfer, abortId);
+    if (transfer !== undefined) transfer.afterAbort = replies;
+    return this.checkAbortReply(await replies);
   }
 
   /** Aborts a transfer the client runs: stops it, and returns the reply to ABOR. */
   private async abortRunning(transfer: RunningTransfer): Promise<string> {
     await this.stopTransfer(transfer);
     const final = await transfer.final;
-    // A server that answers the transfer and the ABOR with one reply has given it already.
-    return this.checkAbortReply((await transfer.afterAbort) ?? final);
+    return this.checkAbortReply({ transfer: final, ...(await transfer.afterAbort) });
   }
 
-  private checkAbortReply(reply: Reply): string {
-    if (![426, 225, 226].includes(reply.code)) throw new ErrorProto(reply, { code: "ERR_FTP_ABORT" });
+  /**
+   * The reply abort() returns: ABOR's, which must be 426, 225 or 226 (ErrorProto otherwise), as
+   * ftplib checks it. A server that answered the transfer and ABOR with one reply gave the
+   * transfer's; so does a server that does not know ABOR (500 to 504), where closing the data
+   * connection stopped the transfer.
+   */
+  private checkAbortReply({ transfer, abort }: AbortReplies): string {
+    const unknown = abort !== undefined && abort.code >= 500 && abort.code <= 504 && transfer !== undefined;
+    const reply = unknown ? transfer : (abort ?? transfer);
+    if (reply === undefined || ![426, 225, 226].includes(reply.code)) {
+      throw new ErrorProto(reply ?? "no reply to ABOR", { code: "ERR_FTP_ABORT" });
+    }
     return reply.text;
+  }
+
+  /**
+   * The replies after ABOR, to the transfer (when one is open) and to ABOR itself. The channel
+   * matches each reply to its command, so their order does not matter (nodeftpd answers ABOR
+   * with 502 and sends the transfer's 226 after it). When one of the two is answered and the
+   * other does not follow within MARKER_DELAY, a NOOP goes out as a marker: a server may answer
+   * both with one reply (proftpd, for STOR), and the marker's reply, whatever its code (aioftp
+   * answers NOOP with 502), says the server has answered all before it. A server that does not
+   * know ABOR (500 to 504) still ends the transfer, whose data connection is closed: no marker.
+   */
+  private async abortReplies(open: Transfer | undefined, abortId: number): Promise<AbortReplies> {
+    const channel = this.channel;
+    if (open === undefined) return { abort: await channel.finalReply(abortId) };
+    const transferId = open.id;
+    let abortReply: Reply | undefined;
+    // A transfer the client runs is read already: one reader per command.
+    const transfer = open.finalReply ?? channel.finalReply(transferId);
+    const abort = channel.finalReply(abortId).then((reply) => (abortReply = reply));
+    transfer.catch(() => undefined);
+    abort.catch(() => undefined);
+    await Promise.race([transfer, abort]);
+    // The other reply mostly follows at once (aioftp sends 426 and 226 one after the other).
+    await settlesWithin(Promise.all([transfer, abort]), MARKER_DELAY);
+    const abortUnknown = abortReply !== undefined && abortReply.code >= 500 && abortReply.code <= 504;
+    const waiting = channel.isOutstanding(transferId) || channel.isOutstanding(abortId);
+    if (waiting && !abortUnknown) await channel.finalReply(await this.putCmd("NOOP"));
+    return { transfer: await transfer, abort: await abort };
   }
 
   /**
@@ -1003,31 +1100,34 @@ export class FTP {
   private async stopTransfer(transfer: RunningTransfer): Promise<void> {
     if (transfer.stopped) return;
     transfer.stopped = true;
-    const control = this.channel;
     const direction = transfer.direction;
     if (direction === "upload") await this.closeData(transfer.conn, direction);
-    await this.putCmd("ABOR");
-    await this.putCmd("NOOP");
+    const abortId = await this.putCmd("ABOR");
     // Replies are due now, within the usual timeout.
-    control.stream.setTimeout(this.timeout);
-    transfer.afterAbort = (async () => {
-      await transfer.final.catch(() => undefined);
-      let abortReply: Reply | undefined;
-      for (;;) {
-        const event = await control.nextFinalEvent();
-        if (event.command === "NOOP") return abortReply;
-        if (event.command === "ABOR") abortReply = event.reply;
-      }
-    })();
+    this.channel.setTimeout(this.timeout);
+    transfer.afterAbort = this.abortReplies(transfer, abortId);
     transfer.afterAbort.catch(() => undefined);
     if (direction === "download") await this.closeData(transfer.conn, direction);
   }
 
-  /** Reads the final reply of a transfer opened by `ntransferCmd`, then ends the caller's turn. */
-  private async endTransfer(read: () => Promise<string>): Promise<string> {
+  /**
+   * Reads the final reply of a transfer opened by `ntransferCmd` (after `abort()`, the one kept
+   * then), then ends the caller's turn.
+   */
+  private async endTransfer(expectSuccess: boolean): Promise<string> {
     const transfer = this.transfer!;
     try {
-      return await read();
+      let text: string;
+      if (transfer.afterAbort !== undefined) {
+        const { transfer: final, abort } = await transfer.afterAbort;
+        const reply = (final ?? abort)!;
+        const error = replyError(reply);
+        if (error !== undefined) throw error;
+        text = reply.text;
+      } else {
+        text = await this.replyTo(transfer.id);
+      }
+      return expectSuccess ? expect2xx(text) : text;
     } finally {
       this.transfer = undefined;
       transfer.release?.();
@@ -1035,12 +1135,14 @@ export class FTP {
   }
 
   /** Opens the data connection and sends the transfer command (ftplib's `ntransfercmd`). */
-  protected async openTransfer(cmd: string, rest: number | string | undefined): Promise<[ByteStream, number | null]> {
+  protected async openTransfer(cmd: string, rest: number | string | undefined): Promise<[ByteStream, number | null, number]> {
     if (this.passiveServer) {
       const [host, port] = await this.makePasv();
-      const conn = await this.channel.stream.connectData({ host, port, secure: this.secureData, timeout: this.timeout });
+      // Bound to the source address's port when one is given, as ftplib does.
+      const localPort = sourceAddressOf(this.sourceAddress)?.port || undefined;
+      const conn = await this.channel.transportStream.connectData({ host, port, secure: this.secureData, timeout: this.timeout, localPort });
       try {
-        return [conn, await this.sendTransferCommand(cmd, rest)];
+        return [conn, ...(await this.sendTransferCommand(cmd, rest))];
       } catch (error) {
         conn.destroy();
         throw error;
@@ -1048,8 +1150,8 @@ export class FTP {
     }
     const listener = await this.makePort();
     try {
-      const size = await this.sendTransferCommand(cmd, rest);
-      return [await listener.accept(), size];
+      const [size, id] = await this.sendTransferCommand(cmd, rest);
+      return [await listener.accept(), size, id];
     } catch (error) {
       // A server may connect before its reply (pyftpdlib does on PORT): a refused command leaves
       // that connection unused, and it must not stay open.
@@ -1063,27 +1165,33 @@ export class FTP {
     }
   }
 
-  private async sendTransferCommand(cmd: string, rest: number | string | undefined): Promise<number | null> {
+  /** Sends the transfer command; returns the size its 150 reply announced (or null), and its id. */
+  private async sendTransferCommand(cmd: string, rest: number | string | undefined): Promise<[number | null, number]> {
     if (rest !== undefined) await this.sendCmdNow(`REST ${rest}`);
-    let resp = await this.sendCmdNow(cmd);
-    // Some servers send a 2xx before the 1xx of LIST or STOR: skip it, as ftplib does.
-    if (resp[0] === "2") {
-      this.channel.codec.expectAnother(commandVerb(cmd));
-      resp = await this.getRespNow();
-    }
+    const id = await this.putCmd(cmd, { transfer: true });
+    let resp = await this.replyTo(id);
+    // Some servers send a 2xx before the 1xx of LIST or STOR: skip it, as ftplib does (the codec
+    // keeps the transfer waiting for its 1xx).
+    if (resp[0] === "2") resp = await this.replyTo(id);
     if (resp[0] !== "1") throw new ErrorReply(resp);
-    return resp.startsWith("150") ? parse150(resp) : null;
+    return [resp.startsWith("150") ? parse150(resp) : null, id];
   }
 
   /** Asks for a passive address: EPSV (on IPv4 too), PASV when the server refuses EPSV. */
   protected async makePasv(): Promise<[string, number]> {
-    const peer = this.channel.stream.remoteAddress.host;
+    const peer = this.channel.remoteHost;
     const ipv4 = isIPv4(peer);
-    if (!this.epsvRefused || !ipv4) {
+    if (!ipv4 || (this.epsv && !this.epsvRefused)) {
       try {
         const [host, port] = parse229(await this.sendCmdNow("EPSV"), peer);
         return [host, port];
       } catch (error) {
+        if (ipv4 && FtpTimeoutError.isInstance(error)) {
+          throw new FtpTimeoutError(`${error.message}: no reply to EPSV (new FTP({ epsv: false }) uses PASV)`, {
+            code: error.code,
+            cause: error,
+          });
+        }
         if (!(ipv4 && ErrorPerm.isInstance(error))) throw error;
         this.epsvRefused = true;
       }
@@ -1095,7 +1203,7 @@ export class FTP {
 
   /** Listens for an active data connection and announces it (PORT on IPv4, EPRT on IPv6). */
   protected async makePort(): Promise<DataListener> {
-    const listener = await this.channel.stream.listenData({ secure: this.secureData, timeout: this.timeout });
+    const listener = await this.channel.transportStream.listenData({ secure: this.secureData, timeout: this.timeout });
     try {
       const { host, port } = listener.address;
       if (isIPv4(host)) await this.voidCmdNow(`PORT ${buildPortArgument(host, port)}`);
@@ -1120,14 +1228,16 @@ export class FTP {
     direction: "download" | "upload",
     body: (conn: ByteStream, announced: number | null) => Promise<void>,
   ): Promise<string> {
-    const [opened, announced] = await this.openTransfer(cmd, rest);
+    const [opened, announced, id] = await this.openTransfer(cmd, rest);
     const conn = new GuardedStream(opened);
     const control = this.channel;
     // While data flows, the final reply may take as long as the transfer: the data connection has
     // its own timeout. The control timeout applies again once the data is done.
-    control.stream.setTimeout(0);
-    const final = control.nextFinalReply();
-    const transfer: RunningTransfer = { conn, direction, final, aborted: false };
+    control.setTimeout(0);
+    // No reply of its own when the server answered the transfer and its ABOR with one.
+    const finalReply = control.finalReply(id);
+    const final = finalReply.then(async (reply) => reply ?? (await transfer.afterAbort)?.abort ?? noFinalReply());
+    const transfer: RunningTransfer = { id, conn, direction, final, finalReply, aborted: false };
     this.transfer = transfer;
     let finalArrived = false;
     let finalError: Error | undefined;
@@ -1161,15 +1271,19 @@ export class FTP {
         await this.closeData(conn, direction);
       }
     } finally {
-      control.stream.setTimeout(this.timeout);
+      control.setTimeout(this.timeout);
     }
     let reply: Reply;
     try {
       reply = await final;
       await transfer.afterAbort;
+    } catch (error) {
+      // A data connection whose certificate was refused explains the timeouts that follow it.
+      throw FtpTlsError.isInstance(bodyError) ? bodyError : error;
     } finally {
       this.transfer = undefined;
     }
+    if (FtpTlsError.isInstance(bodyError)) throw bodyError;
     if (finalError !== undefined) throw finalError;
     // The caller's own failure (a callback or a source that threw) comes first; then the server's.
     if (bodyError !== undefined && !FtpError.isInstance(bodyError)) throw bodyError;
@@ -1226,6 +1340,10 @@ export class FTP {
     if (sendcmdChannel.hasSubscribers) sendcmdChannel.publish({ ftp: this, command: maskCommand(line) });
     if (this.debugging > 1) this.debug(`*put* ${this.sanitize(`${line}\r\n`)}`);
     else if (this.debugging) this.debug(`*cmd* ${this.sanitize(line)}`);
+  }
+
+  private onUnsolicited(reply: Reply): void {
+    if (this.debugging) this.debug(`*unsolicited* ${this.sanitize(reply.text)} (dropped: it answers no command sent)`);
   }
 
   private onReceived(reply: Reply): void {
