@@ -1,12 +1,13 @@
 /**
  * ftplib's errors. `allErrors` covers every error raised by the connection rather than by a
- * programming mistake: reply errors, protocol errors, timeouts, closed or reset connections, TLS
- * failures. (ftplib's `all_errors`; `LocalProtocolError`, for misuse, is not among them.)
+ * programming mistake: FtpError (ftplib's `Error`, the base of them all), so reply and protocol
+ * errors, timeouts, closed or reset connections, TLS failures. (ftplib's `all_errors`;
+ * `LocalProtocolError`, for misuse, is not among them.)
  */
 import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FtpConnectionError, FtpError } from "@ftplib/protocol";
 
 /** The error classes that together cover every error of the connection. */
-export const allErrors = [ErrorReply, ErrorTemp, ErrorPerm, ErrorProto, FtpConnectionError] as const;
+export const allErrors = [FtpError, ErrorReply, ErrorTemp, ErrorPerm, ErrorProto, FtpConnectionError] as const;
 
 /** True for any error in {@link allErrors} (from any copy of the package). */
 export function isFtpError(error: unknown): error is FtpError {

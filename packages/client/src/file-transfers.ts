@@ -132,9 +132,8 @@ export async function download(ftp: FTP, remote: string, destination: string | B
       ftp.retrBinary(`RETR ${remote}`, (block) => {
         if (total !== null && progress.bytes + block.length > total) throw tooLong(remote, total);
         progress.add(block.length);
-        // Copied: a stream may keep the chunk after its callback, and the transport reuses it.
-        const copy = Buffer.from(block);
-        return new Promise<void>((resolve, reject) => destination.write(copy, (e) => (e ? reject(e) : resolve())));
+        // Blocks are copies (no zeroCopy): a stream may keep them after its callback.
+        return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
       }),
     );
     progress.add(0, true);
@@ -156,12 +155,13 @@ export async function download(ftp: FTP, remote: string, destination: string | B
           async (block) => {
             // More than the server said the file holds: stop now rather than fill the disk.
             if (total !== null && written + block.length > total) throw tooLong(remote, total);
-            // Written before the callback returns: the transport reuses the block's buffer after.
+            // Written before the callback settles, so no copy is needed (zeroCopy): the transport
+            // reuses the block's buffer after.
             await file.write(block);
             written += block.length;
             progress.add(block.length);
           },
-          offset > 0 ? { rest: offset } : {},
+          offset > 0 ? { rest: offset, zeroCopy: true } : { zeroCopy: true },
         ),
       );
     }
