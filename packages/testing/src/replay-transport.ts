@@ -260,9 +260,12 @@ class ReplayEngine {
   /**
    * The next server event of `stream` once it may be played, or `undefined` if the stream has
    * none left. Fails if the client waits on it for `stallTimeout` while the transcript waits for
-   * the client.
+   * the client. A `patient` read (one with no timeout: the client reading the control connection
+   * while no reply is due, or while a transfer runs) never stalls, and past the last event it
+   * waits, as a server that sends nothing more would, instead of reading an end that the
+   * transcript does not have.
    */
-  async nextServer(stream: StreamId, isDestroyed: () => Error | undefined = () => undefined): Promise<LocatedEvent | undefined> {
+  async nextServer(stream: StreamId, isDestroyed: () => Error | undefined = () => undefined, patient = false): Promise<LocatedEvent | undefined> {
     const key = streamName(stream);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -271,13 +274,13 @@ class ReplayEngine {
         const destroyed = isDestroyed();
         if (destroyed) throw destroyed;
         const index = this.server.get(key)?.[this.serverPos.get(key) ?? 0];
-        if (index === undefined && !this.hasPendingClient()) return undefined;
+        if (index === undefined && !this.hasPendingClient() && !patient) return undefined;
         if (index !== undefined && this.minClient > index) {
           const event = this.events[index]!;
           if (this.options.pace && event.delay) await new Promise((r) => setTimeout(r, event.delay));
           return event;
         }
-        timer ??= setTimeout(() => this.fail(this.stallError(key, index)), this.options.stallTimeout ?? 2000);
+        if (!patient) timer ??= setTimeout(() => this.fail(this.stallError(key, index)), this.options.stallTimeout ?? 2000);
         await this.changed;
       }
     } finally {
@@ -343,6 +346,8 @@ function address(family: "IPv4" | "IPv6", port: number, host?: string): SocketAd
 class ReplayByteStream implements ByteStream {
   protected destroyedBy: Error | undefined;
   private eof = false;
+  /** Reads wait as long as it takes (the client set no timeout). */
+  private patient = false;
   /** The data event being handed out and how far. */
   private current: { bytes: Uint8Array; offset: number } | undefined;
   /** What the client has sent of the current send event. */
@@ -361,7 +366,7 @@ class ReplayByteStream implements ByteStream {
 
   async read(): Promise<Uint8Array | null> {
     if (this.eof) return null;
-    const event = await this.engine.nextServer(this.stream, () => this.destroyedBy);
+    const event = await this.engine.nextServer(this.stream, () => this.destroyedBy, this.patient);
     if (event === undefined) return null;
     return this.play(event);
   }
@@ -440,8 +445,12 @@ class ReplayByteStream implements ByteStream {
     this.destroyedBy ??= reason ?? new FtpConnectionError(`${streamName(this.stream)} destroyed`, { code: "ERR_FTP_CLOSED" });
   }
 
-  setTimeout(): void {
-    // Replay has no idle timeouts: a client stuck waiting fails after `stallTimeout`.
+  /**
+   * Replay has no timeouts of its own: a client stuck waiting fails after `stallTimeout`. A read
+   * made with no timeout is patient (see `nextServer`).
+   */
+  setTimeout(ms: number): void {
+    this.patient = ms === 0;
   }
 }
 
