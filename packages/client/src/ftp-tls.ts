@@ -39,6 +39,12 @@ export class FTP_TLS extends FTP {
     if (options.tls !== undefined && (typeof options.tls !== "object" || options.tls === null)) {
       throw invalidOption(TypeError, "tls", "an object of Node TLS options", options.tls);
     }
+    // Node ignores these beside a secureContext: refused, as ftplib refuses keyfile and certfile
+    // beside a context, rather than a client certificate silently left out.
+    const beside = (["key", "cert", "pfx"] as const).find((name) => options.tls?.[name] !== undefined);
+    if (options.tls?.secureContext !== undefined && beside !== undefined) {
+      throw invalidOption(TypeError, `tls.${beside}`, "left out when tls.secureContext is given (put it in the context)", "set");
+    }
     this.implicitTls = this.implicit;
     this.tlsOptions = { ...options.tls };
     if (this.implicit) this.port = FTPS_IMPLICIT_PORT;

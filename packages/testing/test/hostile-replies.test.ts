@@ -202,6 +202,32 @@ describe("ABOR answered late, out of order or not at all", () => {
     }
   });
 
+  it("a transfer opened by transferCmd, and ABOR answered with the transfer's one reply (a NOOP marker ends it)", async () => {
+    let data: net.Socket | undefined;
+    await using server = await startHostileServer(
+      withDirectories({
+        ABOR: () => {
+          data?.destroy();
+          return "226 Abort successful";
+        },
+        RETR: async (session) => {
+          await session.send("150 go\r\n");
+          data = await session.data();
+          void stream(data);
+        },
+      }),
+    );
+    const ftp = await client(server);
+    const conn = await ftp.transferCmd("RETR f");
+    expect(await conn.read()).not.toBeNull();
+    const started = Date.now();
+    expect(await ftp.abort()).toMatch(/^226/);
+    expect(await ftp.voidResp()).toMatch(/^226/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(server.commands.slice(-2)).toEqual(["ABOR", "NOOP"]);
+    await inStep(ftp);
+  });
+
   it("ABOR never answered: abort() fails with FtpTimeoutError within the timeout, and the session is closed", async () => {
     await using server = await startHostileServer(
       withDirectories({

@@ -1,7 +1,8 @@
 /**
  * The Node transport: control connections over `node:net` (or `node:tls` for implicit FTPS).
  */
-import type { ConnectRequest, Transport } from "@ftplib/protocol";
+import { type ConnectRequest, FtpConnectionError, type Transport } from "@ftplib/protocol";
+import { lookup } from "node:dns/promises";
 import net from "node:net";
 import { whenReady } from "./connect.js";
 import { NodeControlStream, type NodeTlsOptions } from "./control-stream.js";
@@ -28,7 +29,7 @@ export class NodeTransport implements Transport<NodeTlsOptions> {
     const timeout = request.timeout ?? 0;
     const local: net.TcpSocketConnectOpts = {
       port: request.port,
-      localAddress: request.sourceAddress?.host,
+      localAddress: await localAddressOf(request.sourceAddress?.host, request.host),
       localPort: request.sourceAddress?.port,
     };
     const what = `connection to ${request.host}:${request.port}`;
@@ -45,6 +46,17 @@ export class NodeTransport implements Transport<NodeTlsOptions> {
     // Implicit FTPS: the same TLS layer as after AUTH TLS, started before the greeting.
     if (request.implicitTls !== undefined) await stream.startTls(request.implicitTls);
     return stream;
+  }
+}
+
+/** A source address as an IP address: a name (`localhost`) is looked up, as ftplib binds to one. */
+async function localAddressOf(host: string | undefined, target: string): Promise<string | undefined> {
+  if (host === undefined || net.isIP(host) !== 0) return host;
+  try {
+    // Of the target's family when it is an address: `localhost` may be ::1 or 127.0.0.1.
+    return (await lookup(host, { family: net.isIP(target) })).address;
+  } catch (error) {
+    throw new FtpConnectionError(`source address ${host} could not be resolved`, { code: "ERR_FTP_SOURCE_ADDRESS", cause: error });
   }
 }
 
