@@ -3,25 +3,36 @@
 #
 # Usage:
 #   bash servers/servers.sh install            # apt/dpkg work; idempotent, seconds when done
-#   bash servers/servers.sh start [name...]    # names: vsftpd pure-ftpd proftpd pyftpdlib (default: all)
+#   bash servers/servers.sh start [name...]    # names: vsftpd pure-ftpd proftpd pyftpdlib aioftp
+#                                              #   twisted inetutils nodeftpd netkit (default: all)
 #   bash servers/servers.sh stop [name...]     # idempotent; kills every process it started
 #   bash servers/servers.sh status [name...]   # exit 0 if all named are running, 3 otherwise
 #   bash servers/servers.sh env                # path + content of .tmp/servers/endpoints.json
 #   bash servers/servers.sh reset-data [name...]  # empty the data roots (servers may keep running)
 #
 # Everything lives in <repo>/.tmp/servers/ (git-ignored):
-#   pkgs/<name>/   unpacked .deb files (dpkg -x; vsftpd/pure-ftpd/proftpd conflict as packages)
+#   pkgs/<name>/   unpacked .deb files (dpkg -x; vsftpd/pure-ftpd/proftpd conflict as packages;
+#                  inetutils-ftpd and ftpd-ssl (netkit) too: they would also pull in an inetd)
 #   tls/           ca.pem ca.key server.pem server.key server-combined.pem (CN=localhost)
 #   conf/ data/<name>/ run/ (pidfiles) log/ endpoints.json
 # Outside the repo it only touches: Debian packages (libraries, python3-pyftpdlib,
-# python3-openssl, libpam-pwdfile, openssl), ONE PAM service file,
+# python3-openssl, python3-aioftp, python3-twisted, socat, libpam-pwdfile, openssl), ONE PAM service file,
 # /etc/pam.d/vsftpd-ftptest-<hash> (vsftpd authenticates only through PAM; its
 # virtual user is checked by pam_pwdfile against conf/vsftpd/passwd), and ONE system
 # user, ftptest (useradd --system, locked password, nologin, home = data/vsftpd):
 # vsftpd's guest mapping needs a real account whose home exists. pure-ftpd and proftpd
 # map their virtual user to nobody:nogroup; pyftpdlib runs as root.
+# inetutils and netkit ftpd run inetd-style: one socat per address accepts and execs the ftpd
+# on the connection (EXEC ...,nofork), inside a private mount namespace (unshare -m) in which
+# conf/<name>/passwd and shadow (and for netkit's PAM, a copy of /etc/pam.d with an "ftp"
+# service) are bind-mounted over the system's files: there, and only there, ftptest is a
+# user with uid nobody, home data/<name>, shell /bin/sh. The host's files are not changed.
+# aioftp and Twisted run in Debian's python (servers/aioftp_server.py, twisted_ftp_server.py),
+# nodeftpd (npm ftpd 0.2.16, a devDependency of tooling/test-servers) in node
+# (tooling/test-servers/nodeftpd-server.js); all three as root.
 #
-# Login on every server: ftptest / ftptest-pass, home = .tmp/servers/data/<name>/ (shown as "/").
+# Login on every server: ftptest / ftptest-pass, home = .tmp/servers/data/<name>/ (shown as "/",
+# except inetutils and netkit, which do not chroot and show the real path).
 # pyftpdlib also allows anonymous (read-only, same root).
 #
 # Ports (all bound to 127.0.0.1 and ::1 only; same port number on both families):
@@ -33,6 +44,12 @@
 #   pure-ftpd  22021                     -              22100-22699 (pure-ftpd caps max clients
 #                                                       at half the range: 300)
 #   proftpd    23021                     23990          23100-23499
+#   aioftp     25021 (plain only)        25990          25100-25299 plain, 25300-25499 implicit
+#   twisted    26021 (plain, IPv4 only)  -              26100-26499
+#   inetutils  27021 (plain only)        -              kernel-chosen (ephemeral), on the control address
+#   nodeftpd   28021 (plain only)        -              28100-28499
+#   netkit     29021 (plain only)        -              kernel-chosen (ephemeral), on the control address
+# (24000-24999 belongs to the client's tests: slow-link and server-kill.)
 #
 # TLS defaults kept on purpose: vsftpd require_ssl_reuse=YES and proftpd mod_tls (no
 # NoSessionReuseRequired) both demand TLS session reuse on data connections.
@@ -49,11 +66,17 @@ RUN_DIR="$BASE/run"
 LOG_DIR="$BASE/log"
 ENDPOINTS="$BASE/endpoints.json"
 PYLAUNCHER="$SCRIPT_DIR/pyftpdlib_server.py"
+AIOLAUNCHER="$SCRIPT_DIR/aioftp_server.py"
+TWLAUNCHER="$SCRIPT_DIR/twisted_ftp_server.py"
+NODELAUNCHER="$REPO_ROOT/tooling/test-servers/nodeftpd-server.js"
+NODEFTPD_PKG="$REPO_ROOT/tooling/test-servers/node_modules/ftpd/package.json"
+NODEFTPD_VERSION=0.2.16
+PNPM=(npx -y pnpm@10.34.8)
 SYS_PYTHON=/usr/bin/python3   # Debian's python: python3-pyftpdlib lives there (not pyenv's)
 
 FTP_USER=ftptest
 FTP_PASS=ftptest-pass
-ALL_SERVERS=(vsftpd pure-ftpd proftpd pyftpdlib)
+ALL_SERVERS=(vsftpd pure-ftpd proftpd pyftpdlib aioftp twisted inetutils nodeftpd netkit)
 INSTALL_RECIPE=1   # bump to force a re-unpack on the next install
 
 VSFTPD_PORT=21021
@@ -68,6 +91,16 @@ PUREFTPD_PASV=22100-22699
 PROFTPD_PORT=23021
 PROFTPD_IMPLICIT_PORT=23990
 PROFTPD_PASV=23100-23499
+AIOFTP_PORT=25021
+AIOFTP_IMPLICIT_PORT=25990
+AIOFTP_PASV=25100-25299
+AIOFTP_PASV_IMPLICIT=25300-25499
+TWISTED_PORT=26021
+TWISTED_PASV=26100-26499
+INETUTILS_PORT=27021
+NODEFTPD_PORT=28021
+NODEFTPD_PASV=28100-28499
+NETKIT_PORT=29021
 
 START_TIMEOUT=${FTP_SERVERS_START_TIMEOUT:-30}   # seconds per instance
 STOP_TIMEOUT=10
@@ -172,21 +205,50 @@ cmd_install() {
   lock
   mkdir -p "$PKGS" "$LOG_DIR"
   command -v dpkg-deb >/dev/null || die "dpkg-deb not found: this script needs Debian/Ubuntu"
-  apt_install_missing openssl procps python3 python3-pyftpdlib python3-openssl libpam-pwdfile libpam-modules
+  apt_install_missing openssl procps python3 python3-pyftpdlib python3-openssl libpam-pwdfile libpam-modules \
+    python3-aioftp python3-twisted socat util-linux mount
   unpack_server vsftpd usr/sbin/vsftpd vsftpd
   unpack_server pure-ftpd usr/sbin/pure-ftpd pure-ftpd
   # mod_tls.so for proftpd 1.3.8 is shipped by proftpd-mod-crypto (not proftpd-core)
   unpack_server proftpd usr/sbin/proftpd proftpd-core proftpd-mod-crypto
   [[ -f $PKGS/proftpd/usr/lib/proftpd/mod_tls.so ]] || die "mod_tls.so missing from proftpd-mod-crypto"
+  # inetd-style servers: unpacked, not installed (the packages would pull in an inetd)
+  unpack_server inetutils usr/sbin/ftpd inetutils-ftpd
+  unpack_server netkit usr/sbin/in.ftpd ftpd-ssl
+  ensure_nodeftpd
   "$SYS_PYTHON" -c 'import pyftpdlib.handlers as h; from OpenSSL import SSL; assert hasattr(h, "TLS_FTPHandler")' \
     || die "$SYS_PYTHON cannot import pyftpdlib with TLS support (python3-pyftpdlib, python3-openssl)"
-  log "install OK: $(server_version vsftpd) vsftpd, $(server_version pure-ftpd) pure-ftpd, $(server_version proftpd) proftpd, $(server_version pyftpdlib) pyftpdlib"
+  "$SYS_PYTHON" -c 'import aioftp, twisted.protocols.ftp' \
+    || die "$SYS_PYTHON cannot import aioftp and twisted.protocols.ftp (python3-aioftp, python3-twisted)"
+  local s line=()
+  for s in "${ALL_SERVERS[@]}"; do line+=("$(server_version "$s") $s"); done
+  log "install OK: $(printf '%s, ' "${line[@]}" | sed 's/, $//')"
+}
+
+# nodeftpd is npm's ftpd, a devDependency of tooling/test-servers: the workspace's own install
+# (pnpm install) puts it there; a checkout that has not run it yet gets that package installed.
+ensure_nodeftpd() {
+  command -v node >/dev/null || die "node not found on PATH (nodeftpd runs in Node.js)"
+  if ! nodeftpd_installed; then
+    log "installing tooling/test-servers' dependencies (npm ftpd $NODEFTPD_VERSION for nodeftpd)"
+    (cd "$REPO_ROOT" && "${PNPM[@]}" install --frozen-lockfile --filter @ftplib/test-servers) \
+      >"$LOG_DIR/pnpm-install.log" 2>&1 \
+      || { tail -30 "$LOG_DIR/pnpm-install.log" >&2; die "pnpm install --filter @ftplib/test-servers failed"; }
+    nodeftpd_installed || die "npm ftpd $NODEFTPD_VERSION is still missing from $NODEFTPD_PKG"
+  fi
+}
+nodeftpd_installed() {
+  [[ -f $NODEFTPD_PKG ]] && grep -q "\"version\": \"$NODEFTPD_VERSION\"" "$NODEFTPD_PKG"
 }
 
 installed_ok() {
   [[ -x $PKGS/vsftpd/usr/sbin/vsftpd && -x $PKGS/pure-ftpd/usr/sbin/pure-ftpd && -x $PKGS/proftpd/usr/sbin/proftpd \
-    && -f $PKGS/vsftpd/.installed && -f $PKGS/pure-ftpd/.installed && -f $PKGS/proftpd/.installed ]] \
-    && pkg_installed python3-pyftpdlib && pkg_installed libpam-pwdfile && command -v openssl >/dev/null
+    && -f $PKGS/vsftpd/.installed && -f $PKGS/pure-ftpd/.installed && -f $PKGS/proftpd/.installed \
+    && -x $PKGS/inetutils/usr/sbin/ftpd && -f $PKGS/inetutils/.installed \
+    && -x $PKGS/netkit/usr/sbin/in.ftpd && -f $PKGS/netkit/.installed ]] \
+    && pkg_installed python3-pyftpdlib && pkg_installed libpam-pwdfile && command -v openssl >/dev/null \
+    && pkg_installed python3-aioftp && pkg_installed python3-twisted && command -v socat >/dev/null \
+    && command -v unshare >/dev/null && command -v node >/dev/null && nodeftpd_installed
 }
 
 # Debian version of the unpacked / installed package
@@ -196,10 +258,15 @@ server_pkg_version() {
     pure-ftpd) sed -n 's/^version:pure-ftpd=//p' "$PKGS/pure-ftpd/.installed" 2>/dev/null ;;
     proftpd)   sed -n 's/^version:proftpd-core=//p' "$PKGS/proftpd/.installed" 2>/dev/null ;;
     pyftpdlib) dpkg-query -W -f='${Version}' python3-pyftpdlib 2>/dev/null ;;
+    aioftp)    dpkg-query -W -f='${Version}' python3-aioftp 2>/dev/null ;;
+    twisted)   dpkg-query -W -f='${Version}' python3-twisted 2>/dev/null ;;
+    inetutils) sed -n 's/^version:inetutils-ftpd=//p' "$PKGS/inetutils/.installed" 2>/dev/null ;;
+    netkit)    sed -n 's/^version:ftpd-ssl=//p' "$PKGS/netkit/.installed" 2>/dev/null ;;
+    nodeftpd)  sed -n 's/^ *"version": "\([^"]*\)".*/\1/p' "$NODEFTPD_PKG" 2>/dev/null | head -1 ;;
   esac
 }
-# upstream version: drop epoch, Debian revision and +dfsg
-server_version() { server_pkg_version "$1" | sed 's/^[0-9]*://; s/-[^-]*$//; s/+dfsg.*//; s/+ds.*//'; }
+# upstream version: drop epoch, Debian revision, +dfsg and ftpd-ssl's "0.17.36+really" prefix
+server_version() { server_pkg_version "$1" | sed 's/^[0-9]*://; s/-[^-]*$//; s/+dfsg.*//; s/+ds.*//; s/^.*+really//'; }
 
 # ---------------------------------------------------------------------------- TLS
 
@@ -247,6 +314,11 @@ instances_of() {
     pure-ftpd) echo "pure-ftpd-v4 pure-ftpd-v6" ;;
     proftpd)   echo "proftpd" ;;
     pyftpdlib) echo "pyftpdlib" ;;
+    aioftp)    echo "aioftp" ;;
+    twisted)   echo "twisted" ;;
+    inetutils) echo "inetutils-v4 inetutils-v6" ;;
+    nodeftpd)  echo "nodeftpd" ;;
+    netkit)    echo "netkit-v4 netkit-v6" ;;
     *) die "unknown server '$1' (known: ${ALL_SERVERS[*]})" ;;
   esac
 }
@@ -262,6 +334,13 @@ listens_of() {
     pure-ftpd-v6)       echo "::1 $PUREFTPD_PORT" ;;
     proftpd)            printf '%s\n' "127.0.0.1 $PROFTPD_PORT" "::1 $PROFTPD_PORT" "127.0.0.1 $PROFTPD_IMPLICIT_PORT" "::1 $PROFTPD_IMPLICIT_PORT" ;;
     pyftpdlib)          printf '%s\n' "127.0.0.1 $PYFTPDLIB_PORT" "::1 $PYFTPDLIB_PORT" "127.0.0.1 $PYFTPDLIB_IMPLICIT_PORT" "::1 $PYFTPDLIB_IMPLICIT_PORT" ;;
+    aioftp)             printf '%s\n' "127.0.0.1 $AIOFTP_PORT" "::1 $AIOFTP_PORT" "127.0.0.1 $AIOFTP_IMPLICIT_PORT" "::1 $AIOFTP_IMPLICIT_PORT" ;;
+    twisted)            echo "127.0.0.1 $TWISTED_PORT" ;;
+    inetutils-v4)       echo "127.0.0.1 $INETUTILS_PORT" ;;
+    inetutils-v6)       echo "::1 $INETUTILS_PORT" ;;
+    nodeftpd)           printf '%s\n' "127.0.0.1 $NODEFTPD_PORT" "::1 $NODEFTPD_PORT" ;;
+    netkit-v4)          echo "127.0.0.1 $NETKIT_PORT" ;;
+    netkit-v6)          echo "::1 $NETKIT_PORT" ;;
   esac
 }
 
@@ -279,13 +358,23 @@ instance_pid() {
   echo "$pid"
 }
 
-# ours = executable unpacked under $PKGS, or python running our launcher
-# (pure-ftpd and proftpd rewrite their argv, so the command line alone is not enough)
+# ours = executable unpacked under $PKGS, python or node running one of our launchers, or a
+# socat that execs an ftpd unpacked under $PKGS (pure-ftpd and proftpd rewrite their argv, so
+# the command line alone is not enough)
 is_our_process() {
-  local exe
+  local exe cmd
   exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
   [[ $exe == "$PKGS/"* ]] && return 0
-  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$PYLAUNCHER --listen"
+  cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  is_our_cmdline "$exe" "$cmd"
+}
+is_our_cmdline() {  # exe cmdline
+  case $1 in
+    */python3*) [[ $2 == *"$PYLAUNCHER --listen"* || $2 == *"$AIOLAUNCHER --listen"* || $2 == *"$TWLAUNCHER --listen"* ]] ;;
+    */node)     [[ $2 == *"$NODELAUNCHER --listen"* ]] ;;
+    */socat)    [[ $2 == *"EXEC:$PKGS/"* ]] ;;
+    *) return 1 ;;
+  esac
 }
 
 port_open() {  # host port
@@ -502,6 +591,53 @@ LoadModule            mod_tls.c
 EOF
 }
 
+# inetutils-ftpd and netkit ftpd look their users up in the system's files (getpwnam, crypt or
+# PAM). They run in a private mount namespace in which these files are bind-mounted over the
+# system's: passwd (root, nobody and ftptest: uid/gid of nobody, home = data root, shell
+# /bin/sh, which getusershell accepts), shadow (ftptest only, SHA-512 crypt) and, for netkit,
+# whose PAM service is "ftp", a copy of /etc/pam.d with our own "ftp" file (pam_ftp, which the
+# daemon needs for its prompts, then pam_unix against that shadow file).
+prepare_inetd() {  # server
+  local name=$1 d="$CONF_DIR/$1"
+  mkdir -p "$d"
+  {
+    echo "root:x:0:0:root:/root:/bin/bash"
+    echo "$(run_user):x:$(run_uid):$(run_gid):nobody:/nonexistent:/usr/sbin/nologin"
+    echo "$FTP_USER:x:$(run_uid):$(run_gid):FTP integration tests ($name):$DATA_DIR/$name:/bin/sh"
+  } >"$d/passwd"
+  printf '%s:%s:19000:0:99999:7:::\n' "$FTP_USER" "$(openssl passwd -6 "$FTP_PASS")" >"$d/shadow"
+  chmod 0644 "$d/passwd"
+  chmod 0600 "$d/shadow"
+  grep -qx /bin/sh /etc/shells || die "/bin/sh is not in /etc/shells: $name would refuse the login"
+  if [[ $name == netkit ]]; then
+    rm -rf "$d/pam.d"
+    cp -a /etc/pam.d "$d/pam.d"
+    cat >"$d/pam.d/ftp" <<EOF
+# generated by servers/servers.sh: netkit ftpd's PAM service, seen only inside its namespace
+auth    sufficient pam_ftp.so
+auth    required   pam_unix.so
+account required   pam_permit.so
+session required   pam_permit.so
+EOF
+  fi
+}
+
+# command line of the inetd-style instance NAME-v4 / NAME-v6: unshare, bind mounts, then socat,
+# which accepts on loopback and execs one ftpd per connection with the socket as stdin/stdout
+inetd_cmd() {  # instance ftpd-command-line
+  local inst=$1 ftpd=$2 name=${1%-v[46]} listen
+  if [[ $inst == *-v4 ]]; then
+    listen="TCP4-LISTEN:$(listens_of "$inst" | cut -d' ' -f2),bind=127.0.0.1,reuseaddr,fork,backlog=128"
+  else
+    listen="TCP6-LISTEN:$(listens_of "$inst" | cut -d' ' -f2),bind=[::1],ipv6only=1,reuseaddr,fork,backlog=128"
+  fi
+  local mounts='mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/shadow'
+  [[ $name == netkit ]] && mounts+=' && mount --bind "$3" /etc/pam.d'
+  printf '%s\n' unshare --mount --propagation private bash -c "$mounts"' && shift 3 && exec "$@"' "$inst" \
+    "$CONF_DIR/$name/passwd" "$CONF_DIR/$name/shadow" "$CONF_DIR/$name/pam.d" \
+    socat "$listen" "EXEC:$ftpd,nofork"
+}
+
 # command line of an instance (printed one arg per line, NUL-free)
 instance_cmd() {
   case $1 in
@@ -525,6 +661,26 @@ instance_cmd() {
         --listen "127.0.0.1:$PYFTPDLIB_IMPLICIT_PORT:implicit" --listen "::1:$PYFTPDLIB_IMPLICIT_PORT:implicit" \
         --root "$DATA_DIR/pyftpdlib" --user "$FTP_USER" --password "$FTP_PASS" \
         --cert "$TLS_DIR/server.pem" --key "$TLS_DIR/server.key" --passive "$PYFTPDLIB_PASV" ;;
+    aioftp)
+      printf '%s\n' "$SYS_PYTHON" "$AIOLAUNCHER" \
+        --listen "127.0.0.1:$AIOFTP_PORT:plain" --listen "::1:$AIOFTP_PORT:plain" \
+        --listen "127.0.0.1:$AIOFTP_IMPLICIT_PORT:implicit" --listen "::1:$AIOFTP_IMPLICIT_PORT:implicit" \
+        --root "$DATA_DIR/aioftp" --user "$FTP_USER" --password "$FTP_PASS" \
+        --cert "$TLS_DIR/server.pem" --key "$TLS_DIR/server.key" \
+        --passive-plain "$AIOFTP_PASV" --passive-implicit "$AIOFTP_PASV_IMPLICIT" ;;
+    twisted)
+      printf '%s\n' "$SYS_PYTHON" "$TWLAUNCHER" --listen "127.0.0.1:$TWISTED_PORT" \
+        --root "$DATA_DIR/twisted" --user "$FTP_USER" --password "$FTP_PASS" --passive "$TWISTED_PASV" ;;
+    nodeftpd)
+      printf '%s\n' "$(command -v node)" "$NODELAUNCHER" \
+        --listen "127.0.0.1:$NODEFTPD_PORT" --listen "::1:$NODEFTPD_PORT" \
+        --root "$DATA_DIR/nodeftpd" --user "$FTP_USER" --password "$FTP_PASS" --passive "$NODEFTPD_PASV" ;;
+    inetutils-v4|inetutils-v6)
+      # -a default: passwd/shadow (crypt), not PAM; -u 022 as the other servers; -t idle seconds
+      inetd_cmd "$1" "$PKGS/inetutils/usr/sbin/ftpd -a default -u 022 -t 600 -T 600" ;;
+    netkit-v4|netkit-v6)
+      # -z nossl: its TLS never loads the certificate (-z cert= is ignored), so every handshake fails
+      inetd_cmd "$1" "$PKGS/netkit/usr/sbin/in.ftpd -z nossl -u 022 -t 600 -T 600" ;;
   esac
 }
 
@@ -532,7 +688,7 @@ ensure_data_root() {  # server
   local d="$DATA_DIR/$1"
   mkdir -p "$d"
   case $1 in
-    pyftpdlib) chown 0:0 "$d" ;;
+    pyftpdlib|aioftp|twisted|nodeftpd) chown 0:0 "$d" ;;
     vsftpd) ensure_vsftpd_system_user; chown "$VSFTPD_SYSTEM_USER:$VSFTPD_SYSTEM_USER" "$d" ;;
     *) chown "$(run_uid):$(run_gid)" "$d" ;;
   esac
@@ -610,16 +766,17 @@ extra_log_tail() {
   return 0
 }
 
-# pids of every process whose executable lives under $PKGS or that runs our python launcher
+# pids of every process whose executable lives under $PKGS, that runs one of our launchers, or
+# that is a socat of ours (see is_our_process)
 stray_pids() {
   local p exe cmd
   for p in /proc/[0-9]*; do
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
     if [[ $exe == "$PKGS/"* ]]; then
       echo "${p#/proc/}"
-    elif [[ $exe == */python3* ]]; then
+    elif [[ $exe == */python3* || $exe == */node || $exe == */socat ]]; then
       cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-      [[ $cmd == *"$PYLAUNCHER --listen"* ]] && echo "${p#/proc/}"
+      is_our_cmdline "$exe" "$cmd" && echo "${p#/proc/}"
     fi
   done
   return 0
@@ -667,7 +824,7 @@ session_pids() {  # server
   for inst in $(instances_of "$1"); do
     lp=$(instance_pid "$inst") && listeners+="$lp "
   done
-  [[ $1 == pyftpdlib ]] && return 0   # one process, no per-session children
+  case $1 in pyftpdlib|aioftp|twisted|nodeftpd) return 0 ;; esac  # one process, no per-session children
   for p in /proc/[0-9]*; do
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
     [[ $exe == "$PKGS/$1/"* && $listeners != *" ${p#/proc/} "* ]] && echo "${p#/proc/}"
@@ -725,7 +882,7 @@ cmd_start() {
       vsftpd) prepare_vsftpd ;;
       pure-ftpd) prepare_pureftpd ;;
       proftpd) prepare_proftpd ;;
-      pyftpdlib) ;;
+      inetutils|netkit) prepare_inetd "$s" ;;
     esac
     for inst in $(instances_of "$s"); do start_instance "$inst"; done
   done
@@ -825,6 +982,14 @@ write_endpoints() {
   PUREFTPD_PORT=$PUREFTPD_PORT PUREFTPD_PASV=$PUREFTPD_PASV \
   PYFTPDLIB_PORT=$PYFTPDLIB_PORT PYFTPDLIB_IMPLICIT_PORT=$PYFTPDLIB_IMPLICIT_PORT PYFTPDLIB_PASV=$PYFTPDLIB_PASV \
   PROFTPD_PORT=$PROFTPD_PORT PROFTPD_IMPLICIT_PORT=$PROFTPD_IMPLICIT_PORT PROFTPD_PASV=$PROFTPD_PASV \
+  V_AIO="$(server_version aioftp)" P_AIO="$(server_pkg_version aioftp)" \
+  V_TW="$(server_version twisted)" P_TW="$(server_pkg_version twisted)" \
+  V_INET="$(server_version inetutils)" P_INET="$(server_pkg_version inetutils)" \
+  V_NODE="$(server_version nodeftpd)" P_NODE="npm ftpd $(server_pkg_version nodeftpd) on Node $(node -v 2>/dev/null)" \
+  V_NETKIT="$(server_version netkit)" P_NETKIT="$(server_pkg_version netkit)" \
+  AIOFTP_PORT=$AIOFTP_PORT AIOFTP_IMPLICIT_PORT=$AIOFTP_IMPLICIT_PORT AIOFTP_PASV=$AIOFTP_PASV \
+  AIOFTP_PASV_IMPLICIT=$AIOFTP_PASV_IMPLICIT TWISTED_PORT=$TWISTED_PORT TWISTED_PASV=$TWISTED_PASV \
+  INETUTILS_PORT=$INETUTILS_PORT NODEFTPD_PORT=$NODEFTPD_PORT NODEFTPD_PASV=$NODEFTPD_PASV NETKIT_PORT=$NETKIT_PORT \
   "$SYS_PYTHON" - "$tmp" <<'PY'
 import json, os, sys, datetime
 E = os.environ
@@ -837,9 +1002,14 @@ def ep(host, port, tls, passive):
     return {"host": host, "port": int(port), "family": 6 if ":" in host else 4,
             "tls": tls, "passivePorts": rng(passive)}
 
-def server(name, version, pkg, endpoints, features, notes, logs, pids):
+with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+    EPHEMERAL = "-".join(fh.read().split())
+
+# scope "core": the servers every real-server suite runs against; "interop": the ones only the
+# interop matrix uses (each lacks much of what the core suites test).
+def server(name, version, pkg, endpoints, features, notes, logs, pids, scope="core"):
     return {
-        "name": name, "version": version, "package": pkg,
+        "name": name, "version": version, "package": pkg, "scope": scope,
         "user": E["FTP_USER"], "password": E["FTP_PASS"],
         "anonymous": features.pop("anonymous"),
         "root": os.path.join(E["DATA_DIR"], name),
@@ -909,6 +1079,65 @@ all_servers = {
     "root, so files are owned by root. No TLS session reuse needed. OPTS UTF8 ON -> 501 Invalid argument. "
     "SIZE in TYPE A -> 550. MKD reply: 257 \"/abs/path\" directory created. PASV on IPv6 -> 227 (::1,p1,p2).",
     ["pyftpdlib.log"], ["pyftpdlib"]),
+  "aioftp": server("aioftp", E["V_AIO"], E["P_AIO"], [
+      ep("127.0.0.1", E["AIOFTP_PORT"], "none", E["AIOFTP_PASV"]),
+      ep("::1", E["AIOFTP_PORT"], "none", E["AIOFTP_PASV"]),
+      ep("127.0.0.1", E["AIOFTP_IMPLICIT_PORT"], "implicit", E["AIOFTP_PASV_IMPLICIT"]),
+      ep("::1", E["AIOFTP_IMPLICIT_PORT"], "implicit", E["AIOFTP_PASV_IMPLICIT"]),
+    ], {"anonymous": False, "mlsd": True, "utf8": True, "implicitTls": True, "ipv6": True,
+        "tlsSessionReuseRequired": False, "activeMode": False},
+    "One python process (servers/aioftp_server.py, Debian python3-aioftp) with 4 listeners: plain and "
+    "implicit FTPS (aioftp's ssl=; no AUTH TLS: 502). Runs as root. Commands: USER PASS PWD CWD CDUP MKD RMD "
+    "DELE RNFR RNTO LIST MLSD MLST RETR STOR APPE REST TYPE PASV EPSV PBSZ PROT ABOR SYST QUIT; everything "
+    "else, NOOP, NLST, SIZE, PORT, EPRT and FEAT included, gets 502 '<cmd>' not implemented. No active mode. "
+    "ABOR during RETR: 426 transfer aborted + 226 abort successful (or, if the file was already sent, "
+    "226 data transfer done + 226 nothing to abort). PASV answers with a multi-line 227. MKD reply: 257 \"\" "
+    "(empty path).",
+    ["aioftp.log"], ["aioftp"], scope="interop"),
+  "twisted": server("twisted", E["V_TW"], E["P_TW"], [
+      ep("127.0.0.1", E["TWISTED_PORT"], "none", E["TWISTED_PASV"]),
+    ], {"anonymous": False, "mlsd": False, "utf8": False, "implicitTls": False, "ipv6": False,
+        "tlsSessionReuseRequired": False, "activeMode": True},
+    "One python process (servers/twisted_ftp_server.py: twisted.protocols.ftp, a one-user credentials "
+    "checker, a realm giving the data root as a writable home). Runs as root. IPv4 only: it has no EPSV or "
+    "EPRT, and its PASV on an IPv6 connection answers 227 Entering Passive Mode (::1,p1,p2). No TLS, REST, "
+    "ABOR, APPE, MLSD (502 Command 'X' not implemented). NLST without an argument: 500 Syntax error: NLST "
+    "requires an argument. Names are latin-1 on the wire.",
+    ["twisted.log"], ["twisted"], scope="interop"),
+  "inetutils": server("inetutils", E["V_INET"], E["P_INET"], [
+      ep("127.0.0.1", E["INETUTILS_PORT"], "none", EPHEMERAL),
+      ep("::1", E["INETUTILS_PORT"], "none", EPHEMERAL),
+    ], {"anonymous": False, "mlsd": False, "utf8": False, "implicitTls": False, "ipv6": True,
+        "tlsSessionReuseRequired": False, "activeMode": True},
+    "GNU inetutils-ftpd (unpacked .deb), inetd-style: socat per address, one ftpd per connection, inside a "
+    "mount namespace whose passwd/shadow make ftptest a user with uid nobody and home = root (-a default: "
+    "crypt, not PAM). No chroot: PWD shows the real path of the data root. No TLS (AUTH: 502), no MLSD. "
+    "SIZE in TYPE A counts the CRLF expansion. ABOR with no transfer: 225. Passive ports: kernel-chosen, on "
+    "the control connection's address. The 230 reply carries /etc/motd.",
+    ["inetutils-v4.log", "inetutils-v6.log"], ["inetutils-v4", "inetutils-v6"], scope="interop"),
+  "nodeftpd": server("nodeftpd", E["V_NODE"], E["P_NODE"], [
+      ep("127.0.0.1", E["NODEFTPD_PORT"], "none", E["NODEFTPD_PASV"]),
+      ep("::1", E["NODEFTPD_PORT"], "none", E["NODEFTPD_PASV"]),
+    ], {"anonymous": False, "mlsd": False, "utf8": True, "implicitTls": False, "ipv6": True,
+        "tlsSessionReuseRequired": False, "activeMode": True},
+    "One node process (tooling/test-servers/nodeftpd-server.js, npm ftpd 0.2.16) with 2 listeners; passive "
+    "sockets bound to the control connection's address. Runs as root. No TLS: with TLS configured, AUTH TLS "
+    "makes the whole process exit under Node 20 (TypeError in starttls.js, tls.createSecurePair). No ABOR, "
+    "REST, MLSD (502). ABOR during RETR: 502, the transfer goes on, its 226 comes after the replies to the "
+    "commands that follow. Each TCP read is parsed as ONE command: two commands in one write get one 502. "
+    "EPRT |2| (IPv6 active): 522. 150 says ASCII mode whatever the TYPE.",
+    ["nodeftpd.log"], ["nodeftpd"], scope="interop"),
+  "netkit": server("netkit", E["V_NETKIT"], E["P_NETKIT"], [
+      ep("127.0.0.1", E["NETKIT_PORT"], "none", EPHEMERAL),
+      ep("::1", E["NETKIT_PORT"], "none", EPHEMERAL),
+    ], {"anonymous": False, "mlsd": False, "utf8": False, "implicitTls": False, "ipv6": True,
+        "tlsSessionReuseRequired": False, "activeMode": True},
+    "netkit ftpd 0.17 from Debian's ftpd-ssl (unpacked .deb), inetd-style like inetutils (PAM service ftp "
+    "inside its namespace: pam_ftp + pam_unix). Plain only (-z nossl): its TLS never loads the certificate "
+    "(-z cert= and the default /etc/ftpd-ssl/ftpd.pem are never opened), so AUTH TLS gets 234 and the "
+    "handshake then fails (no shared cipher, 421). No FEAT, MLSD, OPTS. No chroot: PWD shows the real path. "
+    "SIZE in TYPE A counts the CRLF expansion. ABOR with no transfer: 226 ABOR command caused no action.",
+    ["netkit-v4.log", "netkit-v6.log"], ["netkit-v4", "netkit-v6"], scope="interop"),
 }
 
 out = {
