@@ -36,10 +36,15 @@ export interface RealServer {
   ca?: string;
   endpoints: RealEndpoint[];
   notes?: string;
+  /** "core": every real-server suite uses it; "interop": only the interop matrix does. */
+  scope?: "core" | "interop";
 }
 
-/** The servers started by servers/servers.sh, or [] when none were started. */
-export declare function realServers(): RealServer[];
+/**
+ * The servers started by servers/servers.sh, or [] when none were started: the core ones by
+ * default, every one with `{ all: true }`.
+ */
+export declare function realServers(options?: { all?: boolean }): RealServer[];
 
 /** The test certificates: `ca` signs `cert`/`key` (localhost, 127.0.0.1, ::1); `untrusted` is self-signed. */
 export declare const testTls: {

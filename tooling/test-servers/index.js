@@ -1,6 +1,7 @@
 // Real FTP servers for tests and the demo. The embedded one is ftp-srv from npm, in-process, on a
-// loopback address, serving a fresh temporary directory; the Debian ones (vsftpd, pure-ftpd,
-// proftpd, pyftpdlib) are started by servers/servers.sh, which describes them in endpoints.json.
+// loopback address, serving a fresh temporary directory; the others (vsftpd, pure-ftpd, proftpd,
+// pyftpdlib, and for the interop matrix aioftp, Twisted, inetutils, nodeftpd, netkit) are started
+// by servers/servers.sh, which describes them in endpoints.json.
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -83,8 +84,13 @@ export async function startEmbeddedServer(host = "127.0.0.1", options = {}) {
 
 const endpointsFile = fileURLToPath(new URL("../../.tmp/servers/endpoints.json", import.meta.url));
 
-/** The servers started by servers/servers.sh, or [] when none were started. */
-export function realServers() {
+/**
+ * The servers started by servers/servers.sh, or [] when none were started: by default the core
+ * ones (vsftpd, pure-ftpd, proftpd, pyftpdlib), with `{ all: true }` also those only the interop
+ * matrix uses (aioftp, Twisted, inetutils, nodeftpd, netkit: scope "interop").
+ */
+export function realServers(options = {}) {
   if (!existsSync(endpointsFile)) return [];
-  return JSON.parse(readFileSync(endpointsFile, "utf8")).servers;
+  const servers = JSON.parse(readFileSync(endpointsFile, "utf8")).servers;
+  return options.all ? servers : servers.filter((s) => (s.scope ?? "core") === "core");
 }
