@@ -410,3 +410,24 @@ describe("ControlCodec: success replies of one meaning", () => {
     expect(pump(codec, enc("226 odd but its own\r\n"))[0]).toMatchObject({ command: "SITE", unsolicited: false });
   });
 });
+
+describe("ControlCodec: the end of a started transfer", () => {
+  it("is any 2xx (aioftp ends MLSD with 200), except a 200 while a NOOP marker is outstanding", () => {
+    const codec = ready();
+    codec.send("MLSD");
+    expect(replyCodes(pump(codec, enc("150 mlsd transfer started\r\n200 mlsd transfer done\r\n")))).toEqual([
+      "MLSD:150",
+      "MLSD:200",
+      "need-data",
+    ]);
+    expect(codec.state).toBe("ready");
+
+    codec.send("RETR f");
+    pump(codec, enc("150 go\r\n"));
+    codec.send("ABOR");
+    pump(codec, enc("225 ABOR ok\r\n"));
+    codec.send("NOOP");
+    expect(replyCodes(pump(codec, enc("200 NOOP ok\r\n")))).toEqual(["NOOP:200", "need-data"]);
+    expect(codec.state).toBe("ready");
+  });
+});

@@ -258,7 +258,8 @@ export class ControlCodec {
       return { type: "reply", reply, command: null, id: null, final: reply.code >= 200, unsolicited: false };
     }
     // The oldest command that can get this reply gets it (reply-rules.ts).
-    const index = this.outstanding.findIndex((command) => canAnswer(command, reply.code));
+    const markerPending = this.outstanding.some((command) => command.marker);
+    const index = this.outstanding.findIndex((command) => canAnswer(command, reply.code, markerPending));
     const command = this.outstanding[index];
     if (command === undefined) {
       this.transition("unmatched", `reply ${reply.code}`);

@@ -6,9 +6,9 @@
  * arrives for another command cannot be that command's answer: it is a surplus or late reply of
  * an earlier one (a second 226 after a transfer, the 226 that a server without ABOR sends last),
  * and the codec says so instead of handing it to the wrong command. So does a success reply that
- * a command with one kind of success cannot get (`250` for PWD, whose answer is `257`). A started transfer is closed
- * only by 226, 250 or an error, so the 200 of a NOOP after ABOR is never taken for its reply.
- * Verbs the rules do not know (SITE subcommands, vendor commands) accept any reply, as in ftplib.
+ * a command with one kind of success cannot get (`250` for PWD, whose answer is `257`). A started
+ * transfer is closed by a 2xx or an error, but while a NOOP marker follows an ABOR, a 200 is the
+ * marker's. Verbs the rules do not know (SITE subcommands, vendor commands) accept any reply.
  */
 
 /** Commands that open a data transfer: a 1xx reply is preliminary, and a final one follows. */
@@ -61,15 +61,18 @@ export interface PendingCommand {
 
 /**
  * True when `code` can answer `command`. A transfer that has started is past parsing: it is closed
- * by 226 or 250, or by an error other than 500 to 504 (those answer a command just read, such as
- * an ABOR the server does not know). ABOR gets 225, 226 or an error, never a 200 (a NOOP's).
+ * by a 2xx (226 mostly; aioftp ends MLSD with 200), or by an error other than 500 to 504 (those
+ * answer a command just read, such as an ABOR the server does not know). While a NOOP marker is
+ * outstanding after it (`markerPending`), a 200 is the marker's. ABOR gets 225, 226 or an error,
+ * never a 200 (a NOOP's).
  */
-export function canAnswer(command: PendingCommand, code: number): boolean {
+export function canAnswer(command: PendingCommand, code: number, markerPending = false): boolean {
   const { verb } = command;
   // A 1xx to a command that is no transfer is its answer (ftplib returns it, voidcmd raises).
   if (code < 200) return true;
   if (command.started) {
-    if (code < 300) return code === 226 || code === 250;
+    // 225 says no transfer is in progress: ABOR's.
+    if (code < 300) return code !== 225 && !(markerPending && code === 200);
     return code >= 400 && !(code >= 500 && code <= 504);
   }
   // NOOP's 200 (the marker's) must never be taken for ABOR's reply.
