@@ -479,13 +479,14 @@ export class FTP {
     };
     return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setTypeNow("I");
-      return this.runTransfer(cmd, rest, "download", async (conn, announced) => {
+      return this.runTransfer(cmd, rest, "download", { ownChunks: !zeroCopy }, async (conn, announced) => {
         const deliver = (block: Uint8Array) => this.queue.nested(() => callback(block));
+        // Blocks handed out stay what they were (ftplib code keeps them: `received.append(block)`):
+        // the transport's own chunks when it can hand them over, copies otherwise.
+        const copy = !zeroCopy && !conn.ownsChunks;
         let received = 0;
         for (let read = await conn.read(); read !== null; read = await conn.read()) {
-          // The transport may reuse its buffer for the next read: a block handed out stays what it
-          // was only as a copy (ftplib code keeps blocks: `received.append(block)`).
-          const chunk = zeroCopy ? read : Buffer.from(read);
+          const chunk = copy ? Buffer.from(read) : read;
           received += chunk.length;
           if (blocksize > 0 && chunk.length > blocksize) {
             for (let at = 0; at < chunk.length; at += blocksize) await deliver(chunk.subarray(at, at + blocksize));
@@ -523,7 +524,7 @@ export class FTP {
   private async readLinesNow(cmd: string, maxBytes: number, onLine: (line: string) => unknown, options: ReadLinesOptions = {}): Promise<string> {
     const { afterChunk, usersCallback = false } = options;
     await this.setTypeNow("A");
-    return this.runTransfer(cmd, undefined, "download", async (conn) => {
+    return this.runTransfer(cmd, undefined, "download", {}, async (conn) => {
       const reader = new LineReader(this.maxline);
       let size = 0;
       const lines = async () => {
@@ -560,7 +561,7 @@ export class FTP {
     };
     return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setTypeNow("I");
-      return this.runTransfer(cmd, rest, "upload", async (conn) => {
+      return this.runTransfer(cmd, rest, "upload", {}, async (conn) => {
         // One block is written while the next is read from the source (see UploadSource).
         let sent: Promise<unknown> = Promise.resolve();
         try {
@@ -586,7 +587,7 @@ export class FTP {
   storLines(cmd: string, source: UploadSource, callback?: (line: Uint8Array) => unknown): Promise<string> {
     return this.checked([cmd], [], () => this.queue.run(async () => {
       await this.setTypeNow("A");
-      return this.runTransfer(cmd, undefined, "upload", async (conn) => {
+      return this.runTransfer(cmd, undefined, "upload", {}, async (conn) => {
         const reader = new LineReader(this.maxline);
         let batch = new Uint8Array(DEFAULT_BLOCKSIZE);
         let used = 0;
@@ -1135,12 +1136,13 @@ export class FTP {
   }
 
   /** Opens the data connection and sends the transfer command (ftplib's `ntransfercmd`). */
-  protected async openTransfer(cmd: string, rest: number | string | undefined): Promise<[ByteStream, number | null, number]> {
+  protected async openTransfer(cmd: string, rest: number | string | undefined, ownChunks = false): Promise<[ByteStream, number | null, number]> {
     if (this.passiveServer) {
       const [host, port] = await this.makePasv();
       // Bound to the source address's port when one is given, as ftplib does.
       const localPort = sourceAddressOf(this.sourceAddress)?.port || undefined;
-      const conn = await this.channel.transportStream.connectData({ host, port, secure: this.secureData, timeout: this.timeout, localPort });
+      const request = { host, port, secure: this.secureData, timeout: this.timeout, localPort, ownChunks };
+      const conn = await this.channel.transportStream.connectData(request);
       try {
         return [conn, ...(await this.sendTransferCommand(cmd, rest))];
       } catch (error) {
@@ -1226,9 +1228,10 @@ export class FTP {
     cmd: string,
     rest: number | string | undefined,
     direction: "download" | "upload",
+    data: { ownChunks?: boolean },
     body: (conn: ByteStream, announced: number | null) => Promise<void>,
   ): Promise<string> {
-    const [opened, announced, id] = await this.openTransfer(cmd, rest);
+    const [opened, announced, id] = await this.openTransfer(cmd, rest, data.ownChunks);
     const conn = new GuardedStream(opened);
     const control = this.channel;
     // While data flows, the final reply may take as long as the transfer: the data connection has

@@ -56,4 +56,8 @@ export class GuardedStream implements ByteStream {
   get secure(): boolean {
     return this.inner.secure;
   }
+
+  get ownsChunks(): boolean {
+    return this.inner.ownsChunks ?? false;
+  }
 }

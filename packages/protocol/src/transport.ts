@@ -29,7 +29,7 @@ export interface ByteStream {
   /**
    * The next chunk of bytes, or `null` once the peer has finished sending. The chunk is valid only
    * until the next call (transports may read into one reused buffer), so a consumer that keeps it
-   * must copy it. Only one read may be pending at a time. Rejects when the connection fails, or
+   * must copy it, unless `ownsChunks` is true. Only one read may be pending at a time. Rejects when the connection fails, or
    * with {@link FtpTimeoutError} when nothing arrives within the stream's idle timeout.
    */
   read(): Promise<Uint8Array | null>;
@@ -48,6 +48,8 @@ export interface ByteStream {
   readonly remoteAddress: SocketAddress;
   /** True while the stream is protected by TLS. */
   readonly secure: boolean;
+  /** True when a chunk read stays as it is after later reads: the consumer may keep it without a copy. */
+  readonly ownsChunks?: boolean;
 }
 
 /** Where to open a passive data connection. */
@@ -61,6 +63,11 @@ export interface DataConnectRequest {
   readonly signal?: AbortSignalLike;
   /** The local port to connect from (ftplib binds data connections to its `source_address`); absent: any. */
   readonly localPort?: number;
+  /**
+   * The consumer keeps the chunks it reads (`ownsChunks`): a transport that reads into one reused
+   * buffer should hand each full one over instead, and read on into a fresh one.
+   */
+  readonly ownChunks?: boolean;
 }
 
 /** How to listen for an active data connection (PORT or EPRT). */

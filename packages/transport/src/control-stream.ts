@@ -142,6 +142,7 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
       await whenReady(raw, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
       return this.deferredTls(raw, timeout);
     }
+    if (request.ownChunks) return this.connectOwned(request, localAddress, timeout);
     const buffers = this.options.readBuffers;
     const buffer = buffers.pop() ?? Buffer.allocUnsafe(this.options.readBufferSize);
     const socket: net.Socket = net.connect({
@@ -165,6 +166,22 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
       if (buffers.length < 16) buffers.push(buffer);
     });
     const stream: SocketStream = new SocketStream(socket, { label: "data connection", timeout, userBuffer: true, finished: () => release() });
+    await whenReady(socket, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
+    return stream;
+  }
+
+  /** A plain data connection whose chunks the consumer keeps (`ownChunks`): see OwnedReads. */
+  private async connectOwned(request: DataConnectRequest, localAddress: string, timeout: number): Promise<ByteStream> {
+    const reads = new OwnedReads(this.options.readBufferSize);
+    const socket: net.Socket = net.connect({
+      host: request.host,
+      port: request.port,
+      localAddress,
+      localPort: request.localPort,
+      // Called only once connected, when `stream` exists.
+      onread: { buffer: () => reads.buffer, callback: (length: number, buf: Buffer): boolean => stream.onOwnedRead(reads.take(length, buf)) },
+    });
+    const stream: SocketStream = new SocketStream(socket, { label: "data connection", timeout, userBuffer: true, owned: true });
     await whenReady(socket, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
     return stream;
   }
@@ -202,6 +219,31 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
     socket.on("session", (session: Buffer) => {
       this.session = session;
     });
+  }
+}
+
+/**
+ * Read buffers for chunks the consumer keeps. A read that filled half its buffer or more is
+ * handed over as it is, and the next read goes into a fresh buffer: no copy on a fast link. A
+ * smaller read is copied out and its buffer read into again, so that a kept chunk never holds
+ * on to a mostly empty buffer (a slow link's small reads).
+ */
+class OwnedReads {
+  private current: Buffer;
+
+  constructor(private readonly size: number) {
+    this.current = Buffer.allocUnsafe(size);
+  }
+
+  /** The buffer the next read goes into. */
+  get buffer(): Buffer {
+    return this.current;
+  }
+
+  take(length: number, buffer: Buffer): Uint8Array {
+    if (length < buffer.length / 2) return Buffer.from(buffer.subarray(0, length));
+    this.current = Buffer.allocUnsafe(this.size);
+    return buffer.subarray(0, length);
   }
 }
 

@@ -65,6 +65,9 @@ export class DeferredTlsStream implements ByteStream {
     return socketAddress(this.raw, "remote");
   }
 
+  /** TLS chunks come fresh from 'data' events. */
+  readonly ownsChunks = true;
+
   read(): Promise<Uint8Array | null> {
     // After the handshake, straight to the stream: no extra promise per chunk.
     return this.settled !== undefined ? this.settled.read() : this.ready().then((stream) => stream.read());

@@ -29,6 +29,7 @@ export class SocketStream implements ByteStream {
   protected socket: Socket;
   private readonly label: string;
   private readonly userBuffer: boolean;
+  private readonly owned: boolean;
   private readonly queue: Uint8Array[] = [];
   private reader: Waiter<Uint8Array | null> | undefined;
   private eof = false;
@@ -56,12 +57,13 @@ export class SocketStream implements ByteStream {
    * @param options.finished called once the consumer is done: it read the end, or destroyed the
    *   stream (so a reused read buffer may serve another connection)
    */
-  constructor(socket: Socket, options: { label: string; timeout?: number; userBuffer?: boolean; finished?: () => void }) {
+  constructor(socket: Socket, options: { label: string; timeout?: number; userBuffer?: boolean; owned?: boolean; finished?: () => void }) {
     this.finished = options.finished;
     this.socket = socket;
     this.label = options.label;
     this.timeoutMs = options.timeout ?? 0;
     this.userBuffer = options.userBuffer ?? false;
+    this.owned = options.owned ?? false;
     this.attach(socket);
   }
 
@@ -77,6 +79,11 @@ export class SocketStream implements ByteStream {
     return this.socket instanceof TLSSocket;
   }
 
+  /** Chunks stay as they are: fresh from 'data' events, or handed over by `onOwnedRead`. */
+  get ownsChunks(): boolean {
+    return !this.userBuffer || this.owned;
+  }
+
   setTimeout(ms: number): void {
     this.timeoutMs = ms;
     if (this.reader !== undefined) this.readWatchdog.arm(ms);
@@ -90,13 +97,24 @@ export class SocketStream implements ByteStream {
     return false;
   }
 
+  /**
+   * For `onread` sockets whose chunks are the consumer's (see OwnedReads): nothing is overwritten,
+   * so reading goes on until unread chunks pile up, as with 'data' events.
+   */
+  onOwnedRead(chunk: Uint8Array): boolean {
+    this.deliver(chunk);
+    if (this.queue.length < HIGH_WATER_CHUNKS) return true;
+    this.paused = true;
+    return false;
+  }
+
   read(): Promise<Uint8Array | null> {
     if (this.reader !== undefined) {
       return Promise.reject(new Error(`${this.label}: only one read() may be pending`));
     }
     const chunk = this.queue.shift();
     if (chunk !== undefined) {
-      if (!this.userBuffer && this.paused && this.queue.length < HIGH_WATER_CHUNKS / 2) this.resume();
+      if (this.ownsChunks && this.paused && this.queue.length < HIGH_WATER_CHUNKS / 2) this.resume();
       return Promise.resolve(chunk);
     }
     const error = this.error;

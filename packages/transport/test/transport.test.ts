@@ -61,6 +61,25 @@ describe("NodeTransport", () => {
     expect(buffers.size).toBe(1);
   });
 
+  it("with ownChunks, hands over chunks that later reads never overwrite", async () => {
+    const payload = randomBytes(10 * 1024 * 1024);
+    const data = await server((socket) => {
+      // Large writes (reads that fill the buffer: handed over) and small ones (copied out).
+      socket.write(payload.subarray(0, 5 * 1024 * 1024));
+      setTimeout(() => {
+        for (let at = 5 * 1024 * 1024; at < payload.length; at += 100_000) socket.write(payload.subarray(at, at + 100_000));
+        socket.end();
+      }, 20);
+    });
+    const ctl = await control(new NodeTransport({ readBufferSize: 64 * 1024 }));
+    const conn = await ctl.connectData({ host: data.host, port: data.port, secure: false, timeout: 1000, ownChunks: true });
+    expect(conn.ownsChunks).toBe(true);
+    const kept: Uint8Array[] = [];
+    for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) kept.push(chunk);
+    expect(Buffer.compare(Buffer.concat(kept), payload)).toBe(0);
+    expect(new Set(kept.map((chunk) => chunk.buffer)).size).toBeGreaterThan(1);
+  });
+
   it("does not miss data and EOF that arrive before the first read", async () => {
     const data = await server((socket) => socket.end("early"));
     const ctl = await control();
