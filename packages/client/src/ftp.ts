@@ -23,7 +23,6 @@ import {
   type Transport,
   buildEprtArgument,
   buildPortArgument,
-  commandVerb,
   completionError,
   isIPv4,
   maskCommand,
