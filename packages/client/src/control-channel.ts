@@ -56,6 +56,8 @@ export class ControlChannel {
   private unmatched: Reply | undefined;
   /** A read runs while no command is outstanding. */
   private idle = false;
+  /** QUIT went out: the session ends, and nothing is read after its reply. */
+  private quitting = false;
 
   constructor(stream: ControlStream, codec: ControlCodec, hooks: ControlChannelHooks) {
     this.stream = stream;
@@ -72,6 +74,7 @@ export class ControlChannel {
     }
     const bytes = this.codec.send(line, options);
     const id = this.codec.lastSent;
+    if (commandVerb(line) === "QUIT") this.quitting = true;
     if (this.idle) {
       this.idle = false;
       this.applyTimeout();
@@ -198,7 +201,7 @@ export class ControlChannel {
 
   /** Reads on while no command is outstanding (see the class comment). */
   private watchIdle(): void {
-    if (this.reading !== undefined || this.broken !== undefined || this.codec.state !== "ready") return;
+    if (this.reading !== undefined || this.broken !== undefined || this.quitting || this.codec.state !== "ready") return;
     this.idle = true;
     this.applyTimeout();
     this.readOne().catch(() => undefined);
