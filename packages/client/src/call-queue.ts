@@ -1,14 +1,31 @@
 /**
- * Runs a client's calls one at a time, in the order they were made.
+ * Who may send a command now: the one rule of a client, in one place.
  *
- * A call that is part of another (a transfer's callback calling `abort()`, or a `pwd()` there,
- * which the codec then refuses) must not wait behind the call it is part of: that would never
- * finish. The client runs user callbacks in a *window* (`nested`); a call made in an open window,
- * or in what it awaits, runs at once. Windows are tracked with AsyncLocalStorage, which is on
- * only while one is open anywhere: always on, its hooks would tax every promise of the process.
- * The client's own calls that make other calls use their unqueued forms, and need no window.
+ * 1. **A call takes its turn.** Every public call of an FTP client runs after every call made
+ *    before it, in the order they were made, and holds the turn until it settles: a call is one
+ *    command, or all the commands of one operation (a login, a transfer, a `walk`). Calls made
+ *    while another runs wait; they are never an error.
+ * 2. **A call made from a user's callback runs at once.** A transfer runs its callbacks
+ *    (`retrBinary`'s blocks, `retrLines`' lines, an upload's source and callback) in a *window*
+ *    (`nested`): a call made from the callback, or from anything it awaits, until what it returns
+ *    settles, does not wait for the turn (it would wait for the transfer that waits for it). Such
+ *    a call can only send what the codec takes during a transfer: ABOR and STAT. Anything else is
+ *    refused with `LocalProtocolError` (`ERR_FTP_BUSY`), the codec's `canSend`.
+ * 3. **`abort()` during a transfer runs at once**, from anywhere: it is how a transfer is stopped.
+ *    Without a transfer it takes its turn like any call.
+ * 4. **While a listing is iterated** (`listStream`), the loop's body runs between two chunks of the
+ *    transfer: a call from outside would wait for a loop that waits for it, so it fails at once
+ *    with `ERR_FTP_BUSY` (`busy`). Calls from the loop itself are nested calls (rule 2).
+ *
+ * An operation that holds the turn and makes several calls (`walk`, `ensureDir`, `downloadDir`)
+ * makes them on the session directly (FTP.direct), never through the queue.
+ *
+ * Windows are told apart with AsyncLocalStorage, enabled only while one is open: enabled, its
+ * hooks run for every promise in the process (a loop of awaits runs 3.5 times slower on Node 20),
+ * so it is disabled when the last window closes.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { LocalProtocolError } from "@ftplib/protocol";
 
 interface Window {
   readonly queue: CallQueue;
@@ -27,24 +44,30 @@ function closeWindow(window: Window): void {
 
 export class CallQueue {
   private tail: Promise<void> = Promise.resolve();
-  /** Set while the connection cannot take calls from outside without a deadlock (a listing being iterated). */
-  busy: Error | undefined;
+  /** Set while a listing is iterated (rule 4): why calls from outside are refused. */
+  private busy: Error | undefined;
 
-  /** True when called from a callback that a call of this queue is running (see `nested`). */
+  /** True when called from a callback that a call of this queue is running (rule 2). */
   get inside(): boolean {
     if (openWindows === 0) return false;
     const window = windows.getStore();
     return window !== undefined && window.open && window.queue === this;
   }
 
-  /** Runs `task` after every call queued before it. */
+  /** Runs `task` in its turn (rule 1), at once from a window (rule 2), or refuses it (rule 4). */
   run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.inside) return task();
+    if (this.inside) return Promise.resolve().then(task);
     if (this.busy !== undefined) return Promise.reject(this.busy);
-    return this.hold().then((release) => task().finally(release));
+    return this.hold().then(async (release) => {
+      try {
+        return await task();
+      } finally {
+        release();
+      }
+    });
   }
 
-  /** Waits for the turn and returns the function that ends it. */
+  /** Waits for the turn and returns the function that ends it (`ntransferCmd` holds it until `voidResp`). */
   hold(): Promise<() => void> {
     let release!: () => void;
     const turn = new Promise<void>((resolve) => {
@@ -55,8 +78,13 @@ export class CallQueue {
     return previous.then(() => release);
   }
 
+  /** Rule 4: refuse calls from outside, saying why; `undefined` ends it. */
+  setBusy(why: string | undefined): void {
+    this.busy = why === undefined ? undefined : new LocalProtocolError(why, "ERR_FTP_BUSY");
+  }
+
   /**
-   * Runs a user callback (or several, synchronously) in a window: calls it makes on this
+   * Runs a user callback (or several, synchronously) in a window (rule 2): calls it makes on this
    * connection, until what it returns settles, run at once instead of queueing.
    */
   nested<T>(callback: () => T): T {
@@ -78,10 +106,3 @@ export class CallQueue {
     return result;
   }
 }
-
-/** Runs every call at once: the queue of a client whose caller holds the turn already. */
-export const UNQUEUED: CallQueue = new (class extends CallQueue {
-  override run<T>(task: () => Promise<T>): Promise<T> {
-    return task();
-  }
-})();

@@ -5,10 +5,26 @@
 import { mkdir, readdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ErrorPerm, ErrorProto, utf8 } from "@ftplib/protocol";
-import { download as downloadFile } from "./file-transfers.js";
-import type { FTP } from "./ftp.js";
+import type { DownloadOptions, FileClient, TransferOptions } from "./file-transfers.js";
+import type { ListingOptions } from "./ftp-options.js";
 import type { FileEntry } from "./listing/index.js";
 import { checkSendable, integerOption } from "./options.js";
+
+
+/**
+ * The calls a tree operation makes: a session's, run at once, since the operation holds the
+ * connection's turn for all of them (see FTP.direct).
+ */
+export interface TreeClient extends FileClient {
+  cwd(dirname: string): Promise<string>;
+  delete(filename: string): Promise<string>;
+  list(path?: string, options?: ListingOptions & { maxBytes?: number }): Promise<FileEntry[]>;
+  mkd(dirname: string): Promise<string>;
+  pwd(): Promise<string>;
+  rmd(dirname: string): Promise<string>;
+  download(remote: string, destination: string | Buffer, options?: DownloadOptions): Promise<number>;
+  upload(source: string, remote: string, options?: TransferOptions): Promise<number>;
+}
 
 export interface TreeOptions {
   /** Which entries to copy (directories too: false skips the whole subtree). */
@@ -23,7 +39,7 @@ export interface TreeOptions {
 const join2 = (dir: string, name: string) => (dir === "" || dir === "/" ? `${dir}${name}` : `${dir}/${name}`);
 
 /** Makes `path` and its missing parents; an existing directory is fine. */
-export async function ensureDir(ftp: FTP, path: string): Promise<void> {
+export async function ensureDir(ftp: TreeClient, path: string): Promise<void> {
   const absolute = path.startsWith("/");
   let current = absolute ? "/" : "";
   for (const segment of path.split("/").filter(Boolean)) {
@@ -46,7 +62,7 @@ export async function ensureDir(ftp: FTP, path: string): Promise<void> {
  * cannot be sent, a loop or too deep a tree is refused before anything is removed: a hostile
  * listing cannot aim a DELE elsewhere.
  */
-export async function removeDir(ftp: FTP, path: string): Promise<void> {
+export async function removeDir(ftp: TreeClient, path: string): Promise<void> {
   const tree = await walk(ftp, path);
   // Children before their parents: the walk's order, reversed.
   for (const entry of tree.reverse()) {
@@ -75,7 +91,7 @@ export const DEFAULT_MAX_DEPTH = 64;
  * its parents (`ERR_FTP_TREE_LOOP`), or entries more than `maxDepth` levels down
  * (`ERR_FTP_TREE_TOO_DEEP`).
  */
-export async function walk(ftp: FTP, path: string, options: TreeOptions = {}): Promise<TreeEntry[]> {
+export async function walk(ftp: TreeClient, path: string, options: TreeOptions = {}): Promise<TreeEntry[]> {
   const maxDepth = integerOption("maxDepth", options.maxDepth, DEFAULT_MAX_DEPTH, 1, 1 << 16);
   const found: TreeEntry[] = [];
   const visit = async (dir: string, prefix: string, depth: number, parents: ReadonlyMap<string, string>): Promise<void> => {
@@ -103,7 +119,7 @@ export async function walk(ftp: FTP, path: string, options: TreeOptions = {}): P
 }
 
 /** Refuses a listing with a name that is not one safe path segment, or with one name twice. */
-function checkNames(ftp: FTP, dir: string, entries: readonly FileEntry[]): void {
+function checkNames(ftp: TreeClient, dir: string, entries: readonly FileEntry[]): void {
   const names = new Set<string>();
   for (const { name } of entries) {
     if (!safeName(ftp, name)) throw unsafeName(`refusing a name from the server that is not one path segment: ${JSON.stringify(name)} in ${dir}`);
@@ -120,7 +136,7 @@ function unsafeName(message: string): ErrorProto {
  * A listed name that is safe to use as one path segment here and in a command: not empty, `.` or
  * `..`, no `/` or `\\`, no drive letter, no NUL, CR or LF, and sendable in the connection's encoding.
  */
-function safeName(ftp: FTP, name: string): boolean {
+function safeName(ftp: TreeClient, name: string): boolean {
   if (name === "" || name === "." || name === ".." || /[/\\\0\r\n]/.test(name) || /^[A-Za-z]:/.test(name)) return false;
   try {
     checkSendable(ftp.encoding, [], [name]);
@@ -172,7 +188,7 @@ async function onDisk<T>(step: () => Promise<T>): Promise<T> {
  * tree is walked first (see `walk`: unsafe names, loops and depth are refused before anything is
  * written); then its directories are made and its files downloaded, each atomically.
  */
-export async function downloadDir(ftp: FTP, remote: string, local: string, options: TreeOptions = {}): Promise<number> {
+export async function downloadDir(ftp: TreeClient, remote: string, local: string, options: TreeOptions = {}): Promise<number> {
   const root = resolve(local);
   await mkdir(root, { recursive: true });
   const tree = await walk(ftp, remote, options);
@@ -189,7 +205,7 @@ export async function downloadDir(ftp: FTP, remote: string, local: string, optio
   for (const { entry, localPath } of steps) {
     if (entry.type === "dir") await onDisk(() => mkdir(localPath, { recursive: true }));
     else {
-      await onDisk(() => downloadFile(ftp, entry.path, localPath));
+      await onDisk(() => ftp.download(entry.path, localPath));
       files++;
     }
   }
@@ -222,7 +238,7 @@ async function localTree(local: string, remote: string, filter: TreeOptions["fil
  * Copies the local directory `local` into the remote directory `remote` (made if missing). The
  * tree is read first, so that a local name that cannot be sent fails the call before any upload.
  */
-export async function uploadDir(ftp: FTP, local: string, remote: string, options: TreeOptions = {}): Promise<number> {
+export async function uploadDir(ftp: TreeClient, local: string, remote: string, options: TreeOptions = {}): Promise<number> {
   const steps = await localTree(local, remote, options.filter);
   checkSendable(ftp.encoding, [], steps.map((step) => step.remote));
   await ensureDir(ftp, remote);

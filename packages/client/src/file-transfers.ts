@@ -7,9 +7,25 @@ import { randomBytes } from "node:crypto";
 import { open, rename, rm, stat } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import { ErrorProto } from "@ftplib/protocol";
-import type { FTP } from "./ftp.js";
+import type { TextEncoding } from "@ftplib/protocol";
+import type { RetrBinaryOptions, StorBinaryOptions } from "./ftp-options.js";
+import type { UploadSource } from "./sources.js";
 import { booleanOption, checkSendable, functionOption, invalidOption } from "./options.js";
 import { fileChunks } from "./sources.js";
+
+
+/**
+ * The calls a file transfer makes on its connection: an FTP client's own (each takes its turn),
+ * or a session's run at once, for an operation that holds the turn already (see FTP.direct).
+ */
+export interface FileClient {
+  readonly encoding: TextEncoding;
+  retrBinary(cmd: string, callback: (block: Uint8Array) => unknown, options?: RetrBinaryOptions): Promise<string>;
+  storBinary(cmd: string, source: UploadSource, options?: StorBinaryOptions): Promise<string>;
+  size(filename: string): Promise<number | null>;
+  setType(type: "I" | "A"): Promise<void>;
+  abort(): Promise<string>;
+}
 
 export interface Progress {
   /** Bytes moved in this transfer (not counting a resumed part). */
@@ -42,7 +58,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /** Refuses, before anything is sent, a remote name that cannot be sent and options of the wrong kind. */
-function checkTransferOptions(ftp: FTP, remote: string, options: TransferOptions): void {
+function checkTransferOptions(ftp: FileClient, remote: string, options: TransferOptions): void {
   checkSendable(ftp.encoding, [], [remote]);
   functionOption("onProgress", options.onProgress);
   booleanOption("resume", options.resume, false);
@@ -81,7 +97,7 @@ function progressReporter(onProgress: TransferOptions["onProgress"], total: numb
  * Runs `transfer` with `signal` wired to `ftp.abort()`; throws the signal's reason when aborted,
  * however the transfer ended.
  */
-async function cancellable<T>(ftp: FTP, signal: AbortSignal | undefined, transfer: () => Promise<T>): Promise<T> {
+async function cancellable<T>(ftp: FileClient, signal: AbortSignal | undefined, transfer: () => Promise<T>): Promise<T> {
   throwIfAborted(signal);
   const onAbort = () => {
     ftp.abort().catch(() => undefined);
@@ -102,7 +118,7 @@ async function cancellable<T>(ftp: FTP, signal: AbortSignal | undefined, transfe
 }
 
 /** The size of a remote file in binary mode, or null when the server does not say. */
-async function remoteSize(ftp: FTP, remote: string): Promise<number | null> {
+async function remoteSize(ftp: FileClient, remote: string): Promise<number | null> {
   try {
     // SIZE is refused in ASCII mode by some servers; the transfer that follows wants binary too.
     await ftp.setType("I");
@@ -122,7 +138,7 @@ function shortTransfer(remote: string, written: number, total: number): ErrorPro
  * default. Fewer or more bytes than the server's SIZE fail the call (`ERR_FTP_SHORT_TRANSFER`,
  * `ERR_FTP_SIZE_MISMATCH`); a Writable has the bytes that came by then.
  */
-export async function download(ftp: FTP, remote: string, destination: string | Buffer | Writable, options: DownloadOptions = {}): Promise<number> {
+export async function download(ftp: FileClient, remote: string, destination: string | Buffer | Writable, options: DownloadOptions = {}): Promise<number> {
   checkTransferOptions(ftp, remote, options);
   const atomic = booleanOption("atomic", options.atomic, true);
   const total = await remoteSize(ftp, remote);
@@ -185,7 +201,7 @@ export async function download(ftp: FTP, remote: string, destination: string | B
  * Uploads a local path or a Readable to `remote`. With `resume`, continues after the bytes the
  * server already has (APPE). Resolves with the number of bytes sent in this call.
  */
-export async function upload(ftp: FTP, source: string | Readable, remote: string, options: TransferOptions & { append?: boolean } = {}): Promise<number> {
+export async function upload(ftp: FileClient, source: string | Readable, remote: string, options: TransferOptions & { append?: boolean } = {}): Promise<number> {
   checkTransferOptions(ftp, remote, options);
   let offset = 0;
   if (options.resume) {

@@ -6,7 +6,8 @@
 import { FtpTlsError, LocalProtocolError } from "@ftplib/protocol";
 import type { NodeTlsOptions } from "@ftplib/transport";
 import { booleanOption, invalidOption } from "./options.js";
-import { FTP, type ConnectOptions, type FTPOptions, type OpenOptions } from "./ftp.js";
+import { FTP, type FTPOptions, type OpenOptions } from "./ftp.js";
+import type { Session } from "./session.js";
 
 /** The port of implicit FTPS. */
 export const FTPS_IMPLICIT_PORT = 990;
@@ -50,15 +51,9 @@ export class FTP_TLS extends FTP {
     if (this.implicit) this.port = FTPS_IMPLICIT_PORT;
   }
 
-  /** Connects (with TLS from the first byte when implicit) and returns the greeting. */
-  override connect(host = "", port = 0, options: ConnectOptions = {}): Promise<string> {
-    this.secureData = false;
-    return super.connect(host, port, options);
-  }
-
   /** True while the control connection is protected by TLS. */
   get secure(): boolean {
-    return this.control?.secure ?? false;
+    return this.session?.channel.secure ?? false;
   }
 
   /**
@@ -66,17 +61,17 @@ export class FTP_TLS extends FTP {
    * FTP_TLS (a pool's connections, say) to resume it instead of a full handshake.
    */
   get tlsSession(): unknown {
-    return this.control?.transportStream.tlsSession;
+    return this.session?.channel.transportStream.tlsSession;
   }
 
   /** True when the control connection resumed an earlier TLS session. */
   get tlsResumed(): boolean {
-    return this.control?.transportStream.tlsResumed ?? false;
+    return this.session?.channel.transportStream.tlsResumed ?? false;
   }
 
   /** True when data connections are protected (after `protP()`). */
   get dataProtected(): boolean {
-    return this.secureData;
+    return this.session?.dataProtected ?? false;
   }
 
   /**
@@ -86,9 +81,9 @@ export class FTP_TLS extends FTP {
   override login(user = "", passwd = "", acct = "", secure = true): Promise<string> {
     // Checked before AUTH TLS, so that credentials that cannot be sent send nothing at all.
     return this.checked([], [user, passwd, acct], () =>
-      this.queue.run(async () => {
-        if (secure && !this.secure) await this.authNow();
-        return this.loginNow(user, passwd, acct);
+      this.run(async (session) => {
+        if (secure && !this.secure) await this.authOn(session);
+        return session.login(user, passwd, acct);
       }),
     );
   }
@@ -99,47 +94,47 @@ export class FTP_TLS extends FTP {
    * sent: a failed handshake closes the connection.
    */
   auth(): Promise<string> {
-    return this.queue.run(() => this.authNow());
+    return this.run((session) => this.authOn(session));
   }
 
-  private async authNow(): Promise<string> {
+  private async authOn(session: Session): Promise<string> {
     if (this.secure) throw new LocalProtocolError("already using TLS", "ERR_FTP_TLS_ACTIVE");
-    const resp = await this.voidCmdNow("AUTH TLS");
+    const resp = await session.voidCmd("AUTH TLS");
     if (!resp.startsWith("234")) {
       // Another 2xx: the server may or may not expect a handshake now. Nothing more is sent.
       const error = new FtpTlsError(`AUTH TLS was answered without 234: ${resp}`, { code: "ERR_FTP_TLS_REFUSED" });
       this.close();
       throw error;
     }
-    await this.channel.switchTls({ tls: this.tlsOptions });
+    await session.channel.switchTls({ tls: this.tlsOptions });
     return resp;
   }
 
   /** Clears TLS from the control connection (CCC, RFC 4217 12.3); data protection stays as it is. */
   ccc(): Promise<string> {
-    return this.queue.run(async () => {
+    return this.run(async (session) => {
       if (!this.secure) throw new LocalProtocolError("not using TLS", "ERR_FTP_TLS_INACTIVE");
-      const resp = await this.voidCmdNow("CCC");
-      await this.channel.switchTls(false);
+      const resp = await session.voidCmd("CCC");
+      await session.channel.switchTls(false);
       return resp;
     });
   }
 
   /** Protects data connections: PBSZ 0, then PROT P. */
   protP(): Promise<string> {
-    return this.queue.run(async () => {
-      await this.voidCmdNow("PBSZ 0");
-      const resp = await this.voidCmdNow("PROT P");
-      this.secureData = true;
+    return this.run(async (session) => {
+      await session.voidCmd("PBSZ 0");
+      const resp = await session.voidCmd("PROT P");
+      session.dataProtected = true;
       return resp;
     });
   }
 
   /** Data connections in the clear: PROT C. */
   protC(): Promise<string> {
-    return this.queue.run(async () => {
-      const resp = await this.voidCmdNow("PROT C");
-      this.secureData = false;
+    return this.run(async (session) => {
+      const resp = await session.voidCmd("PROT C");
+      session.dataProtected = false;
       return resp;
     });
   }

@@ -258,21 +258,21 @@ class Probe {
 // ftplib's makepasv() and makeport() are public; here they are protected, and reached so.
 class TestFTP extends FTP {
   makepasv(): Promise<[string, number]> {
-    return this.queue.run(() => this.makePasv());
+    return this.run((session) => session.makePasv());
   }
 
   makeport(): Promise<DataListener> {
-    return this.queue.run(() => this.makePort());
+    return this.run((session) => session.makePort());
   }
 }
 
 class TestFTP_TLS extends FTP_TLS {
   makepasv(): Promise<[string, number]> {
-    return this.queue.run(() => this.makePasv());
+    return this.run((session) => session.makePasv());
   }
 
   makeport(): Promise<DataListener> {
-    return this.queue.run(() => this.makePort());
+    return this.run((session) => session.makePort());
   }
 }
 

@@ -51,7 +51,7 @@ describe("FtpPool", () => {
     expect(await pool.run((ftp) => ftp.pwd())).toBe("/");
     // The idle connection dies (as after a server's idle timeout).
     await pool.run(async (ftp) => {
-      (ftp as unknown as { control: { destroy(): void } }).control.destroy();
+      (ftp as unknown as { session: { channel: { destroy(): void } } }).session.channel.destroy();
     });
     expect(await pool.run((ftp) => ftp.pwd())).toBe("/");
     await pool.close();

@@ -1,0 +1,378 @@
+/**
+ * One connection, from `connect()` to `close()`: its control channel, the transfer in progress,
+ * and what the server refused or offered (EPSV, features), the representation type and the data
+ * protection. Everything here dies with the connection, so nothing is ever reset by hand.
+ *
+ * Its methods run at once: the caller holds the turn (see call-queue.ts). The FTP class is the
+ * public facade that takes the turn first; the tree and file helpers call a session directly.
+ */
+import {
+  type ByteStream,
+  type DataListener,
+  ErrorPerm,
+  ErrorProto,
+  ErrorReply,
+  FtpTimeoutError,
+  LocalProtocolError,
+  type Reply,
+  type SendOptions,
+  type TextEncoding,
+  buildEprtArgument,
+  buildPortArgument,
+  isIPv4,
+  parse150,
+  parse227,
+  parse229,
+  parse257,
+  parseFeat,
+  parseMdtm,
+  parseMlstReply,
+  replyError,
+} from "@ftplib/protocol";
+import type { CallQueue } from "./call-queue.js";
+import type { ControlChannel } from "./control-channel.js";
+import { type SourceAddress, sourceAddressOf } from "./ftp-options.js";
+import { type FileEntry, factsEntry } from "./listing/index.js";
+import type { GuardedStream } from "./guarded-stream.js";
+
+/** The client's settings a session reads at each use: the caller may change them between calls. */
+export interface SessionSettings {
+  readonly timeout: number;
+  readonly passiveServer: boolean;
+  readonly epsv: boolean;
+  readonly trustServerPasvIpv4Address: boolean;
+  readonly sourceAddress: SourceAddress | undefined;
+  readonly encoding: TextEncoding;
+  readonly maxline: number;
+  /** Debug level and output, for text transfers' lines. */
+  readonly debugging: number;
+  debug(line: string): void;
+}
+
+/** The replies after ABOR: the transfer's and ABOR's own (either may be absent, see `abortReplies`). */
+export interface AbortReplies {
+  readonly transfer?: Reply;
+  readonly abort?: Reply;
+}
+
+/** A transfer opened by `ntransferCmd`: the caller reads or writes the data connection, then reads the final reply. */
+export interface CallerTransfer {
+  readonly kind: "caller";
+  /** The id of the transfer command on the control channel. */
+  readonly id: number;
+  readonly conn: ByteStream;
+  /** Ends the caller's turn, once the final reply is read. */
+  readonly release: () => void;
+  aborted: boolean;
+  /** After abort(): the replies to the transfer and to ABOR, the former kept for `voidResp()`. */
+  afterAbort?: Promise<AbortReplies>;
+}
+
+/** A transfer the client runs itself (retrBinary and the others): its data connection is guarded. */
+export interface RunningTransfer {
+  readonly kind: "running";
+  readonly id: number;
+  readonly conn: GuardedStream;
+  readonly direction: "download" | "upload";
+  /** The transfer's own final reply (undefined: the server answered it together with ABOR). */
+  readonly finalReply: Promise<Reply | undefined>;
+  /** The reply that ends the transfer: its own, or ABOR's when the server gave one for both. */
+  readonly final: Promise<Reply>;
+  aborted: boolean;
+  /** ABOR went out. */
+  stopped: boolean;
+  afterAbort?: Promise<AbortReplies>;
+}
+
+export type Transfer = CallerTransfer | RunningTransfer;
+
+/** The reply text, if it is a 2xx; ErrorReply otherwise (ftplib's voidresp). */
+export function expect2xx(resp: string): string {
+  if (resp[0] !== "2") throw new ErrorReply(resp);
+  return resp;
+}
+
+export class Session {
+  /** The transfer in progress, while there is one. */
+  transfer: Transfer | undefined;
+  /** Data connections use TLS (after PROT P). */
+  dataProtected: boolean;
+  /** The server refused EPSV: PASV from now on. */
+  private epsvRefused = false;
+  /** FEAT of this connection, once asked. */
+  private featureCache: Map<string, string> | undefined;
+  /** The representation type the server has, to skip a TYPE that changes nothing. */
+  private type: "I" | "A" | undefined;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * @param rule the client's call queue: a session runs users' callbacks in its windows
+   * @param keepAlive milliseconds of quiet after which `ping` runs (0: never)
+   */
+  constructor(
+    readonly channel: ControlChannel,
+    readonly settings: SessionSettings,
+    readonly rule: CallQueue,
+    private readonly keepAlive: { ms: number; ping: () => void },
+    options: { dataProtected?: boolean } = {},
+  ) {
+    this.dataProtected = options.dataProtected ?? false;
+  }
+
+  /** Ends the connection now, with its transfer and keep-alive. Idempotent. */
+  close(): void {
+    if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
+    this.transfer?.conn.destroy();
+    this.transfer = undefined;
+    this.channel.destroy();
+  }
+
+  get encoding(): TextEncoding {
+    return this.settings.encoding;
+  }
+
+  // --- Commands and replies -----------------------------------------------------------------
+
+  /** Sends a command; returns its id, by which its replies are read. */
+  send(line: string, options?: SendOptions): Promise<number> {
+    return this.channel.send(line, options);
+  }
+
+  /** The next reply to command `id` (a 1xx or its final one). */
+  async reply(id: number): Promise<Reply> {
+    const event = await this.channel.nextEvent(id);
+    if (event === undefined) throw new ErrorProto("no reply is owed to this command", { code: "ERR_FTP_NO_REPLY" });
+    return event.reply;
+  }
+
+  /** As `reply`, as ftplib's getresp returns it: the text, with 4xx and 5xx raised. */
+  async replyText(id: number): Promise<string> {
+    const reply = await this.reply(id);
+    const error = replyError(reply);
+    if (error !== undefined) throw error;
+    return reply.text;
+  }
+
+  /** ftplib's getresp: the next reply to the oldest command that is owed one. */
+  getResp(): Promise<string> {
+    const id = this.channel.oldestPending;
+    if (id === undefined) return Promise.reject(new LocalProtocolError("no command is waiting for a reply", "ERR_FTP_STATE"));
+    return this.replyText(id);
+  }
+
+  /** ftplib's sendcmd: the command's first reply, with 4xx and 5xx raised. */
+  async sendCmd(cmd: string): Promise<string> {
+    return this.replyText(await this.send(cmd));
+  }
+
+  /** ftplib's voidcmd: as sendCmd, and anything but a 2xx raises. */
+  async voidCmd(cmd: string): Promise<string> {
+    return expect2xx(await this.sendCmd(cmd));
+  }
+
+  /** Sets the representation type, unless the server has it already: one round trip less per transfer. */
+  async setType(type: "I" | "A"): Promise<void> {
+    if (this.type === type) return;
+    await this.voidCmd(`TYPE ${type}`);
+    this.type = type;
+  }
+
+  /** A command line went out: a TYPE, REIN or USER sent by anyone makes the type unknown. */
+  sent(line: string): void {
+    this.touch();
+    if (/^(TYPE|REIN|USER)\b/i.test(line)) this.type = undefined;
+  }
+
+  /** Re-arms the keep-alive: `ping` when the session has been quiet for its milliseconds. */
+  touch(): void {
+    if (this.keepAlive.ms <= 0 || this.channel.closed) return;
+    if (this.keepAliveTimer !== undefined) {
+      this.keepAliveTimer.refresh();
+      return;
+    }
+    this.keepAliveTimer = setTimeout(() => {
+      this.keepAliveTimer = undefined;
+      if (!this.channel.closed) this.keepAlive.ping();
+    }, this.keepAlive.ms);
+    this.keepAliveTimer.unref();
+  }
+
+  // --- The ftplib commands ------------------------------------------------------------------
+
+  async login(user: string, passwd: string, acct: string): Promise<string> {
+    if (user === "") user = "anonymous";
+    if (user === "anonymous" && (passwd === "" || passwd === "-")) {
+      // Anonymous, with no clue about the user: the password ftplib sends.
+      passwd = `${passwd}anonymous@`;
+    }
+    let resp = await this.sendCmd(`USER ${user}`);
+    if (resp[0] === "3") resp = await this.sendCmd(`PASS ${passwd}`);
+    if (resp[0] === "3") resp = await this.sendCmd(`ACCT ${acct}`);
+    return expect2xx(resp);
+  }
+
+  async rename(fromname: string, toname: string): Promise<string> {
+    const resp = await this.sendCmd(`RNFR ${fromname}`);
+    if (resp[0] !== "3") throw new ErrorReply(resp);
+    return this.voidCmd(`RNTO ${toname}`);
+  }
+
+  async delete(filename: string): Promise<string> {
+    const resp = await this.sendCmd(`DELE ${filename}`);
+    if (resp.startsWith("250") || resp.startsWith("200")) return resp;
+    throw new ErrorReply(resp);
+  }
+
+  async cwd(dirname: string): Promise<string> {
+    if (dirname === "..") {
+      try {
+        return await this.voidCmd("CDUP");
+      } catch (error) {
+        if (!(ErrorPerm.isInstance(error) && error.replyCode === 500)) throw error;
+      }
+    } else if (dirname === "") {
+      dirname = ".";
+    }
+    return this.voidCmd(`CWD ${dirname}`);
+  }
+
+  async size(filename: string): Promise<number | null> {
+    // In TYPE A some servers refuse SIZE (proftpd, pyftpdlib) and others count the line endings
+    // they would add (inetutils, netkit): sizes are asked for in TYPE I, as lftp and curl do.
+    await this.setType("I");
+    const resp = await this.sendCmd(`SIZE ${filename}`);
+    if (!resp.startsWith("213")) return null;
+    const value = resp.slice(3).trim();
+    if (!/^\d+$/.test(value)) throw new ErrorProto(resp, { code: "ERR_FTP_BAD_SIZE" });
+    return Number(value);
+  }
+
+  async mkd(dirname: string): Promise<string> {
+    const resp = await this.voidCmd(`MKD ${dirname}`);
+    return resp.startsWith("257") ? parse257(resp) : "";
+  }
+
+  rmd(dirname: string): Promise<string> {
+    return this.voidCmd(`RMD ${dirname}`);
+  }
+
+  async pwd(): Promise<string> {
+    const resp = await this.voidCmd("PWD");
+    return resp.startsWith("257") ? parse257(resp) : "";
+  }
+
+  /** FEAT (RFC 2389), by upper-cased name; empty when refused. Asked once per connection. */
+  async features(): Promise<Map<string, string>> {
+    if (this.featureCache !== undefined) return this.featureCache;
+    let features = new Map<string, string>();
+    try {
+      features = parseFeat(await this.sendCmd("FEAT"));
+    } catch (error) {
+      if (!ErrorPerm.isInstance(error) && !ErrorReply.isInstance(error)) throw error;
+    }
+    this.featureCache = features;
+    return features;
+  }
+
+  async lastMod(path: string): Promise<Date> {
+    return parseMdtm(await this.sendCmd(`MDTM ${path}`));
+  }
+
+  setLastMod(path: string, date: Date): Promise<string> {
+    const stamp = date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
+    return this.voidCmd(`MFMT ${stamp} ${path}`);
+  }
+
+  async mlst(path: string): Promise<FileEntry> {
+    const resp = await this.voidCmd(path === "" ? "MLST" : `MLST ${path}`);
+    const [name, facts] = parseMlstReply(resp);
+    return factsEntry(name, facts, resp);
+  }
+
+  // --- Data connections ----------------------------------------------------------------------
+
+  /** Asks for a passive address: EPSV (on IPv4 too, unless `epsv` is off), PASV when refused. */
+  async makePasv(): Promise<[string, number]> {
+    const peer = this.channel.remoteHost;
+    const ipv4 = isIPv4(peer);
+    if (!ipv4 || (this.settings.epsv && !this.epsvRefused)) {
+      try {
+        const [host, port] = parse229(await this.sendCmd("EPSV"), peer);
+        return [host, port];
+      } catch (error) {
+        if (ipv4 && FtpTimeoutError.isInstance(error)) {
+          throw new FtpTimeoutError(`${error.message}: no reply to EPSV (new FTP({ epsv: false }) uses PASV)`, {
+            code: error.code,
+            cause: error,
+          });
+        }
+        if (!(ipv4 && ErrorPerm.isInstance(error))) throw error;
+        this.epsvRefused = true;
+      }
+    }
+    const [untrustedHost, port] = parse227(await this.sendCmd("PASV"));
+    // The host in a 227 reply is ignored unless trusted (CVE-2021-4189): it could point anywhere.
+    return [this.settings.trustServerPasvIpv4Address ? untrustedHost : peer, port];
+  }
+
+  /** Listens for an active data connection and announces it (PORT on IPv4, EPRT on IPv6). */
+  async makePort(): Promise<DataListener> {
+    const listener = await this.channel.transportStream.listenData({ secure: this.dataProtected, timeout: this.settings.timeout });
+    try {
+      const { host, port } = listener.address;
+      if (isIPv4(host)) await this.voidCmd(`PORT ${buildPortArgument(host, port)}`);
+      else await this.voidCmd(`EPRT ${buildEprtArgument(host, port)}`);
+      return listener;
+    } catch (error) {
+      listener.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the data connection and sends the transfer command (ftplib's `ntransfercmd`): the
+   * connection, the size the 150 reply announced (or null), and the command's id.
+   */
+  async openTransfer(cmd: string, rest: number | string | undefined, ownChunks = false): Promise<[ByteStream, number | null, number]> {
+    if (this.settings.passiveServer) {
+      const [host, port] = await this.makePasv();
+      // Bound to the source address's port when one is given, as ftplib does.
+      const localPort = sourceAddressOf(this.settings.sourceAddress)?.port || undefined;
+      const request = { host, port, secure: this.dataProtected, timeout: this.settings.timeout, localPort, ownChunks };
+      const conn = await this.channel.transportStream.connectData(request);
+      try {
+        return [conn, ...(await this.sendTransferCommand(cmd, rest))];
+      } catch (error) {
+        conn.destroy();
+        throw error;
+      }
+    }
+    const listener = await this.makePort();
+    try {
+      const [size, id] = await this.sendTransferCommand(cmd, rest);
+      return [await listener.accept(), size, id];
+    } catch (error) {
+      // A server may connect before its reply (pyftpdlib does on PORT): a refused command leaves
+      // that connection unused, and it must not stay open.
+      listener.accept().then(
+        (conn) => conn.destroy(),
+        () => undefined,
+      );
+      throw error;
+    } finally {
+      listener.close();
+    }
+  }
+
+  private async sendTransferCommand(cmd: string, rest: number | string | undefined): Promise<[number | null, number]> {
+    if (rest !== undefined) await this.sendCmd(`REST ${rest}`);
+    const id = await this.send(cmd, { transfer: true });
+    let resp = await this.replyText(id);
+    // Some servers send a 2xx before the 1xx of LIST or STOR: skip it, as ftplib does (the codec
+    // keeps the transfer waiting for its 1xx).
+    if (resp[0] === "2") resp = await this.replyText(id);
+    if (resp[0] !== "1") throw new ErrorReply(resp);
+    return [resp.startsWith("150") ? parse150(resp) : null, id];
+  }
+}
