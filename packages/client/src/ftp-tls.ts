@@ -99,15 +99,15 @@ export class FTP_TLS extends FTP {
 
   private async authOn(session: Session): Promise<string> {
     if (this.secure) throw new LocalProtocolError("already using TLS", "ERR_FTP_TLS_ACTIVE");
-    const resp = await session.voidCmd("AUTH TLS");
-    if (!resp.startsWith("234")) {
+    const reply = await session.voidCommand("AUTH TLS");
+    if (reply.code !== 234) {
       // Another 2xx: the server may or may not expect a handshake now. Nothing more is sent.
-      const error = new FtpTlsError(`AUTH TLS was answered without 234: ${resp}`, { code: "ERR_FTP_TLS_REFUSED" });
+      const error = new FtpTlsError(`AUTH TLS was answered without 234: ${reply.text}`, { code: "ERR_FTP_TLS_REFUSED" });
       this.close();
       throw error;
     }
     await session.channel.switchTls({ tls: this.tlsOptions });
-    return resp;
+    return reply.text;
   }
 
   /** Clears TLS from the control connection (CCC, RFC 4217 12.3); data protection stays as it is. */

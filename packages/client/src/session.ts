@@ -92,6 +92,12 @@ export function expect2xx(resp: string): string {
   return resp;
 }
 
+/** The reply, if it is a 2xx completion; ErrorReply otherwise. */
+function completed(reply: Reply): Reply {
+  if (reply.code < 200 || reply.code >= 300) throw new ErrorReply(reply);
+  return reply;
+}
+
 export class Session {
   /** The transfer in progress, while there is one. */
   transfer: Transfer | undefined;
@@ -146,12 +152,27 @@ export class Session {
     return event.reply;
   }
 
-  /** As `reply`, as ftplib's getresp returns it: the text, with 4xx and 5xx raised. */
-  async replyText(id: number): Promise<string> {
+  /** As `reply`, as ftplib's getresp takes it: 4xx and 5xx raised. */
+  async answer(id: number): Promise<Reply> {
     const reply = await this.reply(id);
     const error = replyError(reply);
     if (error !== undefined) throw error;
-    return reply.text;
+    return reply;
+  }
+
+  /** The text of `answer`: what the public ftplib methods return. */
+  async replyText(id: number): Promise<string> {
+    return (await this.answer(id)).text;
+  }
+
+  /** Sends a command and returns its first reply; 4xx and 5xx raise. */
+  async command(cmd: string): Promise<Reply> {
+    return this.answer(await this.send(cmd));
+  }
+
+  /** As `command`, and anything but a 2xx raises ErrorReply. */
+  async voidCommand(cmd: string): Promise<Reply> {
+    return completed(await this.command(cmd));
   }
 
   /** ftplib's getresp: the next reply to the oldest command that is owed one. */
@@ -161,20 +182,20 @@ export class Session {
     return this.replyText(id);
   }
 
-  /** ftplib's sendcmd: the command's first reply, with 4xx and 5xx raised. */
+  /** ftplib's sendcmd: the command's first reply, as text, with 4xx and 5xx raised. */
   async sendCmd(cmd: string): Promise<string> {
-    return this.replyText(await this.send(cmd));
+    return (await this.command(cmd)).text;
   }
 
   /** ftplib's voidcmd: as sendCmd, and anything but a 2xx raises. */
   async voidCmd(cmd: string): Promise<string> {
-    return expect2xx(await this.sendCmd(cmd));
+    return (await this.voidCommand(cmd)).text;
   }
 
   /** Sets the representation type, unless the server has it already: one round trip less per transfer. */
   async setType(type: "I" | "A"): Promise<void> {
     if (this.type === type) return;
-    await this.voidCmd(`TYPE ${type}`);
+    await this.voidCommand(`TYPE ${type}`);
     this.type = type;
   }
 
@@ -206,22 +227,23 @@ export class Session {
       // Anonymous, with no clue about the user: the password ftplib sends.
       passwd = `${passwd}anonymous@`;
     }
-    let resp = await this.sendCmd(`USER ${user}`);
-    if (resp[0] === "3") resp = await this.sendCmd(`PASS ${passwd}`);
-    if (resp[0] === "3") resp = await this.sendCmd(`ACCT ${acct}`);
-    return expect2xx(resp);
+    const intermediate = (reply: Reply) => reply.code >= 300 && reply.code < 400;
+    let reply = await this.command(`USER ${user}`);
+    if (intermediate(reply)) reply = await this.command(`PASS ${passwd}`);
+    if (intermediate(reply)) reply = await this.command(`ACCT ${acct}`);
+    return completed(reply).text;
   }
 
   async rename(fromname: string, toname: string): Promise<string> {
-    const resp = await this.sendCmd(`RNFR ${fromname}`);
-    if (resp[0] !== "3") throw new ErrorReply(resp);
+    const reply = await this.command(`RNFR ${fromname}`);
+    if (reply.code < 300 || reply.code >= 400) throw new ErrorReply(reply);
     return this.voidCmd(`RNTO ${toname}`);
   }
 
   async delete(filename: string): Promise<string> {
-    const resp = await this.sendCmd(`DELE ${filename}`);
-    if (resp.startsWith("250") || resp.startsWith("200")) return resp;
-    throw new ErrorReply(resp);
+    const reply = await this.command(`DELE ${filename}`);
+    if (reply.code === 250 || reply.code === 200) return reply.text;
+    throw new ErrorReply(reply);
   }
 
   async cwd(dirname: string): Promise<string> {
@@ -241,16 +263,16 @@ export class Session {
     // In TYPE A some servers refuse SIZE (proftpd, pyftpdlib) and others count the line endings
     // they would add (inetutils, netkit): sizes are asked for in TYPE I, as lftp and curl do.
     await this.setType("I");
-    const resp = await this.sendCmd(`SIZE ${filename}`);
-    if (!resp.startsWith("213")) return null;
-    const value = resp.slice(3).trim();
-    if (!/^\d+$/.test(value)) throw new ErrorProto(resp, { code: "ERR_FTP_BAD_SIZE" });
+    const reply = await this.command(`SIZE ${filename}`);
+    if (reply.code !== 213) return null;
+    const value = reply.text.slice(3).trim();
+    if (!/^\d+$/.test(value)) throw new ErrorProto(reply, { code: "ERR_FTP_BAD_SIZE" });
     return Number(value);
   }
 
   async mkd(dirname: string): Promise<string> {
-    const resp = await this.voidCmd(`MKD ${dirname}`);
-    return resp.startsWith("257") ? parse257(resp) : "";
+    const reply = await this.voidCommand(`MKD ${dirname}`);
+    return reply.code === 257 ? parse257(reply) : "";
   }
 
   rmd(dirname: string): Promise<string> {
@@ -258,8 +280,8 @@ export class Session {
   }
 
   async pwd(): Promise<string> {
-    const resp = await this.voidCmd("PWD");
-    return resp.startsWith("257") ? parse257(resp) : "";
+    const reply = await this.voidCommand("PWD");
+    return reply.code === 257 ? parse257(reply) : "";
   }
 
   /** FEAT (RFC 2389), by upper-cased name; empty when refused. Asked once per connection. */
@@ -267,7 +289,7 @@ export class Session {
     if (this.featureCache !== undefined) return this.featureCache;
     let features = new Map<string, string>();
     try {
-      features = parseFeat(await this.sendCmd("FEAT"));
+      features = parseFeat(await this.command("FEAT"));
     } catch (error) {
       if (!ErrorPerm.isInstance(error) && !ErrorReply.isInstance(error)) throw error;
     }
@@ -276,7 +298,7 @@ export class Session {
   }
 
   async lastMod(path: string): Promise<Date> {
-    return parseMdtm(await this.sendCmd(`MDTM ${path}`));
+    return parseMdtm(await this.command(`MDTM ${path}`));
   }
 
   setLastMod(path: string, date: Date): Promise<string> {
@@ -285,9 +307,9 @@ export class Session {
   }
 
   async mlst(path: string): Promise<FileEntry> {
-    const resp = await this.voidCmd(path === "" ? "MLST" : `MLST ${path}`);
-    const [name, facts] = parseMlstReply(resp);
-    return factsEntry(name, facts, resp);
+    const reply = await this.voidCommand(path === "" ? "MLST" : `MLST ${path}`);
+    const [name, facts] = parseMlstReply(reply);
+    return factsEntry(name, facts, reply.text);
   }
 
   // --- Data connections ----------------------------------------------------------------------
@@ -298,7 +320,7 @@ export class Session {
     const ipv4 = isIPv4(peer);
     if (!ipv4 || (this.settings.epsv && !this.epsvRefused)) {
       try {
-        const [host, port] = parse229(await this.sendCmd("EPSV"), peer);
+        const [host, port] = parse229(await this.command("EPSV"), peer);
         return [host, port];
       } catch (error) {
         if (ipv4 && FtpTimeoutError.isInstance(error)) {
@@ -311,7 +333,7 @@ export class Session {
         this.epsvRefused = true;
       }
     }
-    const [untrustedHost, port] = parse227(await this.sendCmd("PASV"));
+    const [untrustedHost, port] = parse227(await this.command("PASV"));
     // The host in a 227 reply is ignored unless trusted (CVE-2021-4189): it could point anywhere.
     return [this.settings.trustServerPasvIpv4Address ? untrustedHost : peer, port];
   }
@@ -321,8 +343,8 @@ export class Session {
     const listener = await this.channel.transportStream.listenData({ secure: this.dataProtected, timeout: this.settings.timeout });
     try {
       const { host, port } = listener.address;
-      if (isIPv4(host)) await this.voidCmd(`PORT ${buildPortArgument(host, port)}`);
-      else await this.voidCmd(`EPRT ${buildEprtArgument(host, port)}`);
+      if (isIPv4(host)) await this.voidCommand(`PORT ${buildPortArgument(host, port)}`);
+      else await this.voidCommand(`EPRT ${buildEprtArgument(host, port)}`);
       return listener;
     } catch (error) {
       listener.close();
@@ -366,13 +388,13 @@ export class Session {
   }
 
   private async sendTransferCommand(cmd: string, rest: number | string | undefined): Promise<[number | null, number]> {
-    if (rest !== undefined) await this.sendCmd(`REST ${rest}`);
+    if (rest !== undefined) await this.command(`REST ${rest}`);
     const id = await this.send(cmd, { transfer: true });
-    let resp = await this.replyText(id);
+    let reply = await this.answer(id);
     // Some servers send a 2xx before the 1xx of LIST or STOR: skip it, as ftplib does (the codec
     // keeps the transfer waiting for its 1xx).
-    if (resp[0] === "2") resp = await this.replyText(id);
-    if (resp[0] !== "1") throw new ErrorReply(resp);
-    return [resp.startsWith("150") ? parse150(resp) : null, id];
+    if (reply.code >= 200 && reply.code < 300) reply = await this.answer(id);
+    if (reply.code >= 200) throw new ErrorReply(reply);
+    return [reply.code === 150 ? parse150(reply) : null, id];
   }
 }
