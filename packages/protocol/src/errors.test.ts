@@ -18,7 +18,8 @@ import {
   RemoteProtocolError,
 } from "./errors.js";
 import { ReplyDecoder } from "./reply-decoder.js";
-import { Reply, completionError, replyError, replyKind } from "./reply.js";
+import { completionError, replyError } from "./reply-errors.js";
+import { Reply, replyKind } from "./reply.js";
 
 describe("reply classification", () => {
   it("names the five kinds", () => {

@@ -1,7 +1,7 @@
 /**
- * A server reply and what its code means (RFC 959 4.2).
+ * A server reply and what its code means (RFC 959 4.2). This file imports nothing: the error
+ * classes depend on it, and the errors made from replies are in reply-errors.ts.
  */
-import { ErrorPerm, ErrorReply, ErrorTemp } from "./errors.js";
 
 /** The five kinds of reply, by the first digit of the code. */
 export type ReplyKind = "preliminary" | "completion" | "intermediate" | "transient" | "permanent";
@@ -51,32 +51,4 @@ export class Reply {
   toString(): string {
     return this.text;
   }
-}
-
-/**
- * The error ftplib's `getresp` raises for a reply: {@link ErrorTemp} for 4xx, {@link ErrorPerm} for
- * 5xx, none otherwise. (The codec never yields a reply without a valid code: that is its own error.)
- */
-export function replyError(reply: Reply): ErrorTemp | ErrorPerm | undefined {
-  if (reply.code >= 500) return new ErrorPerm(reply);
-  if (reply.code >= 400) return new ErrorTemp(reply);
-  return undefined;
-}
-
-/**
- * The error ftplib's `voidresp` raises: as {@link replyError}, and {@link ErrorReply} for any
- * 1xx or 3xx reply where a 2xx completion was expected.
- */
-export function completionError(reply: Reply): ErrorTemp | ErrorPerm | ErrorReply | undefined {
-  return replyError(reply) ?? (reply.code >= 200 && reply.code < 300 ? undefined : new ErrorReply(reply));
-}
-
-/**
- * The text of a reply given as a {@link Reply} or as ftplib-style text, after checking its code;
- * an {@link ErrorReply} when the code differs, as ftplib's parsers raise.
- */
-export function replyTextFor(resp: Reply | string, code: number): string {
-  const text = typeof resp === "string" ? resp : resp.text;
-  if (!text.startsWith(String(code))) throw new ErrorReply(resp);
-  return text;
 }
