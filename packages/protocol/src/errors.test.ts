@@ -19,7 +19,7 @@ import {
 } from "./errors.js";
 import { ReplyDecoder } from "./reply-decoder.js";
 import { completionError, replyError } from "./reply-errors.js";
-import { Reply, replyKind } from "./reply.js";
+import { Reply, replyIs, replyKind } from "./reply.js";
 
 describe("reply classification", () => {
   it("names the five kinds", () => {
@@ -56,6 +56,29 @@ describe("reply classification", () => {
     expect(error("331 x")).toBeInstanceOf(ErrorReply);
     expect(error("421 x")).toBeInstanceOf(ErrorTemp);
     expect(error("530 x")).toBeInstanceOf(ErrorPerm);
+  });
+
+  it("checks a reply's code or class, given as a Reply or as text", () => {
+    const reply = Reply.fromText("257 \"/home\" created");
+    for (const resp of [reply, reply.text]) {
+      expect(replyIs(resp, 257)).toBe(true);
+      expect(replyIs(resp, "2xx")).toBe(true);
+      expect(replyIs(resp, 250)).toBe(false);
+      expect(replyIs(resp, "3xx")).toBe(false);
+      expect(replyIs(resp, 250, 257)).toBe(true);
+      expect(replyIs(resp, "1xx", 250)).toBe(false);
+      expect(replyIs(resp)).toBe(false);
+    }
+    expect(replyIs("211-Features:\n MDTM\n211 End", 211)).toBe(true);
+    expect(replyIs("150", "1xx")).toBe(true);
+    // Text that does not start like a reply has no code.
+    for (const text of ["", "25", "2570 x", "257x", "hello", "057 x", "657 x", " 257 x"]) {
+      expect(replyIs(text, 257), text).toBe(false);
+      expect(replyIs(text, "2xx", "6xx" as "5xx", "0xx" as "1xx"), text).toBe(false);
+    }
+    expect(() => replyIs(reply, 2)).toThrow(RangeError);
+    expect(() => replyIs(reply, 600)).toThrow(RangeError);
+    expect(() => replyIs(reply, 257.5)).toThrow(RangeError);
   });
 
   it("exposes the reply parts", () => {

@@ -7,7 +7,7 @@
  * classes' static `Symbol.hasInstance`, so `error instanceof ErrorPerm` holds for an `ErrorPerm` of
  * any copy; the static `isInstance` is the same check under the older name.
  */
-import type { Reply } from "./reply.js";
+import { type Reply, leadingCode } from "./reply.js";
 
 const KINDS = Symbol.for("@ftplib/error-kinds");
 
@@ -87,7 +87,8 @@ abstract class ReplyError extends FtpError {
 }
 
 function codeOf(text: string): number | undefined {
-  return /^[1-5]\d\d(?:[ -]|$)/.test(text) ? Number(text.slice(0, 3)) : undefined;
+  const code = leadingCode(text);
+  return code < 0 ? undefined : code;
 }
 
 /** An unexpected 1xx, 2xx or 3xx reply (ftplib's `error_reply`). */

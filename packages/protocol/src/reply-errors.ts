@@ -3,15 +3,15 @@
  * throw. Apart from reply.ts so that the error classes and the reply class do not import each other.
  */
 import { ErrorPerm, ErrorReply, ErrorTemp } from "./errors.js";
-import type { Reply } from "./reply.js";
+import { type Reply, replyIs } from "./reply.js";
 
 /**
  * The error ftplib's `getresp` raises for a reply: {@link ErrorTemp} for 4xx, {@link ErrorPerm} for
  * 5xx, none otherwise. (The codec never yields a reply without a valid code: that is its own error.)
  */
 export function replyError(reply: Reply): ErrorTemp | ErrorPerm | undefined {
-  if (reply.code >= 500) return new ErrorPerm(reply);
-  if (reply.code >= 400) return new ErrorTemp(reply);
+  if (replyIs(reply, "5xx")) return new ErrorPerm(reply);
+  if (replyIs(reply, "4xx")) return new ErrorTemp(reply);
   return undefined;
 }
 
@@ -20,7 +20,7 @@ export function replyError(reply: Reply): ErrorTemp | ErrorPerm | undefined {
  * 1xx or 3xx reply where a 2xx completion was expected.
  */
 export function completionError(reply: Reply): ErrorTemp | ErrorPerm | ErrorReply | undefined {
-  return replyError(reply) ?? (reply.code >= 200 && reply.code < 300 ? undefined : new ErrorReply(reply));
+  return replyError(reply) ?? (replyIs(reply, "2xx") ? undefined : new ErrorReply(reply));
 }
 
 /**
@@ -28,7 +28,6 @@ export function completionError(reply: Reply): ErrorTemp | ErrorPerm | ErrorRepl
  * an {@link ErrorReply} when the code differs, as ftplib's parsers raise.
  */
 export function replyTextFor(resp: Reply | string, code: number): string {
-  const text = typeof resp === "string" ? resp : resp.text;
-  if (!text.startsWith(String(code))) throw new ErrorReply(resp);
-  return text;
+  if (!replyIs(resp, code)) throw new ErrorReply(resp);
+  return typeof resp === "string" ? resp : resp.text;
 }
