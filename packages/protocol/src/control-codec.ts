@@ -6,7 +6,7 @@
 import { commandVerb, encodeCommand } from "./command.js";
 import { type TextEncoding, resolveEncoding } from "./encoding.js";
 import { LocalProtocolError, RemoteProtocolError } from "./errors.js";
-import type { Reply } from "./reply.js";
+import { type Reply, replyIs } from "./reply.js";
 import { ReplyDecoder } from "./reply-decoder.js";
 import { type PendingCommand, TRANSFER_VERBS, canAnswer } from "./reply-rules.js";
 
@@ -317,7 +317,7 @@ export class ControlCodec {
       if (!abortedTransfer) return "preliminary";
     } else if (command.transfer && !command.started && index === 0 && reply.code < 300) {
       return "interim";
-    } else if ((command.verb === "AUTH" && reply.code === 234) || (command.verb === "CCC" && reply.code >= 200 && reply.code < 300)) {
+    } else if ((command.verb === "AUTH" && reply.code === 234) || (command.verb === "CCC" && replyIs(reply, "2xx"))) {
       return "switch";
     }
     if (index > 0) return command.marker ? (this.outstanding.length > index + 1 ? "final-more" : "final") : "final-later";

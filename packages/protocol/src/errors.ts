@@ -3,9 +3,11 @@
  * a custom transport and the client all raise the same classes.
  *
  * Each class carries a brand that survives duplicated copies of the package (two versions in one
- * `node_modules`), checked by the static `isInstance`, the way `instanceof` cannot.
+ * `node_modules`, or a bundle beside an installed copy). `instanceof` checks the brand through the
+ * classes' static `Symbol.hasInstance`, so `error instanceof ErrorPerm` holds for an `ErrorPerm` of
+ * any copy; the static `isInstance` is the same check under the older name.
  */
-import type { Reply } from "./reply.js";
+import { type Reply, leadingCode } from "./reply.js";
 
 const KINDS = Symbol.for("@ftplib/error-kinds");
 
@@ -30,11 +32,22 @@ abstract class BrandedError extends Error {
     this.name = kinds[0] ?? "Error";
   }
 
-  /** True when `value` is an instance of this class, even from another copy of the package. */
-  static isInstance<T>(this: (abstract new (...args: never[]) => T) & Kinded, value: unknown): value is T {
-    if (typeof value !== "object" || value === null) return false;
-    const kinds = (value as { [KINDS]?: unknown })[KINDS];
-    return Array.isArray(kinds) && kinds.includes(this.kind);
+  /**
+   * What `value instanceof` this class answers: true for an instance of this class from any copy of
+   * the package, by brand, or from this copy, by prototype. A subclass that declares no `kind` of its
+   * own (a user's `class MyError extends FtpError`) has no brand, so only the prototype counts.
+   */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    if (Object.prototype.hasOwnProperty.call(this, "kind")) {
+      const kinds = typeof value === "object" && value !== null ? (value as { [KINDS]?: unknown })[KINDS] : undefined;
+      if (Array.isArray(kinds) && kinds.includes((this as unknown as Kinded).kind)) return true;
+    }
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
+  /** The same check as `value instanceof` this class, as a method: `allErrors.some((c) => c.isInstance(e))`. */
+  static isInstance<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    return value instanceof this;
   }
 }
 
@@ -74,7 +87,8 @@ abstract class ReplyError extends FtpError {
 }
 
 function codeOf(text: string): number | undefined {
-  return /^[1-5]\d\d(?:[ -]|$)/.test(text) ? Number(text.slice(0, 3)) : undefined;
+  const code = leadingCode(text);
+  return code < 0 ? undefined : code;
 }
 
 /** An unexpected 1xx, 2xx or 3xx reply (ftplib's `error_reply`). */

@@ -3,7 +3,7 @@
  */
 import { ErrorProto } from "./errors.js";
 import type { Reply } from "./reply.js";
-import { replyTextFor } from "./reply.js";
+import { replyTextFor } from "./reply-errors.js";
 
 /** Facts by lower-cased name (`type`, `size`, `modify`, `perm`, `unique`, `unix.mode`, ...). */
 export type MlsxFacts = Record<string, string>;

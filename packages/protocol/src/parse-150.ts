@@ -1,5 +1,5 @@
 import type { Reply } from "./reply.js";
-import { replyTextFor } from "./reply.js";
+import { replyTextFor } from "./reply-errors.js";
 
 const SIZE_150 = /^150 .* \((\d+) bytes\)/i;
 

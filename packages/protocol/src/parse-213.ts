@@ -1,6 +1,6 @@
 import { ErrorProto } from "./errors.js";
 import type { Reply } from "./reply.js";
-import { replyTextFor } from "./reply.js";
+import { replyTextFor } from "./reply-errors.js";
 
 /** The size in a 213 reply to SIZE. {@link ErrorReply} for another code, {@link ErrorProto} for no number. */
 export function parseSize(resp: Reply | string): number {

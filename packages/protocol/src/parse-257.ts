@@ -1,5 +1,5 @@
 import type { Reply } from "./reply.js";
-import { replyTextFor } from "./reply.js";
+import { replyTextFor } from "./reply-errors.js";
 
 /**
  * The directory name of a 257 reply (to MKD or PWD): the quoted name with doubled quotes undone

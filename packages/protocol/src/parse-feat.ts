@@ -1,5 +1,5 @@
 import type { Reply } from "./reply.js";
-import { replyTextFor } from "./reply.js";
+import { replyTextFor } from "./reply-errors.js";
 
 /**
  * The features of a 211 reply to FEAT (RFC 2389), by upper-cased name, each with its parameters

@@ -1,6 +1,6 @@
 import { ErrorProto } from "./errors.js";
 import type { Reply } from "./reply.js";
-import { replyTextFor } from "./reply.js";
+import { replyTextFor } from "./reply-errors.js";
 
 /** A host and a port, as ftplib's `(host, port)` tuples. */
 export type HostPort = readonly [host: string, port: number];

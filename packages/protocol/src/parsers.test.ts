@@ -80,6 +80,9 @@ describe("parse257 (CPython test_parse257)", () => {
   it("gives an empty name for an unquoted reply, and ErrorReply for another code", () => {
     expect(parse257("257 /foo/bar created")).toBe("");
     expect(() => parse257('250 "/foo/bar"')).toThrow(ErrorReply);
+    // The code must be followed by a space, a dash or the end, as in a framed reply.
+    expect(() => parse257('2570 "/foo/bar"')).toThrow(ErrorReply);
+    expect(() => parse257('257"/foo/bar"')).toThrow(ErrorReply);
   });
   it("takes the rest of the line when the closing quote is missing", () => {
     expect(parse257('257 "/foo')).toBe("/foo");

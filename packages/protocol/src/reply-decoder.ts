@@ -9,7 +9,7 @@
 import { type TextEncoding, resolveEncoding } from "./encoding.js";
 import { RemoteProtocolError } from "./errors.js";
 import { LineReader } from "./line-reader.js";
-import { Reply } from "./reply.js";
+import { Reply, leadingCode } from "./reply.js";
 
 export interface ReplyDecoderOptions {
   /** The longest line, counting its line ending (default 8192, as ftplib). */
@@ -20,19 +20,7 @@ export interface ReplyDecoderOptions {
   encoding?: string | TextEncoding;
 }
 
-const SPACE = 0x20;
 const DASH = 0x2d;
-const ZERO = 0x30;
-
-/** The code of a line that starts like a reply (`[1-5]dd` then space, dash or end), or -1. */
-function leadingCode(line: string): number {
-  const a = line.charCodeAt(0) - ZERO;
-  const b = line.charCodeAt(1) - ZERO;
-  const c = line.charCodeAt(2) - ZERO;
-  if (!(a >= 1 && a <= 5 && b >= 0 && b <= 9 && c >= 0 && c <= 9)) return -1;
-  const sep = line.charCodeAt(3);
-  return line.length === 3 || sep === SPACE || sep === DASH ? a * 100 + b * 10 + c : -1;
-}
 
 export class ReplyDecoder {
   readonly maxReplySize: number;

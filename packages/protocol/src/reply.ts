@@ -1,12 +1,53 @@
 /**
- * A server reply and what its code means (RFC 959 4.2).
+ * A server reply and what its code means (RFC 959 4.2). This file imports nothing: the error
+ * classes depend on it, and the errors made from replies are in reply-errors.ts.
  */
-import { ErrorPerm, ErrorReply, ErrorTemp } from "./errors.js";
 
 /** The five kinds of reply, by the first digit of the code. */
 export type ReplyKind = "preliminary" | "completion" | "intermediate" | "transient" | "permanent";
 
 const KINDS: readonly ReplyKind[] = ["preliminary", "completion", "intermediate", "transient", "permanent"];
+
+const SPACE = 0x20;
+const DASH = 0x2d;
+const ZERO = 0x30;
+
+/**
+ * The code of a line that starts like a reply (`[1-5]dd` then space, dash or end), or -1. The one
+ * reading of a code from text: the decoder frames replies with it, and {@link replyIs} and the
+ * error classes read ftplib-style text with it. Internal: not exported from the package.
+ */
+export function leadingCode(line: string): number {
+  const a = line.charCodeAt(0) - ZERO;
+  const b = line.charCodeAt(1) - ZERO;
+  const c = line.charCodeAt(2) - ZERO;
+  if (!(a >= 1 && a <= 5 && b >= 0 && b <= 9 && c >= 0 && c <= 9)) return -1;
+  const sep = line.charCodeAt(3);
+  return line.length === 3 || sep === SPACE || sep === DASH ? a * 100 + b * 10 + c : -1;
+}
+
+/** A reply code (`257`) or a class of them, written as RFC 959 does (`"2xx"`: any 2xx). */
+export type ReplyCodePattern = number | `${1 | 2 | 3 | 4 | 5}xx`;
+
+/**
+ * True when the reply, given as a {@link Reply} or as ftplib-style text, has one of the codes:
+ * `replyIs(resp, "2xx")` for any completion, `replyIs(resp, 257)`, `replyIs(resp, 125, 150)`.
+ * Text that does not start like a reply (a code, then a space, a dash or its end) has none.
+ * Throws RangeError for a number that is not a reply code.
+ */
+export function replyIs(resp: Reply | string, ...codes: readonly ReplyCodePattern[]): boolean {
+  const code = typeof resp === "string" ? leadingCode(resp) : resp.code;
+  for (const expected of codes) {
+    if (typeof expected === "string") {
+      if (Math.floor(code / 100) === expected.charCodeAt(0) - ZERO) return true;
+    } else if (!Number.isInteger(expected) || expected < 100 || expected > 599) {
+      throw new RangeError(`not a reply code: ${expected}`);
+    } else if (code === expected) {
+      return true;
+    }
+  }
+  return false;
+}
 
 /** The kind of a reply code: 1xx preliminary, 2xx completion, 3xx intermediate, 4xx transient, 5xx permanent. */
 export function replyKind(code: number): ReplyKind {
@@ -34,8 +75,8 @@ export class Reply {
 
   /** Builds a reply from ftplib-style text (`"250 OK"`, or lines joined by `\n`). */
   static fromText(text: string): Reply {
-    const code = Number(text.slice(0, 3));
-    if (!/^[1-5]\d\d(?:[ -]|$)/.test(text)) throw new RangeError(`not a reply: ${JSON.stringify(text)}`);
+    const code = leadingCode(text);
+    if (code < 0) throw new RangeError(`not a reply: ${JSON.stringify(text)}`);
     return new Reply(code, text.split("\n"));
   }
 
@@ -51,32 +92,4 @@ export class Reply {
   toString(): string {
     return this.text;
   }
-}
-
-/**
- * The error ftplib's `getresp` raises for a reply: {@link ErrorTemp} for 4xx, {@link ErrorPerm} for
- * 5xx, none otherwise. (The codec never yields a reply without a valid code: that is its own error.)
- */
-export function replyError(reply: Reply): ErrorTemp | ErrorPerm | undefined {
-  if (reply.code >= 500) return new ErrorPerm(reply);
-  if (reply.code >= 400) return new ErrorTemp(reply);
-  return undefined;
-}
-
-/**
- * The error ftplib's `voidresp` raises: as {@link replyError}, and {@link ErrorReply} for any
- * 1xx or 3xx reply where a 2xx completion was expected.
- */
-export function completionError(reply: Reply): ErrorTemp | ErrorPerm | ErrorReply | undefined {
-  return replyError(reply) ?? (reply.code >= 200 && reply.code < 300 ? undefined : new ErrorReply(reply));
-}
-
-/**
- * The text of a reply given as a {@link Reply} or as ftplib-style text, after checking its code;
- * an {@link ErrorReply} when the code differs, as ftplib's parsers raise.
- */
-export function replyTextFor(resp: Reply | string, code: number): string {
-  const text = typeof resp === "string" ? resp : resp.text;
-  if (!text.startsWith(String(code))) throw new ErrorReply(resp);
-  return text;
 }
