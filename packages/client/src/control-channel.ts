@@ -253,7 +253,7 @@ export class ControlChannel {
         return;
       }
     } catch (error) {
-      if (this.unmatched !== undefined && FtpTimeoutError.isInstance(error)) {
+      if (this.unmatched !== undefined && error instanceof FtpTimeoutError) {
         const pending = this.codec.pending.join(", ");
         throw this.break(
           new ErrorProto(`${pending} got a reply it cannot get, and none after it: ${this.unmatched.text}`, {

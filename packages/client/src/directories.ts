@@ -47,7 +47,7 @@ export async function ensureDir(ftp: TreeClient, path: string): Promise<void> {
     try {
       await ftp.mkd(current);
     } catch (error) {
-      if (!ErrorPerm.isInstance(error)) throw error;
+      if (!(error instanceof ErrorPerm)) throw error;
       // Already there, or not allowed: known for sure only at the end.
     }
   }

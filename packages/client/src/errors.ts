@@ -11,5 +11,5 @@ export const allErrors = [FtpError, ErrorReply, ErrorTemp, ErrorPerm, ErrorProto
 
 /** True for any error in {@link allErrors} (from any copy of the package). */
 export function isFtpError(error: unknown): error is FtpError {
-  return FtpError.isInstance(error);
+  return error instanceof FtpError;
 }

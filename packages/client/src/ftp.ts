@@ -210,7 +210,7 @@ export class FTP implements SessionSettings {
     } catch (error) {
       // As ftplib's __exit__: a connection already gone ends the session quietly; a reply that
       // refuses QUIT is the caller's to see.
-      if (!FtpConnectionError.isInstance(error)) throw error;
+      if (!(error instanceof FtpConnectionError)) throw error;
     } finally {
       this.close();
     }
@@ -526,7 +526,7 @@ export class FTP implements SessionSettings {
     // The server ended the session (a 421, a hang-up): its reason, for every call after.
     const failure = session.channel.failure;
     if (failure !== undefined) {
-      if (FtpConnectionError.isInstance(failure) || ErrorTemp.isInstance(failure)) throw failure;
+      if (failure instanceof FtpConnectionError || failure instanceof ErrorTemp) throw failure;
       throw new FtpConnectionError(`connection closed after an error: ${failure.message}`, { code: "ERR_FTP_CLOSED", cause: failure });
     }
     return session;

@@ -11,7 +11,7 @@ import type { DownloadOptions, TransferOptions } from "./file-transfers.js";
 
 /** The connection is gone: closed, reset, timed out, or a 421 (the server closing the session). */
 function connectionLost(error: unknown): boolean {
-  return FtpConnectionError.isInstance(error) || (ErrorTemp.isInstance(error) && error.replyCode === 421);
+  return error instanceof FtpConnectionError || (error instanceof ErrorTemp && error.replyCode === 421);
 }
 
 export interface FtpPoolOptions {

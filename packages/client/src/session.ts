@@ -251,7 +251,7 @@ export class Session {
       try {
         return await this.voidCmd("CDUP");
       } catch (error) {
-        if (!(ErrorPerm.isInstance(error) && error.replyCode === 500)) throw error;
+        if (!(error instanceof ErrorPerm && error.replyCode === 500)) throw error;
       }
     } else if (dirname === "") {
       dirname = ".";
@@ -291,7 +291,7 @@ export class Session {
     try {
       features = parseFeat(await this.command("FEAT"));
     } catch (error) {
-      if (!ErrorPerm.isInstance(error) && !ErrorReply.isInstance(error)) throw error;
+      if (!(error instanceof ErrorPerm) && !(error instanceof ErrorReply)) throw error;
     }
     this.featureCache = features;
     return features;
@@ -323,13 +323,13 @@ export class Session {
         const [host, port] = parse229(await this.command("EPSV"), peer);
         return [host, port];
       } catch (error) {
-        if (ipv4 && FtpTimeoutError.isInstance(error)) {
+        if (ipv4 && error instanceof FtpTimeoutError) {
           throw new FtpTimeoutError(`${error.message}: no reply to EPSV (new FTP({ epsv: false }) uses PASV)`, {
             code: error.code,
             cause: error,
           });
         }
-        if (!(ipv4 && ErrorPerm.isInstance(error))) throw error;
+        if (!(ipv4 && error instanceof ErrorPerm)) throw error;
         this.epsvRefused = true;
       }
     }

@@ -223,7 +223,7 @@ export async function runTransfer(
     const running = () => direction === "download" && !transfer.aborted && !finalArrived;
     if (running() && !(await drainedSoon(conn)) && running()) {
       await stopTransfer(session, transfer).catch(() => undefined);
-    } else if (FtpTimeoutError.isInstance(bodyError)) {
+    } else if (bodyError instanceof FtpTimeoutError) {
       // A data connection that stalled will not end kindly either: no wait for it.
       conn.destroy();
     } else {
@@ -238,14 +238,14 @@ export async function runTransfer(
     await transfer.afterAbort;
   } catch (error) {
     // A data connection whose certificate was refused explains the timeouts that follow it.
-    throw FtpTlsError.isInstance(bodyError) ? bodyError : error;
+    throw bodyError instanceof FtpTlsError ? bodyError : error;
   } finally {
     session.transfer = undefined;
   }
-  if (FtpTlsError.isInstance(bodyError)) throw bodyError;
+  if (bodyError instanceof FtpTlsError) throw bodyError;
   if (finalError !== undefined) throw finalError;
   // The caller's own failure (a callback or a source that threw) comes first; then the server's.
-  if (bodyError !== undefined && !FtpError.isInstance(bodyError)) throw bodyError;
+  if (bodyError !== undefined && !(bodyError instanceof FtpError)) throw bodyError;
   // After abort() the data connection was cut on purpose: the final reply is the result.
   if (transfer.aborted) return reply.text;
   const replyFailure = transfer.stopped ? undefined : completionError(reply);
