@@ -3,7 +3,7 @@
  * resume the control connection's TLS session (vsftpd and proftpd require it), over TLS 1.2 and
  * 1.3, and implicit FTPS is there too.
  */
-import { FtpTlsError, LocalProtocolError } from "@ftplib/protocol";
+import { FtpTlsError, LocalProtocolError, replyIs } from "@ftplib/protocol";
 import type { NodeTlsOptions } from "@ftplib/transport";
 import { booleanOption, invalidOption } from "./options.js";
 import { FTP, type FTPOptions, type OpenOptions } from "./ftp.js";
@@ -100,7 +100,7 @@ export class FTP_TLS extends FTP {
   private async authOn(session: Session): Promise<string> {
     if (this.secure) throw new LocalProtocolError("already using TLS", "ERR_FTP_TLS_ACTIVE");
     const reply = await session.voidCommand("AUTH TLS");
-    if (reply.code !== 234) {
+    if (!replyIs(reply, 234)) {
       // Another 2xx: the server may or may not expect a handshake now. Nothing more is sent.
       const error = new FtpTlsError(`AUTH TLS was answered without 234: ${reply.text}`, { code: "ERR_FTP_TLS_REFUSED" });
       this.close();

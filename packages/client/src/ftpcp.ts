@@ -5,7 +5,7 @@
  * from their client's address (the default of most) refuse FXP between different hosts: that
  * check stays with them.
  */
-import { ErrorProto, buildPortArgument, parse227 } from "@ftplib/protocol";
+import { ErrorProto, buildPortArgument, parse227, replyIs } from "@ftplib/protocol";
 import type { FTP } from "./ftp.js";
 import { checkSendable } from "./options.js";
 
@@ -19,9 +19,9 @@ export async function ftpcp(source: FTP, sourcename: string, target: FTP, target
   const [host, port] = parse227(await source.sendCmd("PASV"));
   await target.voidCmd(`PORT ${buildPortArgument(host, port)}`);
   const treply = await target.sendCmd(`STOR ${targetname}`);
-  if (!treply.startsWith("125") && !treply.startsWith("150")) throw new ErrorProto(treply, { code: "ERR_FTP_FXP" });
+  if (!replyIs(treply, 125, 150)) throw new ErrorProto(treply, { code: "ERR_FTP_FXP" });
   const sreply = await source.sendCmd(`RETR ${sourcename}`);
-  if (!sreply.startsWith("125") && !sreply.startsWith("150")) throw new ErrorProto(sreply, { code: "ERR_FTP_FXP" });
+  if (!replyIs(sreply, 125, 150)) throw new ErrorProto(sreply, { code: "ERR_FTP_FXP" });
   await source.voidResp();
   await target.voidResp();
 }

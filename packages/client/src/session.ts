@@ -28,6 +28,7 @@ import {
   parseMdtm,
   parseMlstReply,
   replyError,
+  replyIs,
 } from "@ftplib/protocol";
 import type { CallQueue } from "./call-queue.js";
 import type { ControlChannel } from "./control-channel.js";
@@ -88,13 +89,13 @@ export type Transfer = CallerTransfer | RunningTransfer;
 
 /** The reply text, if it is a 2xx; ErrorReply otherwise (ftplib's voidresp). */
 export function expect2xx(resp: string): string {
-  if (resp[0] !== "2") throw new ErrorReply(resp);
+  if (!replyIs(resp, "2xx")) throw new ErrorReply(resp);
   return resp;
 }
 
 /** The reply, if it is a 2xx completion; ErrorReply otherwise. */
 function completed(reply: Reply): Reply {
-  if (reply.code < 200 || reply.code >= 300) throw new ErrorReply(reply);
+  if (!replyIs(reply, "2xx")) throw new ErrorReply(reply);
   return reply;
 }
 
@@ -227,22 +228,21 @@ export class Session {
       // Anonymous, with no clue about the user: the password ftplib sends.
       passwd = `${passwd}anonymous@`;
     }
-    const intermediate = (reply: Reply) => reply.code >= 300 && reply.code < 400;
     let reply = await this.command(`USER ${user}`);
-    if (intermediate(reply)) reply = await this.command(`PASS ${passwd}`);
-    if (intermediate(reply)) reply = await this.command(`ACCT ${acct}`);
+    if (replyIs(reply, "3xx")) reply = await this.command(`PASS ${passwd}`);
+    if (replyIs(reply, "3xx")) reply = await this.command(`ACCT ${acct}`);
     return completed(reply).text;
   }
 
   async rename(fromname: string, toname: string): Promise<string> {
     const reply = await this.command(`RNFR ${fromname}`);
-    if (reply.code < 300 || reply.code >= 400) throw new ErrorReply(reply);
+    if (!replyIs(reply, "3xx")) throw new ErrorReply(reply);
     return this.voidCmd(`RNTO ${toname}`);
   }
 
   async delete(filename: string): Promise<string> {
     const reply = await this.command(`DELE ${filename}`);
-    if (reply.code === 250 || reply.code === 200) return reply.text;
+    if (replyIs(reply, 250, 200)) return reply.text;
     throw new ErrorReply(reply);
   }
 
@@ -264,7 +264,7 @@ export class Session {
     // they would add (inetutils, netkit): sizes are asked for in TYPE I, as lftp and curl do.
     await this.setType("I");
     const reply = await this.command(`SIZE ${filename}`);
-    if (reply.code !== 213) return null;
+    if (!replyIs(reply, 213)) return null;
     const value = reply.text.slice(3).trim();
     if (!/^\d+$/.test(value)) throw new ErrorProto(reply, { code: "ERR_FTP_BAD_SIZE" });
     return Number(value);
@@ -272,7 +272,7 @@ export class Session {
 
   async mkd(dirname: string): Promise<string> {
     const reply = await this.voidCommand(`MKD ${dirname}`);
-    return reply.code === 257 ? parse257(reply) : "";
+    return replyIs(reply, 257) ? parse257(reply) : "";
   }
 
   rmd(dirname: string): Promise<string> {
@@ -281,7 +281,7 @@ export class Session {
 
   async pwd(): Promise<string> {
     const reply = await this.voidCommand("PWD");
-    return reply.code === 257 ? parse257(reply) : "";
+    return replyIs(reply, 257) ? parse257(reply) : "";
   }
 
   /** FEAT (RFC 2389), by upper-cased name; empty when refused. Asked once per connection. */
@@ -393,8 +393,8 @@ export class Session {
     let reply = await this.answer(id);
     // Some servers send a 2xx before the 1xx of LIST or STOR: skip it, as ftplib does (the codec
     // keeps the transfer waiting for its 1xx).
-    if (reply.code >= 200 && reply.code < 300) reply = await this.answer(id);
-    if (reply.code >= 200) throw new ErrorReply(reply);
-    return [reply.code === 150 ? parse150(reply) : null, id];
+    if (replyIs(reply, "2xx")) reply = await this.answer(id);
+    if (!replyIs(reply, "1xx")) throw new ErrorReply(reply);
+    return [replyIs(reply, 150) ? parse150(reply) : null, id];
   }
 }

@@ -14,6 +14,7 @@ import {
   type Reply,
   completionError,
   replyError,
+  replyIs,
 } from "@ftplib/protocol";
 import { MAX_BLOCKSIZE, DEFAULT_BLOCKSIZE, type RetrBinaryOptions, type StorBinaryOptions } from "./ftp-options.js";
 import { GuardedStream } from "./guarded-stream.js";
@@ -21,6 +22,8 @@ import { booleanOption, functionOption, integerOption, restOption } from "./opti
 import { type AbortReplies, type CallerTransfer, type RunningTransfer, type Session, type Transfer, expect2xx } from "./session.js";
 import { type UploadSource, chunksOf } from "./sources.js";
 
+/** The replies of a server that does not know ABOR (or cannot parse it). */
+const ABOR_UNKNOWN = [500, 501, 502, 503, 504] as const;
 /** Milliseconds a stopped transfer's data connection gets to close by itself. */
 const DATA_CLOSE_PATIENCE = 2000;
 /** Milliseconds after one reply to an abort for the other, before a NOOP marker is sent. */
@@ -114,7 +117,7 @@ export async function abort(session: Session): Promise<string> {
  * connection stopped the transfer.
  */
 function checkAbortReply({ transfer, abort }: AbortReplies): string {
-  const unknown = abort !== undefined && abort.code >= 500 && abort.code <= 504 && transfer !== undefined;
+  const unknown = abort !== undefined && replyIs(abort, ...ABOR_UNKNOWN) && transfer !== undefined;
   const reply = unknown ? transfer : (abort ?? transfer);
   if (reply === undefined || ![426, 225, 226].includes(reply.code)) {
     throw new ErrorProto(reply ?? "no reply to ABOR", { code: "ERR_FTP_ABORT" });
@@ -143,7 +146,7 @@ async function abortReplies(session: Session, open: Transfer | undefined, abortI
   await Promise.race([transfer, abort]);
   // The other reply mostly follows at once (aioftp sends 426 and 226 one after the other).
   await settlesWithin(Promise.all([transfer, abort]), MARKER_DELAY);
-  const abortUnknown = abortReply !== undefined && abortReply.code >= 500 && abortReply.code <= 504;
+  const abortUnknown = abortReply !== undefined && replyIs(abortReply, ...ABOR_UNKNOWN);
   const waiting = channel.isOutstanding(open.id) || channel.isOutstanding(abortId);
   if (waiting && !abortUnknown) await channel.finalReply(await session.send("NOOP"));
   return { transfer: await transfer, abort: await abort };
