@@ -13,7 +13,11 @@
  * command cannot get, and the session fails with ErrorProto rather than wait for the timeout.
  */
 import {
+  type ByteStream,
   type ControlStream,
+  type DataConnectRequest,
+  type DataListenRequest,
+  type DataListener,
   ErrorProto,
   ErrorTemp,
   FtpConnectionError,
@@ -207,9 +211,24 @@ export class ControlChannel {
     this.readOne().catch(() => undefined);
   }
 
-  /** The transport's control stream, for what only it can do (data connections, TLS facts). */
-  get transportStream(): ControlStream {
-    return this.stream;
+  /** Opens a passive data connection (the transport's). */
+  connectData(request: DataConnectRequest): Promise<ByteStream> {
+    return this.stream.connectData(request);
+  }
+
+  /** Listens for an active data connection (the transport's). */
+  listenData(request: DataListenRequest): Promise<DataListener> {
+    return this.stream.listenData(request);
+  }
+
+  /** The latest TLS session of the control connection, to resume elsewhere. */
+  get tlsSession(): unknown {
+    return this.stream.tlsSession;
+  }
+
+  /** True when the control connection resumed an earlier TLS session. */
+  get tlsResumed(): boolean {
+    return this.stream.tlsResumed ?? false;
   }
 
   private async readEvent(): Promise<void> {

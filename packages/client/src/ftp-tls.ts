@@ -61,12 +61,12 @@ export class FTP_TLS extends FTP {
    * FTP_TLS (a pool's connections, say) to resume it instead of a full handshake.
    */
   get tlsSession(): unknown {
-    return this.session?.channel.transportStream.tlsSession;
+    return this.session?.channel.tlsSession;
   }
 
   /** True when the control connection resumed an earlier TLS session. */
   get tlsResumed(): boolean {
-    return this.session?.channel.transportStream.tlsResumed ?? false;
+    return this.session?.channel.tlsResumed ?? false;
   }
 
   /** True when data connections are protected (after `protP()`). */

@@ -340,7 +340,7 @@ export class Session {
 
   /** Listens for an active data connection and announces it (PORT on IPv4, EPRT on IPv6). */
   async makePort(): Promise<DataListener> {
-    const listener = await this.channel.transportStream.listenData({ secure: this.dataProtected, timeout: this.settings.timeout });
+    const listener = await this.channel.listenData({ secure: this.dataProtected, timeout: this.settings.timeout });
     try {
       const { host, port } = listener.address;
       if (isIPv4(host)) await this.voidCommand(`PORT ${buildPortArgument(host, port)}`);
@@ -362,7 +362,7 @@ export class Session {
       // Bound to the source address's port when one is given, as ftplib does.
       const localPort = sourceAddressOf(this.settings.sourceAddress)?.port || undefined;
       const request = { host, port, secure: this.dataProtected, timeout: this.settings.timeout, localPort, ownChunks };
-      const conn = await this.channel.transportStream.connectData(request);
+      const conn = await this.channel.connectData(request);
       try {
         return [conn, ...(await this.sendTransferCommand(cmd, rest))];
       } catch (error) {
