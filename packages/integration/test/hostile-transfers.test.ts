@@ -21,7 +21,7 @@ import {
   patternBytes,
   sendData,
   startHostileServer,
-} from "../src/index.js";
+} from "@ftplib/testing";
 
 const TIMEOUT = 1000;
 const FILE = Buffer.from(patternBytes(200 * 1024));

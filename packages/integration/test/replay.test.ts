@@ -20,7 +20,7 @@ import {
   epsvReply,
   sendData,
   startHostileServer,
-} from "../src/index.js";
+} from "@ftplib/testing";
 import { corpusFile } from "./corpus.js";
 
 const BROWSE = corpusFile("ftp-srv", "browse");

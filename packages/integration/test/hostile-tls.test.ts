@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { FTP_TLS, FtpConnectionError, FtpPool, FtpTimeoutError, FtpTlsError, allErrors } from "@ftplib/client";
 import { testTls } from "@ftplib/test-servers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CommandHandler, type CommandHandlers, HANG_UP, type HandlerResult, type HostileServer, type HostileServerOptions, type HostileSession, sendData, startHostileServer } from "../src/index.js";
+import { type CommandHandler, type CommandHandlers, HANG_UP, type HandlerResult, type HostileServer, type HostileServerOptions, type HostileSession, sendData, startHostileServer } from "@ftplib/testing";
 
 const TIMEOUT = 1000;
 const PASSWORD = "s3cret-pa55word";

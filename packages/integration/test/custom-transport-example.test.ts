@@ -10,7 +10,7 @@ import { ErrorPerm, FTP, FTP_TLS, FtpConnectionError } from "@ftplib/client";
 import { type EmbeddedServer, realServers, startEmbeddedServer, testTls } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpConnectTransport } from "../../../examples/custom-transport/http-connect-transport.js";
-import { RecordingTransport } from "../src/index.js";
+import { RecordingTransport } from "@ftplib/testing";
 
 /** A minimal CONNECT proxy on loopback that remembers where each tunnel went. */
 async function startProxy(): Promise<{ port: number; tunnels: string[]; close(): Promise<void> }> {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorProto, FTP, allErrors } from "@ftplib/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CommandHandlers, type HostileServer, type HostileSession, sendData, startHostileServer } from "../src/index.js";
+import { type CommandHandlers, type HostileServer, type HostileSession, sendData, startHostileServer } from "@ftplib/testing";
 
 const CLI = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url));
 

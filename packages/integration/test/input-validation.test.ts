@@ -8,14 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FTP, FTP_TLS, FtpPool, LocalProtocolError, ftpcp } from "../src/index.js";
-import { type ScriptedServer, startScriptedServer } from "./scripted-server.js";
+import { FTP, FTP_TLS, FtpPool, LocalProtocolError, ftpcp } from "@ftplib/client";
+import { type HostileServer, startHostileServer } from "@ftplib/testing";
 
 const BAD = ["a\r\nDELE victim", "a\nb", "a\rb", "a\0b"];
 
 describe("CR, LF and NUL in names and commands", () => {
-  let server: ScriptedServer;
-  /** Every byte the server received on control connections since the last `mark()`. */
+  let server: HostileServer;
+  /** Every byte the server received on control connections since a test last emptied it. */
   let received = Buffer.alloc(0);
   let sessions = 0;
   let local: string;
@@ -24,13 +24,14 @@ describe("CR, LF and NUL in names and commands", () => {
   beforeAll(async () => {
     local = await mkdtemp(join(tmpdir(), "ftplib-input-"));
     await writeFile(join(local, "file.txt"), "x");
-    server = await startScriptedServer(async (session) => {
+    server = await startHostileServer(async (session) => {
       sessions++;
       session.socket.on("data", (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
-      session.send("220 scripted\r\n");
+      await session.send("220 scripted\r\n");
       for (;;) {
         const line = await session.command();
-        session.send(line.startsWith("USER") ? "230 ok\r\n" : "200 ok\r\n");
+        if (line === null) return;
+        await session.send(line.startsWith("USER") ? "230 ok\r\n" : "200 ok\r\n");
       }
     });
     ftp = new FTP({ timeout: 2000 });

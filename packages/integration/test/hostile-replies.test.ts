@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type net from "node:net";
 import { ErrorPerm, ErrorProto, FTP, FtpTimeoutError } from "@ftplib/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CommandHandlers, type HostileSession, patternBytes, startHostileServer } from "../src/index.js";
+import { type CommandHandlers, type HostileSession, patternBytes, startHostileServer } from "@ftplib/testing";
 
 const TIMEOUT = 5000;
 /** Sent slowly enough that a transfer is still under way when the client aborts it. */

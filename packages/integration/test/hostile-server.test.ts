@@ -17,7 +17,7 @@ import {
   receiveData,
   sendData,
   startHostileServer,
-} from "../src/index.js";
+} from "@ftplib/testing";
 
 const servers: HostileServer[] = [];
 afterEach(async () => {

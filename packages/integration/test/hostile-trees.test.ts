@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorProto, FTP, allErrors } from "@ftplib/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CommandHandlers, type HostileServer, type HostileSession, sendData, startHostileServer } from "../src/index.js";
+import { type CommandHandlers, type HostileServer, type HostileSession, sendData, startHostileServer } from "@ftplib/testing";
 
 const TIMEOUT = 2000;
 /** Milliseconds a test may take: a tree that never ends is listed up to the depth limit first. */

@@ -5,7 +5,7 @@
  */
 import { FTP } from "@ftplib/client";
 import { describe, expect, it } from "vitest";
-import { patternBytes, sendData, startHostileServer } from "../src/index.js";
+import { patternBytes, sendData, startHostileServer } from "@ftplib/testing";
 
 const FILE = Buffer.from(patternBytes(480_000));
 

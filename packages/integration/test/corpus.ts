@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorPerm, FTP, FTP_TLS, FtpTlsError, type Transport } from "@ftplib/client";
 import { expect } from "vitest";
-import { RecordingTransport, ReplayTransport, patternBytes } from "../src/index.js";
+import { RecordingTransport, ReplayTransport, patternBytes } from "@ftplib/testing";
 
 export const CORPUS_DIR = fileURLToPath(new URL("../transcripts/", import.meta.url));
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FTP, FtpPool } from "@ftplib/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type HostileServer, type HostileServerOptions, patternBytes, sendData, startHostileServer } from "../src/index.js";
+import { type HostileServer, type HostileServerOptions, patternBytes, sendData, startHostileServer } from "@ftplib/testing";
 
 const IDLE = 150;
 const FILE = Buffer.from(patternBytes(64 * 1024));

@@ -6,21 +6,22 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import { parsePortArgument } from "@ftplib/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, LocalProtocolError } from "../src/index.js";
-import { type ScriptedServer, greetAndLogin, passiveTransfer, startScriptedServer } from "./scripted-server.js";
+import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, LocalProtocolError } from "@ftplib/client";
+import { type HostileServer, type HostileSession, startHostileServer } from "@ftplib/testing";
+import { greetAndLogin, passiveTransfer } from "./scripts.js";
 
-const servers: ScriptedServer[] = [];
+const servers: HostileServer[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-async function scripted(script: Parameters<typeof startScriptedServer>[0], host?: string) {
-  const server = await startScriptedServer(script, host);
+async function scripted(script: (session: HostileSession) => Promise<void>) {
+  const server = await startHostileServer(script);
   servers.push(server);
   return server;
 }
 
-async function client(server: ScriptedServer, timeout = 500): Promise<FTP> {
+async function client(server: HostileServer, timeout = 500): Promise<FTP> {
   const ftp = new FTP({ timeout });
   await ftp.connect(server.host, server.port);
   await ftp.login();
@@ -46,7 +47,7 @@ describe("timeouts", () => {
 
   it("a server that stops answering: FtpTimeoutError, socket closed", async () => {
     const server = await scripted(async (session) => {
-      session.send("220 hello\r\n");
+      await session.send("220 hello\r\n");
       await session.command();
     });
     const ftp = new FTP({ timeout: 300 });
@@ -61,7 +62,7 @@ describe("timeouts", () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       const { data } = await passiveTransfer(session, "RETR");
-      session.send("150 here it comes\r\n");
+      await session.send("150 here it comes\r\n");
       (await data()).write(Buffer.alloc(1000));
       // ... and nothing more, on either connection.
     });
@@ -96,59 +97,54 @@ describe("timeouts", () => {
 });
 
 describe("ftplib cases on the wire", () => {
-  /** A server that records the raw bytes of each command line. */
-  function recordingServer(lines: Buffer[], nlst?: Buffer) {
+  /** A server that answers `250 ok` to everything, and NLST with `nlst` when given. */
+  function okServer(nlst?: Buffer) {
     return scripted(async (session) => {
-      const raw: Buffer[] = [];
-      session.socket.on("data", (chunk: Buffer) => raw.push(chunk));
       await greetAndLogin(session);
       for (;;) {
         const line = await session.command();
-        const all = Buffer.concat(raw);
-        const end = all.indexOf("\r\n", all.indexOf(Buffer.from(line.slice(0, 4))));
-        lines.push(all.subarray(all.lastIndexOf("\n", end - 1) + 1, end));
+        if (line === null) return;
         if (line === "EPSV" && nlst !== undefined) {
           const data = await session.passive();
-          session.send(`229 (|||${data.port}|)\r\n`);
+          await session.send(`229 (|||${data.port}|)\r\n`);
           await session.until("NLST");
-          session.send("150 ok\r\n");
+          await session.send("150 ok\r\n");
           (await data.connection()).end(nlst);
-          session.send("226 done\r\n");
+          await session.send("226 done\r\n");
           continue;
         }
-        session.send("250 ok\r\n");
+        await session.send("250 ok\r\n");
       }
     });
   }
 
   it("sends names in latin-1 when asked (test_encoding_param)", async () => {
-    const lines: Buffer[] = [];
-    const server = await recordingServer(lines);
+    const server = await okServer();
     const ftp = new FTP({ timeout: 1000, encoding: "latin-1" });
     await ftp.connect(server.host, server.port);
     await ftp.login();
     await ftp.cwd("café");
-    expect(lines.at(-1)).toEqual(Buffer.from([0x43, 0x57, 0x44, 0x20, 0x63, 0x61, 0x66, 0xe9]));
+    // The raw bytes of the last command line the server received.
+    expect(server.commandBytes.at(-1)).toEqual(Buffer.from([0x43, 0x57, 0x44, 0x20, 0x63, 0x61, 0x66, 0xe9]));
     await expect(ftp.cwd("世界")).rejects.toBeInstanceOf(LocalProtocolError);
     expect(await ftp.voidCmd("NOOP")).toMatch(/^250/);
   });
 
   it("sends a name read from a listing back byte for byte, even when it is not UTF-8", async () => {
-    const lines: Buffer[] = [];
     const name = Buffer.from([0x61, 0xff, 0xe9, 0x62]);
-    const server = await recordingServer(lines, Buffer.concat([name, Buffer.from("\r\n")]));
+    const server = await okServer(Buffer.concat([name, Buffer.from("\r\n")]));
     const ftp = await client(server, 1000);
     const [listed] = await ftp.nlst();
     expect(listed).toBe("a\udcff\udce9b");
     await ftp.delete(listed!);
-    expect(lines.at(-1)).toEqual(Buffer.concat([Buffer.from("DELE "), name]));
+    expect(server.commandBytes.at(-1)).toEqual(Buffer.concat([Buffer.from("DELE "), name]));
   });
 
   it("raises ErrorProto for a reply line longer than maxline (test_line_too_long)", async () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       await session.command();
-      session.send(`500 ${"x".repeat(20000)}\r\n`);
+      await session.send(`500 ${"x".repeat(20000)}\r\n`);
     });
     const ftp = await client(server);
     const error = await ftp.sendCmd(`HELP ${"x".repeat(ftp.maxline * 2)}`).catch((e: unknown) => e);
@@ -165,17 +161,17 @@ describe("ftplib cases on the wire", () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       await session.until("EPSV");
-      session.send("500 no EPSV\r\n");
+      await session.send("500 no EPSV\r\n");
       await session.until("PASV");
       // The reply names another loopback host, where the only listener is.
       const data = await session.passive("127.0.0.2");
-      session.send(`227 Entering Passive Mode (127,0,0,2,${data.port >> 8},${data.port & 255})\r\n`);
+      await session.send(`227 Entering Passive Mode (127,0,0,2,${data.port >> 8},${data.port & 255})\r\n`);
       await session.until("NLST");
-      session.send("150 ok\r\n");
+      await session.send("150 ok\r\n");
       const socket = await data.connection();
       connectedTo = socket.localAddress ?? "";
       socket.end("x\r\n");
-      session.send("226 done\r\n");
+      await session.send("226 done\r\n");
     });
     const ftp = new FTP({ timeout: 1000, trustServerPasvIpv4Address: trust });
     await ftp.connect(server.host, server.port);
@@ -198,20 +194,20 @@ describe("misbehaving servers", () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       await session.until("EPSV", () => "200 ok\r\n").catch(() => undefined);
-      session.send("502 EPSV not implemented\r\n");
+      await session.send("502 EPSV not implemented\r\n");
       await session.until("PASV");
       const data = await session.passive();
       // Points to another host: a client that trusted it would connect there.
-      session.send(`227 Entering Passive Mode (10,11,12,13,${data.port >> 8},${data.port & 255})\r\n`);
+      await session.send(`227 Entering Passive Mode (10,11,12,13,${data.port >> 8},${data.port & 255})\r\n`);
       await session.until("NLST");
-      session.send("150 ok\r\n");
+      await session.send("150 ok\r\n");
       const socket = await data.connection();
       dataFrom = socket.remoteAddress ?? "";
       socket.end("a\r\nb\r\n");
-      session.send("226 done\r\n");
+      await session.send("226 done\r\n");
       // A second listing: EPSV is not tried again on this server (and TYPE A is still set).
       const again = await session.command();
-      session.send(again === "PASV" ? "421 bye\r\n" : `500 got ${again}\r\n`);
+      await session.send(again === "PASV" ? "421 bye\r\n" : `500 got ${again}\r\n`);
     });
     const ftp = await client(server);
     expect(await ftp.nlst()).toEqual(["a", "b"]);
@@ -225,7 +221,7 @@ describe("misbehaving servers", () => {
       const { data } = await passiveTransfer(session, "NLST");
       (await data()).end();
       await new Promise((r) => setTimeout(r, 50));
-      session.send("150 ok\r\n226 done\r\n");
+      await session.send("150 ok\r\n226 done\r\n");
     });
     const ftp = await client(server);
     expect(await ftp.nlst()).toEqual([]);
@@ -235,9 +231,9 @@ describe("misbehaving servers", () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       const { data } = await passiveTransfer(session, "NLST");
-      session.send("200 odd\r\n150 ok\r\n");
+      await session.send("200 odd\r\n150 ok\r\n");
       (await data()).end("x\r\n");
-      session.send("226 done\r\n");
+      await session.send("226 done\r\n");
     });
     const ftp = await client(server);
     expect(await ftp.nlst()).toEqual(["x"]);
@@ -247,11 +243,11 @@ describe("misbehaving servers", () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       const { data } = await passiveTransfer(session, "RETR");
-      session.send("150 Opening BINARY mode data connection for f (5000 bytes)\r\n");
+      await session.send("150 Opening BINARY mode data connection for f (5000 bytes)\r\n");
       (await data()).end(Buffer.alloc(3000));
-      session.send("226 Transfer complete\r\n");
+      await session.send("226 Transfer complete\r\n");
       await session.until("NOOP");
-      session.send("200 ok\r\n");
+      await session.send("200 ok\r\n");
     });
     const ftp = await client(server);
     const error = await ftp.retrBinary("RETR f", () => undefined).catch((e: unknown) => e);
@@ -264,11 +260,11 @@ describe("misbehaving servers", () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       const { data } = await passiveTransfer(session, "RETR");
-      session.send("150 ok\r\n");
+      await session.send("150 ok\r\n");
       (await data()).write(Buffer.alloc(100));
-      session.send("451 Local error in processing\r\n");
+      await session.send("451 Local error in processing\r\n");
       await session.until("NOOP");
-      session.send("200 still here\r\n");
+      await session.send("200 still here\r\n");
     });
     const ftp = await client(server, 2000);
     const started = Date.now();
@@ -282,7 +278,7 @@ describe("misbehaving servers", () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       const { data } = await passiveTransfer(session, "RETR");
-      session.send("150 ok\r\n");
+      await session.send("150 ok\r\n");
       const socket = await data();
       socket.write(Buffer.alloc(100));
       session.socket.destroy();
@@ -298,9 +294,9 @@ describe("misbehaving servers", () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       await passiveTransfer(session, "RETR");
-      session.send("350 what?\r\n");
+      await session.send("350 what?\r\n");
       await session.until("NOOP");
-      session.send("200 ok\r\n");
+      await session.send("200 ok\r\n");
     });
     const ftp = await client(server);
     await expect(ftp.retrBinary("RETR f", () => undefined)).rejects.toBeInstanceOf(ErrorReply);
@@ -312,7 +308,7 @@ describe("misbehaving servers", () => {
     const server = await scripted(async (session) => {
       await greetAndLogin(session);
       const port = await session.until("PORT");
-      session.send("200 ok\r\n");
+      await session.send("200 ok\r\n");
       const n = port.slice(5).split(",").map(Number);
       const target = { host: n.slice(0, 4).join("."), port: n[4]! * 256 + n[5]! };
       await session.until("LIST");
@@ -320,9 +316,9 @@ describe("misbehaving servers", () => {
       const intruder = net.connect({ ...target, localAddress: "127.0.0.2" });
       await new Promise<void>((resolve) => intruder.on("close", () => resolve()).on("error", () => undefined).on("data", () => undefined));
       intruderRefused = true;
-      session.send("150 ok\r\n");
+      await session.send("150 ok\r\n");
       const real = net.connect(target, () => real.end("real\r\n"));
-      real.on("close", () => session.send("226 done\r\n"));
+      real.on("close", () => void session.send("226 done\r\n"));
     });
     const ftp = await client(server);
     ftp.setPasv(false);
@@ -340,11 +336,11 @@ describe("misbehaving servers", () => {
       const early = net.connect({ host, port });
       dataClosed = new Promise<void>((resolve) => early.on("close", () => resolve()).on("error", () => undefined).resume());
       await new Promise<void>((resolve) => early.on("connect", () => resolve()));
-      session.send("200 ok\r\n");
+      await session.send("200 ok\r\n");
       await session.until("RETR");
-      session.send("550 No such file or directory.\r\n");
+      await session.send("550 No such file or directory.\r\n");
       await session.until("NOOP");
-      session.send("200 ok\r\n");
+      await session.send("200 ok\r\n");
     });
     const ftp = await client(server, 20_000);
     ftp.setPasv(false);

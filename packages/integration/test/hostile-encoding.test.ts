@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FTP } from "@ftplib/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CommandHandlers, type HostileServer, sendData, startHostileServer } from "../src/index.js";
+import { type CommandHandlers, type HostileServer, sendData, startHostileServer } from "@ftplib/testing";
 
 const CONTENT = "the file's content\n";
 const MLST_FEAT = "211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n211 End\r\n";

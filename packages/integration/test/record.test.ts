@@ -1,7 +1,7 @@
 /**
  * Re-records the corpus against live servers and compares each session with its checked-in
  * transcript: ftp-srv (in-process) in every run, the Debian servers with FTPLIB_REAL_SERVERS=1.
- * With FTPLIB_RECORD=1 (`pnpm --filter @ftplib/testing record`) the transcripts are written
+ * With FTPLIB_RECORD=1 (`pnpm --filter @ftplib/integration-tests record`) the transcripts are written
  * instead of compared.
  */
 import { readFileSync } from "node:fs";

@@ -24,7 +24,7 @@ import {
   patternBytes,
   sendData,
   startHostileServer,
-} from "../src/index.js";
+} from "@ftplib/testing";
 
 const TIMEOUT = 500;
 /** A file big enough to span many reads, with a pattern that shows a shifted or missing byte. */

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { FTP, FTP_TLS } from "@ftplib/client";
 import { describe, expect, it } from "vitest";
-import { ReplayTransport, TranscriptMismatchError } from "../src/index.js";
+import { ReplayTransport, TranscriptMismatchError } from "@ftplib/testing";
 import { corpusFiles, replayScenario } from "./corpus.js";
 
 const files = await corpusFiles();

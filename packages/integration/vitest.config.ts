@@ -1,0 +1,3 @@
+import { packageConfig } from "@ftplib/vitest-config";
+
+export default packageConfig("integration");
