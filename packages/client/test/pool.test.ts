@@ -50,8 +50,9 @@ describe("FtpPool", () => {
     const pool = new FtpPool({ size: 1, connect: () => FTP.open(login()) });
     expect(await pool.run((ftp) => ftp.pwd())).toBe("/");
     // The idle connection dies (as after a server's idle timeout).
-    await pool.run(async (ftp) => {
+    await pool.run((ftp) => {
       (ftp as unknown as { control: { destroy(): void } }).control.destroy();
+      return Promise.resolve();
     });
     expect(await pool.run((ftp) => ftp.pwd())).toBe("/");
     await pool.close();

@@ -92,9 +92,10 @@ export async function startScriptedServer(script: (session: ScriptedSession) => 
       while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       return open.size;
     },
-    async close() {
+    close() {
       for (const socket of open) socket.destroy();
       for (const s of servers) s.close();
+      return Promise.resolve();
     },
   };
 }
