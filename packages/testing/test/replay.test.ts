@@ -16,11 +16,11 @@ import {
   type Scenario,
   TranscriptMismatchError,
   closedPort,
-  sha256,
   epsvReply,
   sendData,
   startHostileServer,
 } from "../src/index.js";
+import { sha256 } from "../src/transcript.js";
 import { corpusFile } from "./corpus.js";
 
 const BROWSE = corpusFile("ftp-srv", "browse");

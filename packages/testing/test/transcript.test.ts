@@ -8,18 +8,15 @@ import {
   RecordingTransport,
   ReplayTransport,
   TranscriptSyntaxError,
-  commandMatches,
-  contentBytes,
-  describeContent,
   formatTranscript,
-  normaliseCommand,
-  normaliseReply,
   parseTranscript,
   patternBytes,
   startHostileServer,
   sendData,
 } from "../src/index.js";
-import { ContentBuilder } from "../src/transcript.js";
+import { normaliseCommand, normaliseReply } from "../src/recording-transport.js";
+import { commandMatches } from "../src/replay-transport.js";
+import { ContentBuilder, contentBytes, describeContent } from "../src/transcript.js";
 import { corpusFiles } from "./corpus.js";
 import { readFile } from "node:fs/promises";
 
