@@ -1,4 +1,5 @@
 // @ts-check
+import { fileURLToPath } from "node:url";
 import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
@@ -8,9 +9,22 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { ...globals.node } },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    languageOptions: {
+      globals: { ...globals.node },
+      parserOptions: {
+        // Type information for the promise rules: each package's test project (its sources and
+        // tests), and one project for everything else (configs, scripts, benches, examples). The
+        // packages' imports of each other resolve to their built declarations: lint after a build.
+        project: ["packages/*/tsconfig.test.json", "tsconfig.eslint.json"],
+        tsconfigRootDir: fileURLToPath(new URL(".", import.meta.url)),
+      },
+    },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/require-await": "error",
     },
   },
   {

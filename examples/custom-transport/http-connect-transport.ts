@@ -260,8 +260,8 @@ class TunnelledControl extends SocketByteStream implements ControlStream<tls.Con
     this.attach(secured);
   }
 
-  async stopTls(): Promise<void> {
-    throw new FtpConnectionError("CCC is not supported through this proxy transport", { code: "ERR_FTP_CCC_UNSUPPORTED" });
+  stopTls(): Promise<void> {
+    return Promise.reject(new FtpConnectionError("CCC is not supported through this proxy transport", { code: "ERR_FTP_CCC_UNSUPPORTED" }));
   }
 
   async connectData(request: DataConnectRequest): Promise<ByteStream> {
@@ -272,9 +272,11 @@ class TunnelledControl extends SocketByteStream implements ControlStream<tls.Con
     return new TlsOnFirstUse(raw, "data connection", remote, (socket) => secureSocket(socket, this.request.host, this.tlsOptions, this.tlsSession));
   }
 
-  async listenData(): Promise<DataListener> {
-    throw new FtpConnectionError("active mode is not possible through an HTTP CONNECT proxy: use passive mode", {
-      code: "ERR_FTP_ACTIVE_UNSUPPORTED",
-    });
+  listenData(): Promise<DataListener> {
+    return Promise.reject(
+      new FtpConnectionError("active mode is not possible through an HTTP CONNECT proxy: use passive mode", {
+        code: "ERR_FTP_ACTIVE_UNSUPPORTED",
+      }),
+    );
   }
 }

@@ -25,7 +25,7 @@ export async function exampleServer(options = {}) {
       // A private certificate authority: FTPLIB_CA=/path/to/ca.pem
       ca: process.env.FTPLIB_CA === undefined ? undefined : readFileSync(process.env.FTPLIB_CA, "utf8"),
       path: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
-      close: async () => undefined,
+      close: () => Promise.resolve(),
     };
   }
   const server = await startEmbeddedServer("127.0.0.1", options.tls ? { tls: { key: testTls.key, cert: testTls.cert } } : {});

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { defineConfig } from "tsup";
-import { libraryBuild } from "../../tooling/tsup-config/index.ts";
+import { libraryBuild } from "@ftplib/tsup-config";
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 const define = { __VERSION__: JSON.stringify(version) };

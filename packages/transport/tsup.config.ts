@@ -1,4 +1,4 @@
 import { defineConfig } from "tsup";
-import { libraryBuild } from "../../tooling/tsup-config/index.ts";
+import { libraryBuild } from "@ftplib/tsup-config";
 
 export default defineConfig(libraryBuild());

@@ -379,11 +379,11 @@ class TestFTPClass extends Case {
     return this.client;
   }
 
-  async test_getwelcome(): Promise<void> {
+  test_getwelcome(): void {
     expect(this.client.getWelcome()).toBe("220 welcome");
   }
 
-  async test_sanitize(): Promise<void> {
+  test_sanitize(): void {
     expect(this.client.sanitize("foo")).toBe(repr("foo"));
     // Deliberate: the mask has a fixed length, not the password's.
     expect(this.client.sanitize("pass 12345")).toBe(repr("pass ********"));
@@ -402,7 +402,7 @@ class TestFTPClass extends Case {
     await assertRaises(ErrorProto, this.client.sendCmd("echo 999"));
   }
 
-  async test_all_errors(): Promise<void> {
+  test_all_errors(): void {
     const message = "exception not included in all_errors set";
     const exceptions: Error[] = [
       new ErrorReply(message),
@@ -425,7 +425,7 @@ class TestFTPClass extends Case {
     }
   }
 
-  async test_set_pasv(): Promise<void> {
+  test_set_pasv(): void {
     // passive mode is supposed to be enabled by default
     expect(this.client.passiveServer).toBe(true);
     this.client.setPasv(true);
@@ -817,7 +817,7 @@ class TestIPv6Environment extends Case {
     await servers.stop();
   }
 
-  async test_af(): Promise<void> {
+  test_af(): void {
     // ftplib's af: the control connection's address family.
     expect(this.probe.sock!.stream.localAddress.family).toBe("IPv6");
   }
@@ -1119,7 +1119,7 @@ const CASES: Record<string, new () => Case> = {
   TestTimeouts,
 };
 
-type TestMethod = (this: Case, ctx: TestContext) => Promise<void>;
+type TestMethod = (this: Case, ctx: TestContext) => Promise<void> | void;
 
 /** The test methods of a case class, its bases' included. */
 function testMethods(cls: new () => Case): Set<string> {

@@ -277,7 +277,7 @@ function defineCell(server: Server, tls: Tls, family: 4 | 6, passive: boolean): 
     });
 
     /** `instead`: where the server lacks the scenario, what the later ones need from it. */
-    const scenario = (name: string, run: () => Promise<void>, key = name, instead?: () => Promise<void>) => {
+    const scenario = (name: string, run: () => Promise<void> | void, key = name, instead?: () => Promise<void>) => {
       it(name, async (context) => {
         if (!supported) return context.skip();
         const lacking = server.lacks[key];
@@ -305,7 +305,7 @@ function defineCell(server: Server, tls: Tls, family: 4 | 6, passive: boolean): 
       }, 60_000);
     };
 
-    scenario("login and welcome", async () => {
+    scenario("login and welcome", () => {
       expect(ftp.getWelcome()).toMatch(/^220/);
     });
     scenario("pwd, cwd, cdup", async () => {

@@ -70,7 +70,7 @@ async function target(): Promise<Target | undefined> {
   const real = realServers().find((s) => s.name === wanted);
   const endpoint = real?.endpoints.find((e) => e.family === 4 && e.tls !== "implicit");
   if (real === undefined || endpoint === undefined) return undefined;
-  return { name: real.name, host: endpoint.host, port: endpoint.port, user: real.user, password: real.password, local: join(real.root, dir), dir, close: async () => undefined };
+  return { name: real.name, host: endpoint.host, port: endpoint.port, user: real.user, password: real.password, local: join(real.root, dir), dir, close: () => Promise.resolve() };
 }
 
 const server = await target();

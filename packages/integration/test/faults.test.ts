@@ -38,7 +38,7 @@ async function failsWithin(limit: number, action: () => Promise<unknown>): Promi
 
 describe("timeouts", () => {
   it("a server that never greets: FtpTimeoutError, socket closed", async () => {
-    const server = await scripted(async () => undefined);
+    const server = await scripted(() => Promise.resolve());
     const ftp = new FTP({ timeout: 300 });
     const error = await failsWithin(2000, () => ftp.connect(server.host, server.port));
     expect(FtpTimeoutError.isInstance(error)).toBe(true);

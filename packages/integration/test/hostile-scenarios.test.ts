@@ -84,7 +84,7 @@ const stallAfter = (bytes: number) => async (session: HostileSession) => {
 };
 
 /** Sends part of the file, then `then` (a reply, a hang-up) while the data connection is open. */
-const partThen = (then: (session: HostileSession, data: net.Socket) => Promise<unknown>) => async (session: HostileSession) => {
+const partThen = (then: (session: HostileSession, data: net.Socket) => unknown) => async (session: HostileSession) => {
   await session.send("150 Opening BINARY mode data connection\r\n");
   const data = await session.data();
   await new Promise<void>((resolve) => data.write(FILE.subarray(0, 64 * 1024), () => resolve()));
@@ -117,7 +117,7 @@ const cases: Case[] = [
   {
     name: "stalls before the greeting",
     scenario: async (session) => void (await session.stall()),
-    action: async () => undefined,
+    action: () => Promise.resolve(),
     connectOnly: true,
     error: FtpTimeoutError,
   },
@@ -161,7 +161,7 @@ const cases: Case[] = [
     name: "greets without a valid code",
     scenario: {},
     options: { greeting: "hello, I am an FTP server" },
-    action: async () => undefined,
+    action: () => Promise.resolve(),
     connectOnly: true,
     error: ErrorProto,
     code: "ERR_FTP_BAD_REPLY",
@@ -301,7 +301,7 @@ const cases: Case[] = [
   },
   {
     name: "closes the control connection in the middle of a download",
-    scenario: { SIZE, RETR: partThen(async (session, data) => (session.hangUp(), data.destroy())) },
+    scenario: { SIZE, RETR: partThen((session, data) => (session.hangUp(), data.destroy())) },
     action: download,
     error: FtpConnectionError,
     download: "absent",

@@ -16,12 +16,14 @@ import {
   type Scenario,
   TranscriptMismatchError,
   closedPort,
-  sha256,
   epsvReply,
   sendData,
   startHostileServer,
 } from "@ftplib/testing";
+import { createHash } from "node:crypto";
 import { corpusFile } from "./corpus.js";
+
+const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 
 const BROWSE = corpusFile("ftp-srv", "browse");
 

@@ -4,16 +4,14 @@
  */
 export { ControlCodec, NEED_DATA, PAUSED } from "./control-codec.js";
 export type { ClosedEvent, CodecEvent, CodecState, ControlCodecOptions, ReplyEvent, SendOptions } from "./control-codec.js";
-export { TRANSFER_VERBS, canAnswer } from "./reply-rules.js";
-export type { PendingCommand } from "./reply-rules.js";
 export { ReplyDecoder } from "./reply-decoder.js";
 export { encodeReply } from "./reply-encoder.js";
 export type { ReplyDecoderOptions } from "./reply-decoder.js";
 export { LineReader } from "./line-reader.js";
-export { Reply, replyIs, replyKind } from "./reply.js";
+export { Reply, replyIs } from "./reply.js";
 export type { ReplyCodePattern, ReplyKind } from "./reply.js";
 export { completionError, replyError } from "./reply-errors.js";
-export { commandLine, commandVerb, encodeCommand, maskCommand } from "./command.js";
+export { commandVerb, encodeCommand, maskCommand } from "./command.js";
 export { latin1, resolveEncoding, singleByteEncoding, utf8 } from "./encoding.js";
 export type { TextEncoding } from "./encoding.js";
 export {

@@ -26,22 +26,9 @@ export type {
   Scenario,
   SendDataOptions,
 } from "./hostile-server.js";
-export { RecordingTransport, normaliseCommand, normaliseReply } from "./recording-transport.js";
+export { RecordingTransport } from "./recording-transport.js";
 export type { RecordingOptions } from "./recording-transport.js";
-export { ReplayTransport, TranscriptMismatchError, commandMatches } from "./replay-transport.js";
+export { ReplayTransport, TranscriptMismatchError } from "./replay-transport.js";
 export type { ReplayOptions } from "./replay-transport.js";
-export {
-  INLINE_LIMIT,
-  TRANSCRIPT_HEADER,
-  TranscriptSyntaxError,
-  actorOf,
-  contentBytes,
-  describeContent,
-  formatEvent,
-  formatTranscript,
-  parseTranscript,
-  patternBytes,
-  sha256,
-  streamOf,
-} from "./transcript.js";
-export type { Actor, Content, LocatedEvent, StreamId, Transcript, TranscriptEvent } from "./transcript.js";
+export { TranscriptSyntaxError, formatTranscript, parseTranscript, patternBytes } from "./transcript.js";
+export type { Content, LocatedEvent, StreamId, Transcript, TranscriptEvent } from "./transcript.js";

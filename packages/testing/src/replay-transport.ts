@@ -328,6 +328,17 @@ class ReplayEngine {
   }
 }
 
+/**
+ * Runs a client step at once, as the body of an async method runs: what it throws (a mismatch, a
+ * destroyed stream) rejects the promise returned, and never escapes to the caller.
+ */
+function settle(step: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    step();
+    resolve();
+  });
+}
+
 /** A Buffer over the same bytes (Buffer.from of a Uint8Array would copy them). */
 function view(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -395,7 +406,16 @@ class ReplayByteStream implements ByteStream {
     return chunk;
   }
 
-  async write(data: Uint8Array): Promise<void> {
+  write(data: Uint8Array): Promise<void> {
+    return settle(() => this.checkWrite(data));
+  }
+
+  end(): Promise<void> {
+    return settle(() => this.checkEnd());
+  }
+
+  /** Takes what the client sent as the transcript's next sends on this stream, or throws a mismatch. */
+  private checkWrite(data: Uint8Array): void {
     if (this.destroyedBy) throw this.destroyedBy;
     let offset = 0;
     while (offset < data.length) {
@@ -426,7 +446,8 @@ class ReplayByteStream implements ByteStream {
     }
   }
 
-  async end(): Promise<void> {
+  /** Takes the client's end of this stream as the transcript's next event on it, or throws a mismatch. */
+  private checkEnd(): void {
     if (this.destroyedBy) throw this.destroyedBy;
     const actual = `${streamName(this.stream)} end`;
     if (this.sending !== undefined) {
@@ -484,10 +505,12 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
     return new TextEncoder().encode(`${text}\r\n`);
   }
 
-  override async write(data: Uint8Array): Promise<void> {
-    if (this.destroyedBy) throw this.destroyedBy;
-    commandLines(this.unsent, data, (line) => {
-      this.engine.expectClient("control", `> ${maskCommand(line)}`, (e) => e.kind === "command" && commandMatches(e.text, line));
+  override write(data: Uint8Array): Promise<void> {
+    return settle(() => {
+      if (this.destroyedBy) throw this.destroyedBy;
+      commandLines(this.unsent, data, (line) => {
+        this.engine.expectClient("control", `> ${maskCommand(line)}`, (e) => e.kind === "command" && commandMatches(e.text, line));
+      });
     });
   }
 
@@ -498,9 +521,11 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
     this.tlsResumed = event.kind === "tls-start" && event.resumed;
   }
 
-  async stopTls(): Promise<void> {
-    this.engine.expectClient("control", "tls stop", (e) => e.kind === "tls-stop");
-    this.secure = false;
+  stopTls(): Promise<void> {
+    return settle(() => {
+      this.engine.expectClient("control", "tls stop", (e) => e.kind === "tls-stop");
+      this.secure = false;
+    });
   }
 
   async connectData(request: DataConnectRequest): Promise<ByteStream> {

@@ -5,16 +5,13 @@
 import { describe, expect, it } from "vitest";
 import {
   TranscriptSyntaxError,
-  commandMatches,
-  contentBytes,
-  describeContent,
   formatTranscript,
-  normaliseCommand,
-  normaliseReply,
   parseTranscript,
   patternBytes,
 } from "../src/index.js";
-import { ContentBuilder } from "../src/transcript.js";
+import { normaliseCommand, normaliseReply } from "../src/recording-transport.js";
+import { commandMatches } from "../src/replay-transport.js";
+import { ContentBuilder, contentBytes, describeContent } from "../src/transcript.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

@@ -3,7 +3,4 @@
  */
 export { NodeTransport, nodeTransport } from "./node-transport.js";
 export type { NodeTransportOptions } from "./node-transport.js";
-export { NodeControlStream, tlsIdentity } from "./control-stream.js";
 export type { NodeTlsOptions } from "./control-stream.js";
-export { SocketStream } from "./socket-stream.js";
-export { toFtpError } from "./errors.js";

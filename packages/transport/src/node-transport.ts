@@ -1,7 +1,7 @@
 /**
  * The Node transport: control connections over `node:net` (or `node:tls` for implicit FTPS).
  */
-import { type ConnectRequest, FtpConnectionError, type Transport } from "@ftplib/protocol";
+import { type ConnectRequest, type ControlStream, FtpConnectionError, type Transport } from "@ftplib/protocol";
 import { lookup } from "node:dns/promises";
 import net from "node:net";
 import { whenReady } from "./connect.js";
@@ -25,7 +25,7 @@ export class NodeTransport implements Transport<NodeTlsOptions> {
     this.readBufferSize = readBufferSize;
   }
 
-  async connect(request: ConnectRequest<NodeTlsOptions>): Promise<NodeControlStream> {
+  async connect(request: ConnectRequest<NodeTlsOptions>): Promise<ControlStream<NodeTlsOptions>> {
     const timeout = request.timeout ?? 0;
     const local: net.TcpSocketConnectOpts = {
       port: request.port,

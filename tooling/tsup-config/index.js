@@ -1,8 +1,11 @@
 // Shared tsup settings: each package's library build, imported by its tsup.config.ts.
-import type { Options } from "tsup";
 
-/** src/index.ts built for Node 20 as ESM and CommonJS, with declarations and source maps. */
-export function libraryBuild(overrides: Options = {}): Options {
+/**
+ * src/index.ts built for Node 20 as ESM and CommonJS, with declarations and source maps.
+ * @param {import("tsup").Options} [overrides] settings that replace the defaults
+ * @returns {import("tsup").Options}
+ */
+export function libraryBuild(overrides = {}) {
   return {
     entry: ["src/index.ts"],
     format: ["esm", "cjs"],
