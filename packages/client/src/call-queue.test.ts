@@ -25,7 +25,7 @@ describe("the command rule (CallQueue)", () => {
         throw new Error("at once");
       }),
     ).rejects.toThrow("at once");
-    expect(await queue.run(async () => "next")).toBe("next");
+    expect(await queue.run(() => Promise.resolve("next"))).toBe("next");
   });
 
   it("rule 2: a call from a callback's window runs at once, after an await in it too", async () => {
@@ -34,9 +34,9 @@ describe("the command rule (CallQueue)", () => {
     await queue.run(async () => {
       // The transfer holds the turn and runs the user's callback in a window.
       await queue.nested(async () => {
-        log.push(await queue.run(async () => "nested, synchronously"));
+        log.push(await queue.run(() => Promise.resolve("nested, synchronously")));
         await tick();
-        log.push(await queue.run(async () => "nested, after an await"));
+        log.push(await queue.run(() => Promise.resolve("nested, after an await")));
       });
     });
     expect(log).toEqual(["nested, synchronously", "nested, after an await"]);
@@ -50,7 +50,7 @@ describe("the command rule (CallQueue)", () => {
     // Other code, started outside any window, that calls while the window is open.
     const outside = (async () => {
       await opened;
-      await queue.run(async () => void log.push("outside"));
+      await queue.run(() => Promise.resolve(void log.push("outside")));
     })();
     await queue.run(async () => {
       await queue.nested(async () => {
@@ -68,11 +68,12 @@ describe("the command rule (CallQueue)", () => {
   it("rule 2: the window closes when what the callback returned settles", async () => {
     const queue = new CallQueue();
     let later: (() => Promise<string>) | undefined;
-    await queue.run(async () => {
+    await queue.run(() => {
       queue.nested(() => {
-        later = () => queue.run(async () => "queued");
+        later = () => queue.run(() => Promise.resolve("queued"));
       });
       expect(queue.inside).toBe(false);
+      return Promise.resolve();
     });
     // Called after the window closed: a queued call like any other.
     expect(await later!()).toBe("queued");
@@ -81,16 +82,16 @@ describe("the command rule (CallQueue)", () => {
   it("rule 4: while busy, calls are refused with ERR_FTP_BUSY instead of waiting", async () => {
     const queue = new CallQueue();
     queue.setBusy("a listing is being iterated on this connection");
-    await expect(queue.run(async () => "x")).rejects.toMatchObject({ code: "ERR_FTP_BUSY" });
+    await expect(queue.run(() => Promise.resolve("x"))).rejects.toMatchObject({ code: "ERR_FTP_BUSY" });
     queue.setBusy(undefined);
-    expect(await queue.run(async () => "x")).toBe("x");
+    expect(await queue.run(() => Promise.resolve("x"))).toBe("x");
   });
 
   it("hold: the turn is kept until released (ntransferCmd until voidResp)", async () => {
     const queue = new CallQueue();
     const release = await queue.hold();
     let ran = false;
-    const next = queue.run(async () => void (ran = true));
+    const next = queue.run(() => Promise.resolve(void (ran = true)));
     await tick();
     expect(ran).toBe(false);
     release();

@@ -8,14 +8,14 @@ function recorded(chunks: string[], failAt = -1) {
   const state = { returned: false };
   const iterator: AsyncIterableIterator<string> = {
     [Symbol.asyncIterator]: () => iterator,
-    next: async () => {
+    next: () => {
       const chunk = chunks.shift();
-      if (chunks.length === failAt) throw new Error("source failed");
-      return chunk === undefined ? { value: undefined, done: true } : { value: chunk, done: false };
+      if (chunks.length === failAt) return Promise.reject(new Error("source failed"));
+      return Promise.resolve(chunk === undefined ? { value: undefined, done: true } : { value: chunk, done: false });
     },
-    return: async () => {
+    return: () => {
       state.returned = true;
-      return { value: undefined, done: true };
+      return Promise.resolve({ value: undefined, done: true });
     },
   };
   return { iterator, state };

@@ -60,7 +60,7 @@ describe("EntryIterator", () => {
 
   it("rejects with the batches' own error", async () => {
     const generator = (async function* (): AsyncGenerator<readonly string[], void, undefined> {
-      yield ["a"];
+      yield await Promise.resolve(["a"]);
       throw new Error("transfer failed");
     })();
     const iterator = new EntryIterator(generator, entry);
