@@ -43,9 +43,16 @@ export default tseslint.config(
       ],
       "no-restricted-globals": [
         "error",
-        ...["Buffer", "process", "require", "setTimeout", "setInterval", "setImmediate", "queueMicrotask", "global"].map(
-          (name) => ({ name, message: "@ftplib/protocol is sans-IO and platform-neutral." }),
-        ),
+        ...[
+          "Buffer",
+          "process",
+          "require",
+          "setTimeout",
+          "setInterval",
+          "setImmediate",
+          "queueMicrotask",
+          "global",
+        ].map((name) => ({ name, message: "@ftplib/protocol is sans-IO and platform-neutral." })),
       ],
     },
   },

@@ -10,12 +10,13 @@ const server = await exampleServer();
 try {
   const ftp = await FTP.open({ host: server.host, port: server.port, user: server.user, password: server.password });
   try {
-
     try {
       await ftp.size("no/such/file");
     } catch (error) {
       // ftplib's error_perm: a 5xx reply.
-      console.log(`size of a missing file: ${ErrorPerm.isInstance(error) ? "ErrorPerm" : "?"} ${error.replyCode} (${error.code})`);
+      console.log(
+        `size of a missing file: ${ErrorPerm.isInstance(error) ? "ErrorPerm" : "?"} ${error.replyCode} (${error.code})`,
+      );
     }
 
     // Cancel a download after its first 64 KiB: ABOR is sent, the replies drained.
@@ -31,7 +32,9 @@ try {
     try {
       await ftp.download(server.path ?? "pub/image.bin", sink, { signal: controller.signal });
     } catch (error) {
-      console.log(`download cancelled (${error.name}) after ${received >= 64 * 1024 ? "64 KiB or more" : `${received} bytes`}`);
+      console.log(
+        `download cancelled (${error.name}) after ${received >= 64 * 1024 ? "64 KiB or more" : `${received} bytes`}`,
+      );
     }
 
     // A connection error (refused here) is an FtpError too: isFtpError / allErrors cover them all.

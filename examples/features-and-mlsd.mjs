@@ -26,7 +26,8 @@ try {
       console.log(`entry ${entry.name}: ${entry.type}, ${entry.size ?? "?"} bytes`);
     }
     const file = (await ftp.list(dir)).find((e) => e.type === "file");
-    if (file !== undefined) console.log(`MDTM ${file.name}: ${(await ftp.lastMod(`${dir}/${file.name}`)).toISOString()}`);
+    if (file !== undefined)
+      console.log(`MDTM ${file.name}: ${(await ftp.lastMod(`${dir}/${file.name}`)).toISOString()}`);
   } finally {
     await ftp.quit(); // QUIT; ftp.close() drops the connection without it
   }

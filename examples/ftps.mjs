@@ -18,7 +18,11 @@ try {
       console.log(`Without the CA: FtpTlsError (${error.cause?.code ?? error.message})`);
     }
   }
-  const ftps = await FTP_TLS.open({ ...options, implicit: server.tls === "implicit", tls: server.ca ? { ca: server.ca } : {} });
+  const ftps = await FTP_TLS.open({
+    ...options,
+    implicit: server.tls === "implicit",
+    tls: server.ca ? { ca: server.ca } : {},
+  });
   try {
     await ftps.protP();
     console.log(`Secure control connection: ${ftps.secure}, data protected: ${ftps.dataProtected}`);

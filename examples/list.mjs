@@ -14,7 +14,9 @@ try {
     const dir = server.path ?? "pub";
     for (const entry of await ftp.list(dir)) {
       const size = entry.type === "dir" ? "<dir>" : `${entry.size ?? "?"} B`;
-      console.log(`${entry.type.padEnd(5)} ${size.padStart(12)}  ${entry.modifiedAt?.toISOString() ?? "(no time)"}  ${entry.name}`);
+      console.log(
+        `${entry.type.padEnd(5)} ${size.padStart(12)}  ${entry.modifiedAt?.toISOString() ?? "(no time)"}  ${entry.name}`,
+      );
     }
     // ftplib's own calls are all here too: NLST names, and LIST lines as the server wrote them.
     console.log(`NLST: ${(await ftp.nlst(dir)).join(", ")}`);

@@ -12,7 +12,13 @@ const server = await exampleServer();
 const dir = await mkdtemp(join(tmpdir(), "ftplib-example-"));
 // FtpPool.open takes FTP.open's options; `secure: true` (and `tls`) for FTPS connections that
 // resume one TLS session.
-const pool = FtpPool.open({ host: server.host, port: server.port, user: server.user, password: server.password, size: 4 });
+const pool = FtpPool.open({
+  host: server.host,
+  port: server.port,
+  user: server.user,
+  password: server.password,
+  size: 4,
+});
 try {
   const target = `${server.path ?? "."}/ftplib-pool-example`;
   await pool.run((ftp) => ftp.ensureDir(target));
@@ -21,12 +27,19 @@ try {
 
   const started = Date.now();
   const sent = await pool.uploadMany(names.map((name) => [join(dir, name), `${target}/${name}`]));
-  console.log(`Uploaded ${names.length} files (${sent} bytes) over ${pool.size} connections in ${Date.now() - started} ms`);
+  console.log(
+    `Uploaded ${names.length} files (${sent} bytes) over ${pool.size} connections in ${Date.now() - started} ms`,
+  );
 
   const back = join(dir, "back");
   await mkdir(back);
-  const received = await pool.downloadMany(names.map((name) => [`${target}/${name}`, join(back, name)]), { concurrency: 3 });
-  const same = await Promise.all(names.map(async (name) => (await readFile(join(back, name), "utf8")) === (await readFile(join(dir, name), "utf8"))));
+  const received = await pool.downloadMany(
+    names.map((name) => [`${target}/${name}`, join(back, name)]),
+    { concurrency: 3 },
+  );
+  const same = await Promise.all(
+    names.map(async (name) => (await readFile(join(back, name), "utf8")) === (await readFile(join(dir, name), "utf8"))),
+  );
   console.log(`Downloaded ${received} bytes back; identical: ${same.every(Boolean)}`);
 
   // Any other work runs on a free connection too.

@@ -18,13 +18,20 @@ try {
 
     const report = join(dir, "report.csv");
     await writeFile(report, "month,sales\njan,10\nfeb,12\n");
-    const sent = await ftp.upload(report, `${target}/report.csv`, { onProgress: ({ bytes }) => console.log(`sent ${bytes} bytes`) });
+    const sent = await ftp.upload(report, `${target}/report.csv`, {
+      onProgress: ({ bytes }) => console.log(`sent ${bytes} bytes`),
+    });
     console.log(`report.csv: ${sent} bytes sent, the server has ${await ftp.size(`${target}/report.csv`)}`);
 
     // Any Readable (or Uint8Array, or async iterable of chunks) can be the source.
     await ftp.upload(Readable.from(["generated ", "on the fly\n"]), `${target}/notes.txt`);
     await ftp.rename(`${target}/notes.txt`, `${target}/notes-renamed.txt`);
-    console.log(`In ${target}: ${(await ftp.list(target)).map((e) => e.name).sort().join(", ")}`);
+    console.log(
+      `In ${target}: ${(await ftp.list(target))
+        .map((e) => e.name)
+        .sort()
+        .join(", ")}`,
+    );
 
     // A missing file is an ErrorPerm (a 5xx reply), with the reply's code and text.
     try {

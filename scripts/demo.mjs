@@ -44,7 +44,9 @@ function ftplib(...args) {
       process.stdout.write(chunk);
     });
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(out).toString()) : reject(new Error(`ftplib ${args[0]} exited with ${code}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(Buffer.concat(out).toString()) : reject(new Error(`ftplib ${args[0]} exited with ${code}`)),
+    );
   });
 }
 
@@ -55,19 +57,30 @@ const check = (ok, what) => {
 };
 
 try {
-  console.log(`An FTP server (ftp-srv) is listening on ${server.host}:${server.port}; user ${server.user}, password ${server.password}.`);
+  console.log(
+    `An FTP server (ftp-srv) is listening on ${server.host}:${server.port}; user ${server.user}, password ${server.password}.`,
+  );
 
   const listing = await ftplib("ls", "-l", `${url}/debian`);
   check(listing.includes("debian-netinst.iso") && listing.includes("README"), "the listing shows the server's files");
 
   await ftplib("get", ...progress, `${url}/debian/debian-netinst.iso`);
-  check(sha256(await readFile(join(here, "debian-netinst.iso"))) === sha256(image), "the download is identical to the server's file (sha256)");
+  check(
+    sha256(await readFile(join(here, "debian-netinst.iso"))) === sha256(image),
+    "the download is identical to the server's file (sha256)",
+  );
 
   await ftplib("put", "notes.txt", `${url}/incoming/`);
-  check((await readFile(join(root, "incoming", "notes.txt"), "utf8")) === notes, "the upload arrived whole on the server");
+  check(
+    (await readFile(join(root, "incoming", "notes.txt"), "utf8")) === notes,
+    "the upload arrived whole on the server",
+  );
 
   const json = JSON.parse(await ftplib("ls", "--json", `${url}/incoming`));
-  check(json.length === 1 && json[0].name === "notes.txt" && json[0].size === notes.length, "--json lists it with its size");
+  check(
+    json.length === 1 && json[0].name === "notes.txt" && json[0].size === notes.length,
+    "--json lists it with its size",
+  );
 
   console.log(`\nMore: ftplib --help, or see packages/cli/README.md.`);
 } finally {

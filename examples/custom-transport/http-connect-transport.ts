@@ -46,7 +46,10 @@ export class HttpConnectTransport implements Transport<tls.ConnectionOptions> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(this.options.proxy.port, this.options.proxy.host);
       let head = Buffer.alloc(0);
-      const timer = timeout > 0 ? setTimeout(() => fail(new FtpTimeoutError(`no tunnel to ${target} within ${timeout} ms`)), timeout) : undefined;
+      const timer =
+        timeout > 0
+          ? setTimeout(() => fail(new FtpTimeoutError(`no tunnel to ${target} within ${timeout} ms`)), timeout)
+          : undefined;
       const fail = (error: Error) => {
         clearTimeout(timer);
         socket.destroy();
@@ -65,7 +68,8 @@ export class HttpConnectTransport implements Transport<tls.ConnectionOptions> {
         socket.removeAllListeners("error");
         clearTimeout(timer);
         const status = head.subarray(0, head.indexOf("\r\n")).toString("latin1");
-        if (!/^HTTP\/1\.[01] 200 /.test(status)) return fail(new FtpConnectionError(`proxy refused the tunnel to ${target}: ${status}`));
+        if (!/^HTTP\/1\.[01] 200 /.test(status))
+          return fail(new FtpConnectionError(`proxy refused the tunnel to ${target}: ${status}`));
         // Bytes after the proxy's answer already belong to the FTP server (a greeting, say).
         const rest = head.subarray(end + 4);
         socket.pause();
@@ -129,7 +133,13 @@ class SocketByteStream implements ByteStream {
   async read(): Promise<Uint8Array | null> {
     while (this.chunks.length === 0 && !this.ended && this.failure === undefined) {
       await new Promise<void>((resolve, reject) => {
-        const timer = this.idle > 0 ? setTimeout(() => reject(new FtpTimeoutError(`${this.what}: nothing received for ${this.idle} ms`)), this.idle) : undefined;
+        const timer =
+          this.idle > 0
+            ? setTimeout(
+                () => reject(new FtpTimeoutError(`${this.what}: nothing received for ${this.idle} ms`)),
+                this.idle,
+              )
+            : undefined;
         this.waiting = () => {
           clearTimeout(timer);
           resolve();
@@ -147,7 +157,9 @@ class SocketByteStream implements ByteStream {
   write(data: Uint8Array): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.socket.write(data, (error) => (error ? reject(new FtpConnectionError(`${this.what}: ${error.message}`, { cause: error })) : resolve()));
+      this.socket.write(data, (error) =>
+        error ? reject(new FtpConnectionError(`${this.what}: ${error.message}`, { cause: error })) : resolve(),
+      );
     });
   }
 
@@ -167,7 +179,11 @@ class SocketByteStream implements ByteStream {
 
   get localAddress(): SocketAddress {
     // The local end is the proxy's: what matters to the client is the family.
-    return { host: this.remoteAddress.family === "IPv6" ? "::" : "0.0.0.0", port: 0, family: this.remoteAddress.family };
+    return {
+      host: this.remoteAddress.family === "IPv6" ? "::" : "0.0.0.0",
+      port: 0,
+      family: this.remoteAddress.family,
+    };
   }
 
   get secure(): boolean {
@@ -227,8 +243,19 @@ function addressOf(host: string, port: number): SocketAddress {
 }
 
 /** TLS over a tunnelled socket, checked against the host name the user gave. */
-function secureSocket(socket: net.Socket, host: string, options: tls.ConnectionOptions, session?: Buffer): tls.TLSSocket {
-  return tls.connect({ ...options, socket, session, servername: options.servername ?? (net.isIP(host) ? undefined : host), host });
+function secureSocket(
+  socket: net.Socket,
+  host: string,
+  options: tls.ConnectionOptions,
+  session?: Buffer,
+): tls.TLSSocket {
+  return tls.connect({
+    ...options,
+    socket,
+    session,
+    servername: options.servername ?? (net.isIP(host) ? undefined : host),
+    host,
+  });
 }
 
 class TunnelledControl extends SocketByteStream implements ControlStream<tls.ConnectionOptions> {
@@ -255,13 +282,17 @@ class TunnelledControl extends SocketByteStream implements ControlStream<tls.Con
     secured.on("session", (session: Buffer) => (this.tlsSession = session));
     await new Promise<void>((resolve, reject) => {
       secured.once("secureConnect", () => resolve());
-      secured.once("error", (cause) => reject(new FtpTlsError(`TLS handshake on the control connection: ${cause.message}`, { cause })));
+      secured.once("error", (cause) =>
+        reject(new FtpTlsError(`TLS handshake on the control connection: ${cause.message}`, { cause })),
+      );
     });
     this.attach(secured);
   }
 
   stopTls(): Promise<void> {
-    return Promise.reject(new FtpConnectionError("CCC is not supported through this proxy transport", { code: "ERR_FTP_CCC_UNSUPPORTED" }));
+    return Promise.reject(
+      new FtpConnectionError("CCC is not supported through this proxy transport", { code: "ERR_FTP_CCC_UNSUPPORTED" }),
+    );
   }
 
   async connectData(request: DataConnectRequest): Promise<ByteStream> {
@@ -269,7 +300,9 @@ class TunnelledControl extends SocketByteStream implements ControlStream<tls.Con
     const remote = addressOf(request.host, request.port);
     if (!request.secure) return new SocketByteStream(raw, "data connection", remote);
     // The data connection resumes the control connection's session, as vsftpd and proftpd demand.
-    return new TlsOnFirstUse(raw, "data connection", remote, (socket) => secureSocket(socket, this.request.host, this.tlsOptions, this.tlsSession));
+    return new TlsOnFirstUse(raw, "data connection", remote, (socket) =>
+      secureSocket(socket, this.request.host, this.tlsOptions, this.tlsSession),
+    );
   }
 
   listenData(): Promise<DataListener> {

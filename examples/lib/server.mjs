@@ -28,7 +28,10 @@ export async function exampleServer(options = {}) {
       close: () => Promise.resolve(),
     };
   }
-  const server = await startEmbeddedServer("127.0.0.1", options.tls ? { tls: { key: testTls.key, cert: testTls.cert } } : {});
+  const server = await startEmbeddedServer(
+    "127.0.0.1",
+    options.tls ? { tls: { key: testTls.key, cert: testTls.cert } } : {},
+  );
   await mkdir(`${server.root}/pub/docs`, { recursive: true });
   await writeFile(`${server.root}/pub/README`, "Welcome to the example server.\n");
   await writeFile(`${server.root}/pub/docs/guide.txt`, "A short guide.\n".repeat(100));

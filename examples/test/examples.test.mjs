@@ -9,13 +9,42 @@ const dir = fileURLToPath(new URL("..", import.meta.url));
 
 /** What each example must print (one line each, matched anywhere in its output). */
 const EXPECTED = {
-  "list.mjs": [/^Working directory: \//m, /^file\s+8388608 B .* image\.bin$/m, /^dir .* docs$/m, /^NLST: README, docs, image\.bin$/m],
-  "download-with-progress.mjs": [/^100% {2}8388608 of 8388608 bytes/m, /^Downloaded 8388608 bytes to .*image\.bin \(8388608 bytes on disk\)$/m],
-  "upload.mjs": [/^report\.csv: 26 bytes sent, the server has 26$/m, /notes-renamed\.txt, report\.csv$/m, /^Deleting a missing file: ErrorPerm 55\d$/m, /^Removed /m],
-  "ftps.mjs": [/^Without the CA: FtpTlsError/m, /^Secure control connection: true, data protected: true$/m, /^Read back: "sent over TLS\\n"$/m],
-  "pool.mjs": [/^Uploaded 12 files \(144000 bytes\) over 4 connections/m, /^Downloaded 144000 bytes back; identical: true$/m, /^On the server: 12 files$/m],
-  "features-and-mlsd.mjs": [/^Features: .*MDTM.*SIZE/m, /^entry image\.bin: file, 8388608 bytes$/m, /^MDTM README: \d{4}-/m],
-  "cancel-and-errors.mjs": [/^size of a missing file: ErrorPerm 55\d \(ERR_FTP_PERM\)$/m, /^download cancelled \(AbortError\) after 64 KiB or more$/m, /^connecting to a closed port: FtpConnectionError, isFtpError: true$/m],
+  "list.mjs": [
+    /^Working directory: \//m,
+    /^file\s+8388608 B .* image\.bin$/m,
+    /^dir .* docs$/m,
+    /^NLST: README, docs, image\.bin$/m,
+  ],
+  "download-with-progress.mjs": [
+    /^100% {2}8388608 of 8388608 bytes/m,
+    /^Downloaded 8388608 bytes to .*image\.bin \(8388608 bytes on disk\)$/m,
+  ],
+  "upload.mjs": [
+    /^report\.csv: 26 bytes sent, the server has 26$/m,
+    /notes-renamed\.txt, report\.csv$/m,
+    /^Deleting a missing file: ErrorPerm 55\d$/m,
+    /^Removed /m,
+  ],
+  "ftps.mjs": [
+    /^Without the CA: FtpTlsError/m,
+    /^Secure control connection: true, data protected: true$/m,
+    /^Read back: "sent over TLS\\n"$/m,
+  ],
+  "pool.mjs": [
+    /^Uploaded 12 files \(144000 bytes\) over 4 connections/m,
+    /^Downloaded 144000 bytes back; identical: true$/m,
+    /^On the server: 12 files$/m,
+  ],
+  "features-and-mlsd.mjs": [
+    /^Features: .*MDTM.*SIZE/m,
+    /^entry image\.bin: file, 8388608 bytes$/m,
+    /^MDTM README: \d{4}-/m,
+  ],
+  "cancel-and-errors.mjs": [
+    /^size of a missing file: ErrorPerm 55\d \(ERR_FTP_PERM\)$/m,
+    /^download cancelled \(AbortError\) after 64 KiB or more$/m,
+    /^connecting to a closed port: FtpConnectionError, isFtpError: true$/m,
+  ],
 };
 
 function run(file) {

@@ -24,7 +24,8 @@ const TYPE_CHARS: Record<FileEntry["type"], string> = { dir: "d", file: "-", lin
 function longLine(entry: FileEntry): string {
   const mode = `${TYPE_CHARS[entry.type]}${entry.permissions ?? "---------"}`;
   const size = String(entry.size ?? "-").padStart(12);
-  const time = entry.modifiedAt !== undefined ? entry.modifiedAt.toISOString().slice(0, 16).replace("T", " ") : "????-??-?? ??:??";
+  const time =
+    entry.modifiedAt !== undefined ? entry.modifiedAt.toISOString().slice(0, 16).replace("T", " ") : "????-??-?? ??:??";
   return `${mode} ${size} ${time} ${entry.name}${entry.target !== undefined ? ` -> ${entry.target}` : ""}`;
 }
 
@@ -39,7 +40,8 @@ const ls: Command = async (ctx, args) => {
 
 function fileName(path: string, what: string): string {
   const name = remoteBasename(path);
-  if (name === "" || path.endsWith("/")) throw new CliError(`${what} names a directory, not a file: ${JSON.stringify(path)}`, ExitCode.USAGE);
+  if (name === "" || path.endsWith("/"))
+    throw new CliError(`${what} names a directory, not a file: ${JSON.stringify(path)}`, ExitCode.USAGE);
   return name;
 }
 
@@ -48,7 +50,14 @@ const get: Command = async (ctx, args) => {
   const target = parseFtpUrl(args[0]!);
   const name = fileName(target.path, "the URL");
   let local = args[1] ?? name;
-  if (local !== "-" && (await stat(local).then((s) => s.isDirectory(), () => false))) local = join(local, name);
+  if (
+    local !== "-" &&
+    (await stat(local).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    local = join(local, name);
   const bar = ctx.progress(name);
   try {
     await ctx.with(target, (ftp) =>
@@ -72,11 +81,16 @@ const put: Command = async (ctx, args) => {
     if (local === "-") throw new CliError("put - (stdin) needs a URL that names the file", ExitCode.USAGE);
     remote = joinRemote(remote, basename(local));
   }
-  if (local !== "-" && !(await stat(local)).isFile()) throw new CliError(`${local} is not a file (mirror copies directories)`, ExitCode.LOCAL);
+  if (local !== "-" && !(await stat(local)).isFile())
+    throw new CliError(`${local} is not a file (mirror copies directories)`, ExitCode.LOCAL);
   const bar = ctx.progress(local === "-" ? remoteBasename(remote) : basename(local));
   try {
     await ctx.with(target, (ftp) =>
-      ftp.upload(local === "-" ? ctx.io.stdin : local, remote, { onProgress: bar.onProgress, signal: ctx.signal, resume: ctx.flags.resume && local !== "-" }),
+      ftp.upload(local === "-" ? ctx.io.stdin : local, remote, {
+        onProgress: bar.onProgress,
+        signal: ctx.signal,
+        resume: ctx.flags.resume && local !== "-",
+      }),
     );
   } finally {
     bar.done();
@@ -125,7 +139,8 @@ const mv: Command = async (ctx, args) => {
   let destination: string;
   if (isFtpUrl(to)) {
     const other = parseFtpUrl(to);
-    if (other.host !== target.host || other.port !== target.port) throw new CliError("mv renames on one server: both URLs must name the same host and port", ExitCode.USAGE);
+    if (other.host !== target.host || other.port !== target.port)
+      throw new CliError("mv renames on one server: both URLs must name the same host and port", ExitCode.USAGE);
     destination = other.path;
   } else {
     destination = to.startsWith("/") ? to : joinRemote(remoteDirname(target.path), to);

@@ -37,14 +37,22 @@ export interface Credentials {
  * Who to log in as: the URL's user and password first, then --user/--password (or
  * FTPLIB_PASSWORD), then the netrc entry for the host, then anonymous.
  */
-export async function credentialsFor(target: FtpTarget, settings: ConnectSettings, env: NodeJS.ProcessEnv): Promise<Credentials> {
+export async function credentialsFor(
+  target: FtpTarget,
+  settings: ConnectSettings,
+  env: NodeJS.ProcessEnv,
+): Promise<Credentials> {
   const user = target.user ?? settings.user;
   let password = target.password ?? settings.password ?? (user !== undefined ? env.FTPLIB_PASSWORD : undefined);
   let account = "";
   let login = user;
   if (password === undefined && settings.netrc !== null) {
     const entry = await readNetrc(target.host, user, settings.netrc).catch((error: unknown) => {
-      throw new CliError(`cannot read the netrc file ${settings.netrc ?? "~/.netrc"}: ${(error as Error).message}`, ExitCode.LOCAL, { cause: error });
+      throw new CliError(
+        `cannot read the netrc file ${settings.netrc ?? "~/.netrc"}: ${(error as Error).message}`,
+        ExitCode.LOCAL,
+        { cause: error },
+      );
     });
     if (entry !== undefined) {
       login ??= entry.login;
@@ -68,12 +76,16 @@ export async function tlsOptionsFor(settings: ConnectSettings): Promise<Record<s
   const path = settings.ca;
   if (path !== undefined) {
     tls.ca = await readFile(path, "utf8").catch((error: unknown) => {
-      throw new CliError(`cannot read the CA file ${path}: ${(error as Error).message}`, ExitCode.LOCAL, { cause: error });
+      throw new CliError(`cannot read the CA file ${path}: ${(error as Error).message}`, ExitCode.LOCAL, {
+        cause: error,
+      });
     });
   }
   if (settings.insecure) {
     tls.rejectUnauthorized = false;
-    settings.log("WARNING: --insecure: the server's certificate is NOT checked. Anyone between you and the server can read and change this session, password included.");
+    settings.log(
+      "WARNING: --insecure: the server's certificate is NOT checked. Anyone between you and the server can read and change this session, password included.",
+    );
   }
   return tls;
 }

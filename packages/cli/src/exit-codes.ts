@@ -2,7 +2,15 @@
  * Exit codes that scripts can rely on: one per kind of failure, so that `$?` says what went wrong
  * without parsing messages.
  */
-import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FtpConnectionError, FtpTlsError, LocalProtocolError } from "@ftplib/client";
+import {
+  ErrorPerm,
+  ErrorProto,
+  ErrorReply,
+  ErrorTemp,
+  FtpConnectionError,
+  FtpTlsError,
+  LocalProtocolError,
+} from "@ftplib/client";
 
 export const ExitCode = {
   /** Done. */
@@ -42,7 +50,19 @@ export class CliError extends Error {
   }
 }
 
-const LOCAL_ERRNO = new Set(["ENOENT", "EACCES", "EPERM", "EISDIR", "ENOTDIR", "EEXIST", "ENOTEMPTY", "EROFS", "ENOSPC", "EMFILE", "ELOOP"]);
+const LOCAL_ERRNO = new Set([
+  "ENOENT",
+  "EACCES",
+  "EPERM",
+  "EISDIR",
+  "ENOTDIR",
+  "EEXIST",
+  "ENOTEMPTY",
+  "EROFS",
+  "ENOSPC",
+  "EMFILE",
+  "ELOOP",
+]);
 
 /** The exit code for an error thrown by a command. */
 export function exitCodeOf(error: unknown): ExitCodeValue {

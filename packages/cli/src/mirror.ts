@@ -50,7 +50,10 @@ function poolFor(ctx: Context, target: FtpTarget): FtpPool {
 }
 
 /** The local tree under `root`, parents first; links and special files are left out. */
-async function localTree(root: string, prefix = ""): Promise<{ relativePath: string; type: "file" | "dir"; size: number; mtime: Date }[]> {
+async function localTree(
+  root: string,
+  prefix = "",
+): Promise<{ relativePath: string; type: "file" | "dir"; size: number; mtime: Date }[]> {
   const found: { relativePath: string; type: "file" | "dir"; size: number; mtime: Date }[] = [];
   const dirents = await readdir(join(root, prefix), { withFileTypes: true });
   dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -125,16 +128,27 @@ const MAX_PATH_BYTES = 4095;
 function localPathOf(localRoot: string, relativePath: string): string {
   const segments = relativePath.split("/");
   const localPath = join(localRoot, ...segments);
-  const tooLong = segments.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES) || Buffer.byteLength(resolve(localPath)) > MAX_PATH_BYTES;
+  const tooLong =
+    segments.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES) ||
+    Buffer.byteLength(resolve(localPath)) > MAX_PATH_BYTES;
   if (tooLong) {
-    throw new ErrorProto(`a path on the server is too long for a local copy (${MAX_NAME_BYTES} bytes a name, ${MAX_PATH_BYTES} the path): ${relativePath.slice(0, 80)}...`, {
-      code: "ERR_FTP_PATH_TOO_LONG",
-    });
+    throw new ErrorProto(
+      `a path on the server is too long for a local copy (${MAX_NAME_BYTES} bytes a name, ${MAX_PATH_BYTES} the path): ${relativePath.slice(0, 80)}...`,
+      {
+        code: "ERR_FTP_PATH_TOO_LONG",
+      },
+    );
   }
   return localPath;
 }
 
-async function mirrorDown(ctx: Context, remoteRoot: string, localRoot: string, pool: FtpPool, summary: Summary): Promise<unknown[]> {
+async function mirrorDown(
+  ctx: Context,
+  remoteRoot: string,
+  localRoot: string,
+  pool: FtpPool,
+  summary: Summary,
+): Promise<unknown[]> {
   const tree: TreeEntry[] = await pool.run((ftp) => ftp.walk(remoteRoot));
   const files: PlannedFile[] = [];
   const dirs: string[] = [];
@@ -143,7 +157,8 @@ async function mirrorDown(ctx: Context, remoteRoot: string, localRoot: string, p
     const local = await stat(localPath).catch(() => undefined);
     if (entry.type === "dir") {
       if (local === undefined) dirs.push(entry.relativePath);
-      else if (!local.isDirectory()) throw new CliError(`${localPath} is in the way of the directory ${entry.path}`, ExitCode.LOCAL);
+      else if (!local.isDirectory())
+        throw new CliError(`${localPath} is in the way of the directory ${entry.path}`, ExitCode.LOCAL);
     } else if (entry.type === "file") {
       const copy = local?.isFile() ? { size: local.size, mtime: local.mtime } : undefined;
       if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy)) summary.unchanged++;
@@ -161,7 +176,13 @@ async function mirrorDown(ctx: Context, remoteRoot: string, localRoot: string, p
   });
 }
 
-async function mirrorUp(ctx: Context, localRoot: string, remoteRoot: string, pool: FtpPool, summary: Summary): Promise<unknown[]> {
+async function mirrorUp(
+  ctx: Context,
+  localRoot: string,
+  remoteRoot: string,
+  pool: FtpPool,
+  summary: Summary,
+): Promise<unknown[]> {
   const rootInfo = await stat(localRoot);
   if (!rootInfo.isDirectory()) throw new CliError(`${localRoot} is not a directory`, ExitCode.LOCAL);
   const local = await localTree(localRoot);
@@ -175,7 +196,8 @@ async function mirrorUp(ctx: Context, localRoot: string, remoteRoot: string, poo
     try {
       return { remote: new Map((await ftp.walk(remoteRoot)).map((e) => [e.relativePath, e])), canStamp };
     } catch (error) {
-      if (ctx.flags.dryRun && (ErrorPerm.isInstance(error) || ErrorTemp.isInstance(error))) return { remote: new Map<string, TreeEntry>(), canStamp };
+      if (ctx.flags.dryRun && (ErrorPerm.isInstance(error) || ErrorTemp.isInstance(error)))
+        return { remote: new Map<string, TreeEntry>(), canStamp };
       throw error;
     }
   });
@@ -185,7 +207,11 @@ async function mirrorUp(ctx: Context, localRoot: string, remoteRoot: string, poo
     const there = remote.get(item.relativePath);
     if (item.type === "dir") {
       if (there === undefined) dirs.push(item.relativePath);
-      else if (there.type !== "dir") throw new CliError(`${there.path} on the server is in the way of the directory ${item.relativePath}`, ExitCode.PERMANENT);
+      else if (there.type !== "dir")
+        throw new CliError(
+          `${there.path} on the server is in the way of the directory ${item.relativePath}`,
+          ExitCode.PERMANENT,
+        );
     } else if (there?.type === "file" && unchanged(item, { size: there.size, mtime: there.modifiedAt })) {
       summary.unchanged++;
     } else {
@@ -212,18 +238,32 @@ function plan(ctx: Context, dirVerb: string, dirs: string[], fileVerb: string, f
 }
 
 export async function mirror(ctx: Context, args: string[]): Promise<void> {
-  if (args.length !== 2) throw new CliError("usage: ftplib mirror [-j N] [-n] <url> <local-dir>  |  ftplib mirror [-j N] [-n] <local-dir> <url>", ExitCode.USAGE);
+  if (args.length !== 2)
+    throw new CliError(
+      "usage: ftplib mirror [-j N] [-n] <url> <local-dir>  |  ftplib mirror [-j N] [-n] <local-dir> <url>",
+      ExitCode.USAGE,
+    );
   const [from, to] = args as [string, string];
-  if (isFtpUrl(from) === isFtpUrl(to)) throw new CliError("mirror copies between a URL and a local directory: give one of each", ExitCode.USAGE);
+  if (isFtpUrl(from) === isFtpUrl(to))
+    throw new CliError("mirror copies between a URL and a local directory: give one of each", ExitCode.USAGE);
   const download = isFtpUrl(from);
   const target = parseFtpUrl(download ? from : to);
-  const summary: Summary = { direction: download ? "download" : "upload", transferred: [], unchanged: 0, failed: [], directoriesMade: 0, bytes: 0 };
+  const summary: Summary = {
+    direction: download ? "download" : "upload",
+    transferred: [],
+    unchanged: 0,
+    failed: [],
+    directoriesMade: 0,
+    bytes: 0,
+  };
   // The tree's root on the server, without a trailing slash (but "/" stays "/").
   const remoteRoot = trimTrailingSlash(target.path);
   const pool = poolFor(ctx, target);
   let failures: unknown[];
   try {
-    failures = download ? await mirrorDown(ctx, remoteRoot, to, pool, summary) : await mirrorUp(ctx, from, remoteRoot, pool, summary);
+    failures = download
+      ? await mirrorDown(ctx, remoteRoot, to, pool, summary)
+      : await mirrorUp(ctx, from, remoteRoot, pool, summary);
   } finally {
     await pool.close();
   }
@@ -232,9 +272,15 @@ export async function mirror(ctx: Context, args: string[]): Promise<void> {
   if (ctx.flags.json) ctx.io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else if (ctx.flags.showProgress || ctx.flags.verbose) {
     const verb = download ? "downloaded" : "uploaded";
-    ctx.log(`mirror: ${summary.transferred.length} ${verb} (${formatBytes(summary.bytes)}), ${summary.unchanged} unchanged${summary.failed.length > 0 ? `, ${summary.failed.length} FAILED` : ""}`);
+    ctx.log(
+      `mirror: ${summary.transferred.length} ${verb} (${formatBytes(summary.bytes)}), ${summary.unchanged} unchanged${summary.failed.length > 0 ? `, ${summary.failed.length} FAILED` : ""}`,
+    );
   }
   if (failures.length > 0) {
-    throw new CliError(`mirror: ${failures.length} of ${failures.length + summary.transferred.length} transfers failed`, exitCodeOf(failures[0]), { cause: failures[0] });
+    throw new CliError(
+      `mirror: ${failures.length} of ${failures.length + summary.transferred.length} transfers failed`,
+      exitCodeOf(failures[0]),
+      { cause: failures[0] },
+    );
   }
 }

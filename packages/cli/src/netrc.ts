@@ -47,7 +47,8 @@ export function findNetrcEntry(text: string, host: string, login?: string): Netr
       current.entry[word] = words[++i] ?? "";
     }
   }
-  const fits = (e: { machine: string | null; entry: NetrcEntry }) => login === undefined || e.entry.login === undefined || e.entry.login === login;
+  const fits = (e: { machine: string | null; entry: NetrcEntry }) =>
+    login === undefined || e.entry.login === undefined || e.entry.login === login;
   const lower = host.toLowerCase();
   return (
     entries.find((e) => e.machine !== null && e.machine.toLowerCase() === lower && fits(e))?.entry ??
@@ -56,7 +57,11 @@ export function findNetrcEntry(text: string, host: string, login?: string): Netr
 }
 
 /** Reads `path` (default `~/.netrc`); a missing file is no entry. */
-export async function readNetrc(host: string, login: string | undefined, path?: string): Promise<NetrcEntry | undefined> {
+export async function readNetrc(
+  host: string,
+  login: string | undefined,
+  path?: string,
+): Promise<NetrcEntry | undefined> {
   let text: string;
   try {
     text = await readFile(path ?? join(homedir(), ".netrc"), "utf8");

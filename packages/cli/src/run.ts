@@ -38,7 +38,10 @@ function positiveNumber(text: string | undefined, name: string, max: number, who
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0 || value > max || (whole && !Number.isInteger(value))) {
-    throw new CliError(`--${name} must be a ${whole ? "whole " : ""}number from 1 to ${max}, not ${JSON.stringify(text)}`, ExitCode.USAGE);
+    throw new CliError(
+      `--${name} must be a ${whole ? "whole " : ""}number from 1 to ${max}, not ${JSON.stringify(text)}`,
+      ExitCode.USAGE,
+    );
   }
   return value;
 }
@@ -49,7 +52,11 @@ const processIo: Io = { stdin: process.stdin, stdout: process.stdout, stderr: pr
  * Runs the command line `argv` (without node and the script) and resolves with the exit code.
  * Never rejects: every failure is reported on `io.stderr`.
  */
-export async function main(argv: readonly string[], io: Io = processIo, signal: AbortSignal = new AbortController().signal): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<number> {
   let debugWanted = false;
   try {
     let parsed;
@@ -74,8 +81,10 @@ export async function main(argv: readonly string[], io: Io = processIo, signal: 
       return ExitCode.USAGE;
     }
     const command = name === "mirror" ? mirror : Object.hasOwn(commands, name) ? commands[name] : undefined;
-    if (command === undefined) throw new CliError(`unknown command ${JSON.stringify(name)}. See ftplib --help.`, ExitCode.USAGE);
-    if (values.netrc !== undefined && values["no-netrc"]) throw new CliError("--netrc and --no-netrc together make no sense", ExitCode.USAGE);
+    if (command === undefined)
+      throw new CliError(`unknown command ${JSON.stringify(name)}. See ftplib --help.`, ExitCode.USAGE);
+    if (values.netrc !== undefined && values["no-netrc"])
+      throw new CliError("--netrc and --no-netrc together make no sense", ExitCode.USAGE);
     const timeout = positiveNumber(values.timeout, "timeout", 86_400);
     const settings: ConnectSettings = {
       user: values.user,
@@ -111,10 +120,12 @@ export async function main(argv: readonly string[], io: Io = processIo, signal: 
   } catch (error) {
     const code = signal.aborted ? ExitCode.INTERRUPTED : exitCodeOf(error);
     if (code === ExitCode.INTERRUPTED) io.stderr.write("ftplib: interrupted\n");
-    else if (isBrokenPipe(error)) return ExitCode.OK; // `ftplib cat ... | head`: the reader had enough.
+    else if (isBrokenPipe(error))
+      return ExitCode.OK; // `ftplib cat ... | head`: the reader had enough.
     else {
       io.stderr.write(`ftplib: ${messageOf(error)}\n`);
-      if (code === ExitCode.TLS) io.stderr.write("ftplib: a server with its own certificate authority needs --ca <file>\n");
+      if (code === ExitCode.TLS)
+        io.stderr.write("ftplib: a server with its own certificate authority needs --ca <file>\n");
       if (code === ExitCode.INTERNAL || debugWanted) io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
     }
     return code;
@@ -122,7 +133,8 @@ export async function main(argv: readonly string[], io: Io = processIo, signal: 
 }
 
 function isBrokenPipe(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) if ((e as { code?: string }).code === "EPIPE") return true;
+  for (let e: unknown = error; e instanceof Error; e = e.cause)
+    if ((e as { code?: string }).code === "EPIPE") return true;
   return false;
 }
 
@@ -130,6 +142,7 @@ function isBrokenPipe(error: unknown): boolean {
 function messageOf(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   let text = error.message;
-  for (let cause = error.cause; cause instanceof Error; cause = cause.cause) if (!text.includes(cause.message)) text += `: ${cause.message}`;
+  for (let cause = error.cause; cause instanceof Error; cause = cause.cause)
+    if (!text.includes(cause.message)) text += `: ${cause.message}`;
   return text;
 }

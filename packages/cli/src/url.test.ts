@@ -71,7 +71,11 @@ describe("findNetrcEntry", () => {
 
   it("finds the machine's entry, on one line or several", () => {
     expect(findNetrcEntry(netrc, "FTP.example.com")).toEqual({ login: "alice", password: "'a1'" });
-    expect(findNetrcEntry(netrc, "files.example.com")).toEqual({ login: "bob", password: "two words", account: "acct9" });
+    expect(findNetrcEntry(netrc, "files.example.com")).toEqual({
+      login: "bob",
+      password: "two words",
+      account: "acct9",
+    });
   });
 
   it("matches the login when the URL names one", () => {

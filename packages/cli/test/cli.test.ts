@@ -43,7 +43,21 @@ describe("ftplib on the command line", () => {
   it("prints its help with the exit codes, and refuses bad command lines with 1", async () => {
     const help = await runCli(["--help"]);
     expect(help.code).toBe(0);
-    for (const word of ["ls", "get", "put", "rm", "mkdir", "rmdir", "mv", "cat", "mirror", "Exit codes", "--insecure", "DANGEROUS"]) expect(help.stdout).toContain(word);
+    for (const word of [
+      "ls",
+      "get",
+      "put",
+      "rm",
+      "mkdir",
+      "rmdir",
+      "mv",
+      "cat",
+      "mirror",
+      "Exit codes",
+      "--insecure",
+      "DANGEROUS",
+    ])
+      expect(help.stdout).toContain(word);
     expect((await runCli([])).code).toBe(1);
     const unknown = await runCli(["frobnicate", base]);
     expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining("unknown command")]);
@@ -61,7 +75,9 @@ describe("ftplib on the command line", () => {
     expect([names.code, names.stderr]).toEqual([0, ""]);
     expect(names.stdout).toBe("big.bin\ndeep\nhello.txt\nwith space.txt\n");
     const long = await runCli(["ls", "-l", `${base}/pub/`]);
-    expect(long.stdout).toMatch(new RegExp(`^-rw\\S+ +${BIG.length} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d big\\.bin$`, "m"));
+    expect(long.stdout).toMatch(
+      new RegExp(`^-rw\\S+ +${BIG.length} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d big\\.bin$`, "m"),
+    );
     expect(long.stdout).toMatch(/^d\S+ .* deep$/m);
     const json = await runCli(["ls", "--json", `${base}/pub`]);
     const entries = JSON.parse(json.stdout) as { name: string; type: string; size: number; modifiedAt: string }[];
@@ -140,8 +156,12 @@ describe("ftplib on the command line", () => {
 
   it("takes credentials from options, the environment and netrc", async () => {
     const plain = `ftp://127.0.0.1:${server.port}/pub`;
-    expect((await runCli(["ls", "-u", server.user, "--password", server.password, plain])).stdout).toContain("hello.txt");
-    expect((await runCli(["ls", "-u", server.user, plain], { env: { FTPLIB_PASSWORD: server.password } })).code).toBe(0);
+    expect((await runCli(["ls", "-u", server.user, "--password", server.password, plain])).stdout).toContain(
+      "hello.txt",
+    );
+    expect((await runCli(["ls", "-u", server.user, plain], { env: { FTPLIB_PASSWORD: server.password } })).code).toBe(
+      0,
+    );
     const netrc = join(tmp, "netrc");
     await writeFile(netrc, `machine 127.0.0.1\n  login ${server.user}\n  password ${server.password}\n`);
     await chmod(netrc, 0o600);
@@ -149,7 +169,9 @@ describe("ftplib on the command line", () => {
     expect(fromFile.code).toBe(0);
     expect(fromFile.stderr).toContain(`USER ${server.user}`);
     const home = await mkdtemp(join(tmp, "home-"));
-    await writeFile(join(home, ".netrc"), `default login ${server.user} password ${server.password}\n`, { mode: 0o600 });
+    await writeFile(join(home, ".netrc"), `default login ${server.user} password ${server.password}\n`, {
+      mode: 0o600,
+    });
     const fromHome = await runCli(["--debug", "ls", plain], { env: { HOME: home } });
     expect(fromHome.stderr).toContain(`USER ${server.user}`);
     const ignored = await runCli(["--debug", "ls", "--no-netrc", plain], { env: { HOME: home } });
@@ -173,7 +195,9 @@ describe("ftplib on the command line", () => {
 
   it("speaks explicit and implicit TLS, checks certificates, and says --insecure is dangerous", async () => {
     const explicitUrl = `ftp://${explicit.user}:${explicit.password}@127.0.0.1:${explicit.port}/`;
-    const put = await runCli(["--tls", "--ca", caFile, "put", "-", `${explicitUrl}secret.txt`], { input: "over TLS\n" });
+    const put = await runCli(["--tls", "--ca", caFile, "put", "-", `${explicitUrl}secret.txt`], {
+      input: "over TLS\n",
+    });
     expect([put.code, put.stderr]).toEqual([0, ""]);
     expect(await readFile(join(explicit.root, "secret.txt"), "utf8")).toBe("over TLS\n");
     const ftpes = await runCli(["--ca", caFile, "cat", explicitUrl.replace("ftp://", "ftpes://") + "secret.txt"]);
@@ -239,7 +263,13 @@ describe("ftplib on the command line", () => {
 
     // Up: into a directory that does not exist yet, then only the file touched since.
     const dryRun = await runCli(["mirror", "-n", local, `${base}/backup/today`]);
-    expect(dryRun.stdout.split("\n").sort().filter(Boolean)).toEqual(["mkdir deep", `put big.bin ${BIG.length}`, "put deep/leaf.txt 5", "put hello.txt 19", "put with space.txt 7"]);
+    expect(dryRun.stdout.split("\n").sort().filter(Boolean)).toEqual([
+      "mkdir deep",
+      `put big.bin ${BIG.length}`,
+      "put deep/leaf.txt 5",
+      "put hello.txt 19",
+      "put with space.txt 7",
+    ]);
     expect((await readdir(server.root)).includes("backup")).toBe(false);
     const up = await runCli(["mirror", "--json", local, `${base}/backup/today`]);
     expect(up.code).toBe(0);
@@ -248,7 +278,9 @@ describe("ftplib on the command line", () => {
     const future = new Date(Date.now() + 10 * 60_000);
     await writeFile(join(local, "deep", "leaf.txt"), "leaf");
     await utimes(join(local, "deep", "leaf.txt"), future, future);
-    const upAgain = JSON.parse((await runCli(["mirror", "--json", local, `${base}/backup/today`])).stdout) as typeof summary;
+    const upAgain = JSON.parse(
+      (await runCli(["mirror", "--json", local, `${base}/backup/today`])).stdout,
+    ) as typeof summary;
     expect([upAgain.transferred, upAgain.unchanged]).toEqual([["deep/leaf.txt"], 3]);
     const quietPipe = await runCli(["mirror", local, `${base}/backup/today`]);
     expect([quietPipe.code, quietPipe.stdout, quietPipe.stderr]).toEqual([0, "", ""]);

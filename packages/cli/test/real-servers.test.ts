@@ -50,8 +50,14 @@ function modes(server: RealServer): Mode[] {
     { name: "plain, active", base: `ftp://${auth}${hostOf(plain)}:${plain.port}`, options: ["--active"] },
   ];
   if (v6 !== undefined) found.push({ name: "plain, IPv6", base: `ftp://${auth}${hostOf(v6)}:${v6.port}`, options: [] });
-  if (plain.tls === "explicit") found.push({ name: "explicit TLS (ftpes://)", base: `ftpes://${auth}${hostOf(plain)}:${plain.port}`, options: ca });
-  if (implicit !== undefined) found.push({ name: "implicit TLS (ftps://)", base: `ftps://${auth}${hostOf(implicit)}:${implicit.port}`, options: ca });
+  if (plain.tls === "explicit")
+    found.push({ name: "explicit TLS (ftpes://)", base: `ftpes://${auth}${hostOf(plain)}:${plain.port}`, options: ca });
+  if (implicit !== undefined)
+    found.push({
+      name: "implicit TLS (ftps://)",
+      base: `ftps://${auth}${hostOf(implicit)}:${implicit.port}`,
+      options: ca,
+    });
   return found;
 }
 
@@ -80,7 +86,11 @@ describe.runIf(wanted)("ftplib against the Debian servers", () => {
             await cli(["mkdir", "-p", url(`${dir}/sub/deeper`)]);
             await cli(["put", source, `${url(dir)}/`]);
             await cli(["put", "-", url(`${dir}/sub/from stdin.txt`)], "piped in\n");
-            const listing = JSON.parse((await cli(["ls", "--json", url(dir)])).stdout) as { name: string; type: string; size?: number }[];
+            const listing = JSON.parse((await cli(["ls", "--json", url(dir)])).stdout) as {
+              name: string;
+              type: string;
+              size?: number;
+            }[];
             expect(listing.map((e) => `${e.type} ${e.name}`).sort()).toEqual(["dir sub", "file data.bin"]);
             expect(listing.find((e) => e.name === "data.bin")?.size).toBe(DATA.length);
             expect((await cli(["ls", url(`${dir}/sub`)])).stdout).toBe("deeper\nfrom stdin.txt\n");
@@ -97,19 +107,27 @@ describe.runIf(wanted)("ftplib against the Debian servers", () => {
             // another session's active data connection closes (its connect is never completed
             // nor answered): one transfer at a time there.
             const down = join(local, "down");
-            const parallel = server.name === "pyftpdlib" && mode.options.includes("--active") ? ["-j", "1"] : ["-j", "2"];
-            const first = JSON.parse((await cli(["mirror", "--json", ...parallel, url(dir), down])).stdout) as { transferred: string[]; unchanged: number };
+            const parallel =
+              server.name === "pyftpdlib" && mode.options.includes("--active") ? ["-j", "1"] : ["-j", "2"];
+            const first = JSON.parse((await cli(["mirror", "--json", ...parallel, url(dir), down])).stdout) as {
+              transferred: string[];
+              unchanged: number;
+            };
             expect(first.transferred.sort()).toEqual(["renamed.bin", "sub/from stdin.txt"]);
             expect(sha256(await readFile(join(down, "renamed.bin")))).toBe(sha256(DATA));
             const second = JSON.parse((await cli(["mirror", "--json", url(dir), down])).stdout) as typeof first;
             expect([second.transferred, second.unchanged]).toEqual([[], 2]);
 
             // mirror up into a new directory, then again: only the file touched since.
-            const first2 = JSON.parse((await cli(["mirror", "--json", ...parallel, down, url(`${dir}/up`)])).stdout) as typeof first;
+            const first2 = JSON.parse(
+              (await cli(["mirror", "--json", ...parallel, down, url(`${dir}/up`)])).stdout,
+            ) as typeof first;
             expect(first2.transferred.sort()).toEqual(["renamed.bin", "sub/from stdin.txt"]);
             const later = new Date(Date.now() + 10 * 60_000);
             await utimes(join(down, "renamed.bin"), later, later);
-            const second2 = JSON.parse((await cli(["mirror", "--json", down, url(`${dir}/up`)])).stdout) as typeof first;
+            const second2 = JSON.parse(
+              (await cli(["mirror", "--json", down, url(`${dir}/up`)])).stdout,
+            ) as typeof first;
             expect([second2.transferred, second2.unchanged]).toEqual([["renamed.bin"], 1]);
             expect((await cli(["cat", url(`${dir}/up/sub/from stdin.txt`)])).stdout).toBe("piped in\n");
 
@@ -127,10 +145,16 @@ describe.runIf(wanted)("ftplib against the Debian servers", () => {
 
       it("exit codes: a refused login is 5, an untrusted certificate 4", async () => {
         const endpoint = server.endpoints.find((e) => e.family === 4 && e.tls !== "implicit")!;
-        const badLogin = await runCli(["ls", `ftp://${server.user}:not-the-password@${endpoint.host}:${endpoint.port}/`]);
+        const badLogin = await runCli([
+          "ls",
+          `ftp://${server.user}:not-the-password@${endpoint.host}:${endpoint.port}/`,
+        ]);
         expect([badLogin.code, badLogin.stderr]).toEqual([5, expect.stringContaining("login refused")]);
         if (endpoint.tls === "explicit") {
-          const untrusted = await runCli(["ls", `ftpes://${server.user}:${encodeURIComponent(server.password)}@${endpoint.host}:${endpoint.port}/`]);
+          const untrusted = await runCli([
+            "ls",
+            `ftpes://${server.user}:${encodeURIComponent(server.password)}@${endpoint.host}:${endpoint.port}/`,
+          ]);
           expect([untrusted.code, untrusted.stderr]).toEqual([4, expect.stringContaining("--ca")]);
         }
       });

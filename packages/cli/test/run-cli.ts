@@ -38,7 +38,14 @@ export function runCli(args: string[], options: CliOptions & { input?: string | 
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stdoutBytes: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
+    child.on("close", (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stdoutBytes: Buffer.concat(out),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
+    );
     child.stdin.end(options.input ?? "");
   });
 }

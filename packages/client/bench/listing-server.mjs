@@ -10,7 +10,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 
 const folder = process.argv[2];
-const listings = new Map(readdirSync(folder).filter((f) => /^(MLSD|LIST)-.+\.txt$/.test(f)).map((f) => [f.slice(0, -4), readFileSync(`${folder}/${f}`)]));
+const listings = new Map(
+  readdirSync(folder)
+    .filter((f) => /^(MLSD|LIST)-.+\.txt$/.test(f))
+    .map((f) => [f.slice(0, -4), readFileSync(`${folder}/${f}`)]),
+);
 
 const server = net.createServer((control) => {
   let passive; // { server, socket: Promise<net.Socket> }
@@ -26,7 +30,8 @@ const server = net.createServer((control) => {
     USER: () => reply("331 Password please."),
     PASS: () => reply("230 Logged in."),
     SYST: () => reply("215 UNIX Type: L8"),
-    FEAT: () => control.write("211-Features:\r\n EPSV\r\n MLST type*;size*;modify*;UNIX.mode*;\r\n UTF8\r\n211 End.\r\n"),
+    FEAT: () =>
+      control.write("211-Features:\r\n EPSV\r\n MLST type*;size*;modify*;UNIX.mode*;\r\n UTF8\r\n211 End.\r\n"),
     OPTS: () => reply("200 OK."),
     TYPE: () => reply("200 Type set."),
     STRU: () => reply("200 OK."),
@@ -62,7 +67,11 @@ const server = net.createServer((control) => {
       const line = buffered.slice(0, end);
       buffered = buffered.slice(end + 2);
       const verb = line.split(" ")[0].toUpperCase();
-      queue = queue.then(() => (verb === "MLSD" || verb === "LIST" ? list(verb, line.slice(5)) : (commands[verb] ?? (() => reply("502 Not here.")))()));
+      queue = queue.then(() =>
+        verb === "MLSD" || verb === "LIST"
+          ? list(verb, line.slice(5))
+          : (commands[verb] ?? (() => reply("502 Not here.")))(),
+      );
     }
   });
   control.on("error", () => undefined);

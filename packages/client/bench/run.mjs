@@ -50,7 +50,10 @@ function isUp(name) {
 const server = (name) => {
   const s = realServers().find((x) => x.name === name);
   const e = s.endpoints.find((x) => x.tls === "explicit" && x.family === 4);
-  return { root: s.root, config: { host: e.host, port: e.port, user: s.user, password: s.password, ca: readFileSync(s.ca, "utf8") } };
+  return {
+    root: s.root,
+    config: { host: e.host, port: e.port, user: s.user, password: s.password, ca: readFileSync(s.ca, "utf8") },
+  };
 };
 const vsftpd = server("vsftpd");
 const pureFtpd = server("pure-ftpd");
@@ -63,7 +66,8 @@ if (!existsSync(big) || statSync(big).size !== SIZE) writeFileSync(big, randomBy
 const source = `${local}/upload.bin`;
 if (!existsSync(source) || statSync(source).size !== SIZE) writeFileSync(source, randomBytes(SIZE));
 const smallFiles = Array.from({ length: SMALL_FILES }, (_, i) => `bench/small/f${i}.bin`);
-for (const f of smallFiles) if (!existsSync(`${vsftpd.root}/${f}`)) writeFileSync(`${vsftpd.root}/${f}`, randomBytes(SMALL_SIZE));
+for (const f of smallFiles)
+  if (!existsSync(`${vsftpd.root}/${f}`)) writeFileSync(`${vsftpd.root}/${f}`, randomBytes(SMALL_SIZE));
 for (const count of [ENTRIES, ENTRIES / 10]) {
   const dir = `${pureFtpd.root}/bench/list${count}`;
   if (existsSync(`${dir}/entry-${String(count - 1).padStart(6, "0")}.txt`)) continue;
@@ -89,13 +93,21 @@ const expected = {};
 }
 // A million entries, from memory only: the 100,000 ten times over, each copy's names changed.
 for (const verb of ["MLSD", "LIST"]) {
-  const lines = readFileSync(`${local}/${verb}-list${ENTRIES}.txt`, "latin1").split("\r\n").filter((line) => line !== "" && !/ \.\.?$/.test(line));
-  const copies = Array.from({ length: 10 }, (_, copy) => lines.map((line) => line.replace(/\.txt$/, `-${copy}.txt`)).join("\r\n"));
+  const lines = readFileSync(`${local}/${verb}-list${ENTRIES}.txt`, "latin1")
+    .split("\r\n")
+    .filter((line) => line !== "" && !/ \.\.?$/.test(line));
+  const copies = Array.from({ length: 10 }, (_, copy) =>
+    lines.map((line) => line.replace(/\.txt$/, `-${copy}.txt`)).join("\r\n"),
+  );
   writeFileSync(`${local}/${verb}-list${ENTRIES * 10}.txt`, `${copies.join("\r\n")}\r\n`, "latin1");
   expected[`${verb} ${ENTRIES * 10}`] = lines.filter((line) => !/^total /.test(line)).length * 10;
 }
-const listingServer = spawn(process.execPath, [here("listing-server.mjs"), local], { stdio: ["ignore", "pipe", "inherit"] });
-const listingPort = await new Promise((resolve) => listingServer.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
+const listingServer = spawn(process.execPath, [here("listing-server.mjs"), local], {
+  stdio: ["ignore", "pipe", "inherit"],
+});
+const listingPort = await new Promise((resolve) =>
+  listingServer.stdout.once("data", (d) => resolve(Number(String(d).trim()))),
+);
 const memoryServer = { config: { ...pureFtpd.config, port: listingPort } };
 
 // --- contenders -------------------------------------------------------------------------------
@@ -113,10 +125,16 @@ function runProcess(command, args) {
 const lastLine = (text) => text.trim().split("\n").filter(Boolean).pop() ?? "";
 /** Why a contender failed: V8's fatal error if there is one (a stack dump follows it), else its last line. */
 const failure = (stderr) => (/^FATAL ERROR: .*$/m.exec(stderr)?.[0] ?? lastLine(stderr)).slice(0, 120);
-const node = (file, flags = []) => (scenario, config) =>
-  runProcess(process.execPath, [...flags, here(`contenders/${file}`), scenario, JSON.stringify(config)]).then((out) => JSON.parse(lastLine(out)));
+const node =
+  (file, flags = []) =>
+  (scenario, config) =>
+    runProcess(process.execPath, [...flags, here(`contenders/${file}`), scenario, JSON.stringify(config)]).then((out) =>
+      JSON.parse(lastLine(out)),
+    );
 const python = (scenario, config) =>
-  runProcess("/usr/bin/python3", [here("contenders/python-ftplib.py"), scenario, JSON.stringify(config)]).then((out) => JSON.parse(lastLine(out)));
+  runProcess("/usr/bin/python3", [here("contenders/python-ftplib.py"), scenario, JSON.stringify(config)]).then((out) =>
+    JSON.parse(lastLine(out)),
+  );
 
 /** curl: one process; its own per-transfer times (`time_total`, summed) leave out its start-up. */
 async function curl(scenario, c) {
@@ -129,8 +147,18 @@ async function curl(scenario, c) {
     upload: () => ["-T", c.local, url(c.remote)],
     small: () => c.files.flatMap((f) => ["-o", "/dev/null", url(f)]),
   }[scenario]();
-  const out = await runProcess("curl", ["-sS", "--fail", ...tls, "-w", "%{time_total} %{size_download} %{size_upload}\\n", ...args]);
-  const lines = out.trim().split("\n").map((l) => l.split(" ").map(Number));
+  const out = await runProcess("curl", [
+    "-sS",
+    "--fail",
+    ...tls,
+    "-w",
+    "%{time_total} %{size_download} %{size_upload}\\n",
+    ...args,
+  ]);
+  const lines = out
+    .trim()
+    .split("\n")
+    .map((l) => l.split(" ").map(Number));
   const seconds = lines.reduce((s, l) => s + l[0], 0);
   const bytes = lines.reduce((s, l) => s + l[1] + l[2], 0);
   return { ns: seconds * 1e9, bytes, items: scenario === "small" ? lines.length : undefined };
@@ -158,10 +186,12 @@ const expectItems = (n) => (r) => {
   if (r.items !== n) throw new Error(`got ${r.items} entries, not ${n}`);
 };
 /** The directory a listing contender asks for: "…, 10,000 entries" and the like, or the 100,000. */
-const listingPath = (name) => `bench/list${[ENTRIES / 10, ENTRIES * 10].find((n) => name.includes(`, ${n.toLocaleString("en")} entries`)) ?? ENTRIES}`;
+const listingPath = (name) =>
+  `bench/list${[ENTRIES / 10, ENTRIES * 10].find((n) => name.includes(`, ${n.toLocaleString("en")} entries`)) ?? ENTRIES}`;
 /** The old generation's cap of the rows that show what a listing needs to hold: V8 fails beyond it. */
 const HEAP_CAP_MIB = 8;
-const capped = (name, entries) => `${name}, ${entries.toLocaleString("en")} entries, heap capped at ${HEAP_CAP_MIB} MiB`;
+const capped = (name, entries) =>
+  `${name}, ${entries.toLocaleString("en")} entries, heap capped at ${HEAP_CAP_MIB} MiB`;
 const localFile = (name) => `${local}/download-${name.replace(/[^a-z0-9]+/gi, "-")}.bin`;
 
 /** A listing of `verb` from `origin` ("pure-ftpd" or "from memory", as `where` says). */
@@ -296,7 +326,9 @@ const results = {};
 for (const scenario of scenarios) {
   if (only.length > 0 && !only.includes(scenario.scenario ?? scenario.key)) continue;
   const names = Object.keys(scenario.contenders);
-  const samples = Object.fromEntries(names.map((n) => [n, { values: [], memory: [], cpu: [], machine: [], error: undefined }]));
+  const samples = Object.fromEntries(
+    names.map((n) => [n, { values: [], memory: [], cpu: [], machine: [], error: undefined }]),
+  );
   process.stderr.write(`${scenario.title}\n`);
   for (let round = 0; round <= ROUNDS; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length]);
@@ -323,7 +355,17 @@ for (const scenario of scenarios) {
   results[scenario.key] = Object.fromEntries(
     names.map((n) => {
       const s = samples[n];
-      return [n, s.error ?? { median: median(s.values), min: Math.min(...s.values), max: Math.max(...s.values), memory: medianOf(s.memory), cpu: medianOf(s.cpu), machine: medianOf(s.machine) }];
+      return [
+        n,
+        s.error ?? {
+          median: median(s.values),
+          min: Math.min(...s.values),
+          max: Math.max(...s.values),
+          memory: medianOf(s.memory),
+          cpu: medianOf(s.cpu),
+          machine: medianOf(s.machine),
+        },
+      ];
     }),
   );
 }
@@ -347,19 +389,26 @@ for (const scenario of scenarios) {
   if (r === undefined) continue;
   lines.push(`## ${scenario.title}`, "");
   if (scenario.note) lines.push(scenario.note, "");
-  lines.push(`| contender | ${scenario.unit} | range |${scenario.memory ? " memory |" : ""} CPU | machine | ${OURS} ÷ this |`);
+  lines.push(
+    `| contender | ${scenario.unit} | range |${scenario.memory ? " memory |" : ""} CPU | machine | ${OURS} ÷ this |`,
+  );
   lines.push(`|---|---:|---:|${scenario.memory ? "---:|" : ""}---:|---:|---:|`);
   for (const [name, v] of Object.entries(r)) {
     if (typeof v === "string") {
       lines.push(`| ${name} | fails: ${v.replace(/\|/g, "/")} | |${scenario.memory ? " |" : ""} | | |`);
       continue;
     }
-    const memory = scenario.memory ? ` ${v.memory === undefined ? "" : `${(v.memory / 2 ** 20).toFixed(0)} MiB`} |` : "";
+    const memory = scenario.memory
+      ? ` ${v.memory === undefined ? "" : `${(v.memory / 2 ** 20).toFixed(0)} MiB`} |`
+      : "";
     const coresText = (x) => (x === undefined ? "" : x.toFixed(2));
     let ratio = ratioTo(r[OURS], v);
     if (scenario.key === "small-pool" && name === OURS) ratio = ratioTo(v, results.small?.[OURS]);
-    const ratioText = ratio === undefined || (name === OURS && scenario.key !== "small-pool") ? "" : `${ratio.toFixed(2)}x`;
-    lines.push(`| ${name} | ${fixed(v.median)} | ${fixed(v.min)}–${fixed(v.max)} |${memory} ${coresText(v.cpu)} | ${coresText(v.machine)} | ${scenario.key === "small-pool" && name === OURS ? `${ratioText} of one connection` : ratioText} |`);
+    const ratioText =
+      ratio === undefined || (name === OURS && scenario.key !== "small-pool") ? "" : `${ratio.toFixed(2)}x`;
+    lines.push(
+      `| ${name} | ${fixed(v.median)} | ${fixed(v.min)}–${fixed(v.max)} |${memory} ${coresText(v.cpu)} | ${coresText(v.machine)} | ${scenario.key === "small-pool" && name === OURS ? `${ratioText} of one connection` : ratioText} |`,
+    );
   }
   lines.push("");
 }
@@ -371,41 +420,92 @@ const target = (label, value, goal, bound = "") =>
     : `| ${label} | ${value.toFixed(2)}x | ${goal}x | ${value >= goal ? "met" : "**missed**"} | ${bound} |`;
 const get = (key, a, b) => ratioTo(results[key]?.[a], results[key]?.[b]);
 const of = (key, name, field) => (typeof results[key]?.[name] === "object" ? results[key][name][field] : undefined);
-const say = (template, ...values) => (values.some((v) => v === undefined || Number.isNaN(v)) ? "" : template(...values.map((v) => v.toFixed(2))));
+const say = (template, ...values) =>
+  values.some((v) => v === undefined || Number.isNaN(v)) ? "" : template(...values.map((v) => v.toFixed(2)));
 const cores = cpus().length;
 /** CPU milliseconds per file (or entry): the cores busy over the items per second. */
-const cpuPerItem = (key, name) => (of(key, name, "cpu") ?? NaN) / (of(key, name, "median") ?? NaN) * 1000;
+const cpuPerItem = (key, name) => ((of(key, name, "cpu") ?? NaN) / (of(key, name, "median") ?? NaN)) * 1000;
 lines.push("## Targets", "", "| target | measured | goal | | what bounds it, in this run |", "|---|---:|---:|---|---|");
 lines.push(target("bulk download, share of the raw socket limit", get("download", OURS, RAW), 0.9));
 lines.push(
-  target("bulk download against basic-ftp (what 0.9 of the limit comes to here)", get("download", OURS, BASIC), 1.8,
-    say((x) => `the raw socket itself: ${x}x basic-ftp`, get("download", RAW, BASIC))),
+  target(
+    "bulk download against basic-ftp (what 0.9 of the limit comes to here)",
+    get("download", OURS, BASIC),
+    1.8,
+    say((x) => `the raw socket itself: ${x}x basic-ftp`, get("download", RAW, BASIC)),
+  ),
 );
 lines.push(target("bulk upload against basic-ftp", get("upload", OURS, BASIC), 1.5));
 lines.push(
-  target("4 KiB files on one connection against basic-ftp", get("small", OURS, BASIC), 1.3,
-    say((raw, ours, python) => `the raw socket: ${raw}x basic-ftp; CPU per file: ${OURS} ${ours} ms, Python ${python} ms`,
-      get("small", RAW, BASIC), cpuPerItem("small", OURS), cpuPerItem("small", PYTHON))),
+  target(
+    "4 KiB files on one connection against basic-ftp",
+    get("small", OURS, BASIC),
+    1.3,
+    say(
+      (raw, ours, python) => `the raw socket: ${raw}x basic-ftp; CPU per file: ${OURS} ${ours} ms, Python ${python} ms`,
+      get("small", RAW, BASIC),
+      cpuPerItem("small", OURS),
+      cpuPerItem("small", PYTHON),
+    ),
+  ),
 );
 lines.push(
-  target(`pool of ${POOL} against one connection (small files)`, ratioTo(results["small-pool"]?.[OURS], results.small?.[OURS]), 4,
-    say((one, most, client, machine) => `one connection keeps ${one} of ${cores} cores busy (client, server, kernel): no pool can pass ${most}x here; the pool's client used ${client} cores, the machine ${machine}`,
-      of("small", OURS, "machine"), cores / of("small", OURS, "machine"), of("small-pool", OURS, "cpu"), of("small-pool", OURS, "machine"))),
+  target(
+    `pool of ${POOL} against one connection (small files)`,
+    ratioTo(results["small-pool"]?.[OURS], results.small?.[OURS]),
+    4,
+    say(
+      (one, most, client, machine) =>
+        `one connection keeps ${one} of ${cores} cores busy (client, server, kernel): no pool can pass ${most}x here; the pool's client used ${client} cores, the machine ${machine}`,
+      of("small", OURS, "machine"),
+      cores / of("small", OURS, "machine"),
+      of("small-pool", OURS, "cpu"),
+      of("small-pool", OURS, "machine"),
+    ),
+  ),
 );
-for (const [verb, where] of [["MLSD", "from memory"], ["LIST", "from memory"], ["MLSD", "pure-ftpd"], ["LIST", "pure-ftpd"]]) {
+for (const [verb, where] of [
+  ["MLSD", "from memory"],
+  ["LIST", "from memory"],
+  ["MLSD", "pure-ftpd"],
+  ["LIST", "pure-ftpd"],
+]) {
   const key = `${verb.toLowerCase()} ${where}`;
   // From memory the client is the only work; from pure-ftpd, the server's own pace shows in how
   // little faster Python's ftplib is, which parses nothing (LIST) or only splits facts (MLSD).
   const bound =
     where === "from memory"
-      ? say((cpu) => `${OURS}'s process: ${cpu} cores of CPU (its one thread, and the garbage collector's)`, of(key, OURS, "cpu"))
-      : say((python, machine) => `the server: Python's ftplib gets ${python}x basic-ftp; the machine ${machine} of ${cores} cores busy`, get(key, PYTHON, BASIC), of(key, OURS, "machine"));
-  lines.push(target(`${verb} of ${ENTRIES.toLocaleString("en")} entries against basic-ftp (${where})`, get(key, OURS, BASIC), 3, bound));
+      ? say(
+          (cpu) => `${OURS}'s process: ${cpu} cores of CPU (its one thread, and the garbage collector's)`,
+          of(key, OURS, "cpu"),
+        )
+      : say(
+          (python, machine) =>
+            `the server: Python's ftplib gets ${python}x basic-ftp; the machine ${machine} of ${cores} cores busy`,
+          get(key, PYTHON, BASIC),
+          of(key, OURS, "machine"),
+        );
+  lines.push(
+    target(
+      `${verb} of ${ENTRIES.toLocaleString("en")} entries against basic-ftp (${where})`,
+      get(key, OURS, BASIC),
+      3,
+      bound,
+    ),
+  );
 }
 lines.push(
-  target("FTPS download against basic-ftp", get("ftps-download", OURS, BASIC), 1.2,
-    say((client, others) => `this client: ${client} cores of CPU; the server and the kernel: ${others} (vsftpd encrypts on one core)`,
-      of("ftps-download", OURS, "cpu"), of("ftps-download", OURS, "machine") - of("ftps-download", OURS, "cpu"))),
+  target(
+    "FTPS download against basic-ftp",
+    get("ftps-download", OURS, BASIC),
+    1.2,
+    say(
+      (client, others) =>
+        `this client: ${client} cores of CPU; the server and the kernel: ${others} (vsftpd encrypts on one core)`,
+      of("ftps-download", OURS, "cpu"),
+      of("ftps-download", OURS, "machine") - of("ftps-download", OURS, "cpu"),
+    ),
+  ),
 );
 lines.push("");
 

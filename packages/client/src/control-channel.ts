@@ -74,7 +74,10 @@ export class ControlChannel {
     if (this.broken !== undefined) throw this.broken;
     if (!this.codec.canSend(line)) {
       // Refused before the codec sees it, so that a misplaced call leaves the connection usable.
-      throw new LocalProtocolError(`cannot send ${commandVerb(line)} while a transfer or reply is outstanding (${this.codec.state})`, "ERR_FTP_BUSY");
+      throw new LocalProtocolError(
+        `cannot send ${commandVerb(line)} while a transfer or reply is outstanding (${this.codec.state})`,
+        "ERR_FTP_BUSY",
+      );
     }
     const bytes = this.codec.send(line, options);
     const id = this.codec.lastSent;
@@ -147,7 +150,9 @@ export class ControlChannel {
   async switchTls(on: { tls: unknown } | false): Promise<void> {
     try {
       if (on !== false && this.codec.trailingData.data.length > 0) {
-        throw new FtpTlsError("data received in the clear after the 234 reply to AUTH TLS", { code: "ERR_FTP_TLS_INJECTION" });
+        throw new FtpTlsError("data received in the clear after the 234 reply to AUTH TLS", {
+          code: "ERR_FTP_TLS_INJECTION",
+        });
       }
       if (on === false) await this.stream.stopTls();
       else await this.stream.startTls(on.tls);
@@ -199,13 +204,15 @@ export class ControlChannel {
 
   private applyTimeout(): void {
     if (this.idle) this.stream.setTimeout(0);
-    else if (this.unmatched !== undefined) this.stream.setTimeout(this.replyTimeout > 0 ? Math.min(this.replyTimeout, UNMATCHED_GRACE) : UNMATCHED_GRACE);
+    else if (this.unmatched !== undefined)
+      this.stream.setTimeout(this.replyTimeout > 0 ? Math.min(this.replyTimeout, UNMATCHED_GRACE) : UNMATCHED_GRACE);
     else this.stream.setTimeout(this.replyTimeout);
   }
 
   /** Reads on while no command is outstanding (see the class comment). */
   private watchIdle(): void {
-    if (this.reading !== undefined || this.broken !== undefined || this.quitting || this.codec.state !== "ready") return;
+    if (this.reading !== undefined || this.broken !== undefined || this.quitting || this.codec.state !== "ready")
+      return;
     this.idle = true;
     this.applyTimeout();
     this.readOne().catch(() => undefined);

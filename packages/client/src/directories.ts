@@ -10,7 +10,6 @@ import type { ListingOptions } from "./ftp-options.js";
 import type { FileEntry } from "./listing/index.js";
 import { checkSendable, integerOption } from "./options.js";
 
-
 /**
  * The calls a tree operation makes: a session's, run at once, since the operation holds the
  * connection's turn for all of them (see FTP.direct).
@@ -94,12 +93,23 @@ export const DEFAULT_MAX_DEPTH = 64;
 export async function walk(ftp: TreeClient, path: string, options: TreeOptions = {}): Promise<TreeEntry[]> {
   const maxDepth = integerOption("maxDepth", options.maxDepth, DEFAULT_MAX_DEPTH, 1, 1 << 16);
   const found: TreeEntry[] = [];
-  const visit = async (dir: string, prefix: string, depth: number, parents: ReadonlyMap<string, string>): Promise<void> => {
+  const visit = async (
+    dir: string,
+    prefix: string,
+    depth: number,
+    parents: ReadonlyMap<string, string>,
+  ): Promise<void> => {
     const entries = await ftp.list(dir);
     checkNames(ftp, dir, entries);
-    const kept = options.filter === undefined ? entries : entries.filter((entry) => options.filter!(join2(dir, entry.name), entry));
+    const kept =
+      options.filter === undefined
+        ? entries
+        : entries.filter((entry) => options.filter!(join2(dir, entry.name), entry));
     if (kept.length > 0 && depth > maxDepth) {
-      throw new ErrorProto(`the tree under ${path} goes deeper than ${maxDepth} levels (the maxDepth option) at ${dir}`, { code: "ERR_FTP_TREE_TOO_DEEP" });
+      throw new ErrorProto(
+        `the tree under ${path} goes deeper than ${maxDepth} levels (the maxDepth option) at ${dir}`,
+        { code: "ERR_FTP_TREE_TOO_DEEP" },
+      );
     }
     for (const entry of kept) {
       const remotePath = join2(dir, entry.name);
@@ -109,9 +119,17 @@ export async function walk(ftp: TreeClient, path: string, options: TreeOptions =
       const unique = entry.facts?.unique?.toLowerCase();
       const again = unique === undefined ? undefined : parents.get(unique);
       if (again !== undefined) {
-        throw new ErrorProto(`${remotePath} is ${again} again (the same MLSD unique fact): the tree under ${path} loops`, { code: "ERR_FTP_TREE_LOOP" });
+        throw new ErrorProto(
+          `${remotePath} is ${again} again (the same MLSD unique fact): the tree under ${path} loops`,
+          { code: "ERR_FTP_TREE_LOOP" },
+        );
       }
-      await visit(remotePath, relativePath, depth + 1, unique === undefined ? parents : new Map([...parents, [unique, remotePath]]));
+      await visit(
+        remotePath,
+        relativePath,
+        depth + 1,
+        unique === undefined ? parents : new Map([...parents, [unique, remotePath]]),
+      );
     }
   };
   await visit(path, "", 1, new Map());
@@ -122,8 +140,12 @@ export async function walk(ftp: TreeClient, path: string, options: TreeOptions =
 function checkNames(ftp: TreeClient, dir: string, entries: readonly FileEntry[]): void {
   const names = new Set<string>();
   for (const { name } of entries) {
-    if (!safeName(ftp, name)) throw unsafeName(`refusing a name from the server that is not one path segment: ${JSON.stringify(name)} in ${dir}`);
-    if (names.has(name)) throw unsafeName(`refusing a listing of ${dir} that gives the name ${JSON.stringify(name)} twice`);
+    if (!safeName(ftp, name))
+      throw unsafeName(
+        `refusing a name from the server that is not one path segment: ${JSON.stringify(name)} in ${dir}`,
+      );
+    if (names.has(name))
+      throw unsafeName(`refusing a listing of ${dir} that gives the name ${JSON.stringify(name)} twice`);
     names.add(name);
   }
 }
@@ -151,7 +173,8 @@ const MAX_NAME_BYTES = 255;
 const MAX_PATH_BYTES = 4095;
 
 /** Whether `text` holds a lone surrogate: a byte that the connection's encoding kept as it was. */
-const holdsRawBytes = (text: string) => /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+const holdsRawBytes = (text: string) =>
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 
 /**
  * The local path of `relativePath` under `root`: text, or bytes when a name holds bytes that
@@ -163,9 +186,15 @@ function localPathOf(root: string, relativePath: string): string | Buffer {
   const raw = segments.some(holdsRawBytes);
   const bytes = segments.map((segment) => (raw ? Buffer.from(utf8.encode(segment)) : Buffer.from(segment, "utf8")));
   const long = bytes.find((segment) => segment.length > MAX_NAME_BYTES);
-  if (long !== undefined) throw pathTooLong(`a name from the server is longer than ${MAX_NAME_BYTES} bytes: ${JSON.stringify(relativePath.slice(0, 80))}`);
+  if (long !== undefined)
+    throw pathTooLong(
+      `a name from the server is longer than ${MAX_NAME_BYTES} bytes: ${JSON.stringify(relativePath.slice(0, 80))}`,
+    );
   const local = Buffer.concat([Buffer.from(root, "utf8"), ...bytes.flatMap((segment) => [Buffer.from(sep), segment])]);
-  if (local.length > MAX_PATH_BYTES) throw pathTooLong(`the local path of ${JSON.stringify(relativePath.slice(0, 80))}... is longer than ${MAX_PATH_BYTES} bytes`);
+  if (local.length > MAX_PATH_BYTES)
+    throw pathTooLong(
+      `the local path of ${JSON.stringify(relativePath.slice(0, 80))}... is longer than ${MAX_PATH_BYTES} bytes`,
+    );
   return raw ? local : join(root, ...segments);
 }
 
@@ -178,7 +207,8 @@ async function onDisk<T>(step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    if ((error as { code?: unknown }).code === "ENAMETOOLONG") throw pathTooLong(`a local path is too long for the file system`, error);
+    if ((error as { code?: unknown }).code === "ENAMETOOLONG")
+      throw pathTooLong(`a local path is too long for the file system`, error);
     throw error;
   }
 }
@@ -188,16 +218,29 @@ async function onDisk<T>(step: () => Promise<T>): Promise<T> {
  * tree is walked first (see `walk`: unsafe names, loops and depth are refused before anything is
  * written); then its directories are made and its files downloaded, each atomically.
  */
-export async function downloadDir(ftp: TreeClient, remote: string, local: string, options: TreeOptions = {}): Promise<number> {
+export async function downloadDir(
+  ftp: TreeClient,
+  remote: string,
+  local: string,
+  options: TreeOptions = {},
+): Promise<number> {
   const root = resolve(local);
   await mkdir(root, { recursive: true });
   const tree = await walk(ftp, remote, options);
-  const steps = tree.filter((entry) => entry.type === "dir" || entry.type === "file").map((entry) => ({ entry, localPath: localPathOf(root, entry.relativePath) }));
+  const steps = tree
+    .filter((entry) => entry.type === "dir" || entry.type === "file")
+    .map((entry) => ({ entry, localPath: localPathOf(root, entry.relativePath) }));
   for (const { localPath } of steps) {
     // Belt and braces: the joined path must stay inside the target.
     const text = typeof localPath === "string" ? localPath : localPath.toString("utf8");
     const below = relative(root, text);
-    if (below === "" || below === ".." || below.startsWith(`..${sep}`) || isAbsolute(below) || !text.startsWith(root + sep)) {
+    if (
+      below === "" ||
+      below === ".." ||
+      below.startsWith(`..${sep}`) ||
+      isAbsolute(below) ||
+      !text.startsWith(root + sep)
+    ) {
       throw unsafeName(`refusing ${JSON.stringify(text)}: outside ${root}`);
     }
   }
@@ -238,9 +281,18 @@ async function localTree(local: string, remote: string, filter: TreeOptions["fil
  * Copies the local directory `local` into the remote directory `remote` (made if missing). The
  * tree is read first, so that a local name that cannot be sent fails the call before any upload.
  */
-export async function uploadDir(ftp: TreeClient, local: string, remote: string, options: TreeOptions = {}): Promise<number> {
+export async function uploadDir(
+  ftp: TreeClient,
+  local: string,
+  remote: string,
+  options: TreeOptions = {},
+): Promise<number> {
   const steps = await localTree(local, remote, options.filter);
-  checkSendable(ftp.encoding, [], steps.map((step) => step.remote));
+  checkSendable(
+    ftp.encoding,
+    [],
+    steps.map((step) => step.remote),
+  );
   await ensureDir(ftp, remote);
   let files = 0;
   for (const step of steps) {

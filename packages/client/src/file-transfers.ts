@@ -13,7 +13,6 @@ import type { UploadSource } from "./sources.js";
 import { booleanOption, checkSendable, functionOption, invalidOption } from "./options.js";
 import { fileChunks } from "./sources.js";
 
-
 /**
  * The calls a file transfer makes on its connection: an FTP client's own (each takes its turn),
  * or a session's run at once, for an operation that holds the turn already (see FTP.direct).
@@ -63,13 +62,18 @@ function checkTransferOptions(ftp: FileClient, remote: string, options: Transfer
   functionOption("onProgress", options.onProgress);
   booleanOption("resume", options.resume, false);
   const signal: unknown = options.signal;
-  if (signal !== undefined && (typeof signal !== "object" || signal === null || typeof (signal as AbortSignal).addEventListener !== "function")) {
+  if (
+    signal !== undefined &&
+    (typeof signal !== "object" || signal === null || typeof (signal as AbortSignal).addEventListener !== "function")
+  ) {
     throw invalidOption(TypeError, "signal", "an AbortSignal", signal);
   }
 }
 
 function tooLong(remote: string, total: number): ErrorProto {
-  return new ErrorProto(`${remote}: more data than the ${total} bytes the server says it holds`, { code: "ERR_FTP_SIZE_MISMATCH" });
+  return new ErrorProto(`${remote}: more data than the ${total} bytes the server says it holds`, {
+    code: "ERR_FTP_SIZE_MISMATCH",
+  });
 }
 
 /** Progress reports, throttled. */
@@ -97,7 +101,11 @@ function progressReporter(onProgress: TransferOptions["onProgress"], total: numb
  * Runs `transfer` with `signal` wired to `ftp.abort()`; throws the signal's reason when aborted,
  * however the transfer ended.
  */
-async function cancellable<T>(ftp: FileClient, signal: AbortSignal | undefined, transfer: () => Promise<T>): Promise<T> {
+async function cancellable<T>(
+  ftp: FileClient,
+  signal: AbortSignal | undefined,
+  transfer: () => Promise<T>,
+): Promise<T> {
   throwIfAborted(signal);
   const onAbort = () => {
     ftp.abort().catch(() => undefined);
@@ -129,7 +137,9 @@ async function remoteSize(ftp: FileClient, remote: string): Promise<number | nul
 }
 
 function shortTransfer(remote: string, written: number, total: number): ErrorProto {
-  return new ErrorProto(`${remote}: got ${written} bytes, the server says ${total}`, { code: "ERR_FTP_SHORT_TRANSFER" });
+  return new ErrorProto(`${remote}: got ${written} bytes, the server says ${total}`, {
+    code: "ERR_FTP_SHORT_TRANSFER",
+  });
 }
 
 /**
@@ -138,7 +148,12 @@ function shortTransfer(remote: string, written: number, total: number): ErrorPro
  * default. Fewer or more bytes than the server's SIZE fail the call (`ERR_FTP_SHORT_TRANSFER`,
  * `ERR_FTP_SIZE_MISMATCH`); a Writable has the bytes that came by then.
  */
-export async function download(ftp: FileClient, remote: string, destination: string | Buffer | Writable, options: DownloadOptions = {}): Promise<number> {
+export async function download(
+  ftp: FileClient,
+  remote: string,
+  destination: string | Buffer | Writable,
+  options: DownloadOptions = {},
+): Promise<number> {
   checkTransferOptions(ftp, remote, options);
   const atomic = booleanOption("atomic", options.atomic, true);
   const total = await remoteSize(ftp, remote);
@@ -157,9 +172,16 @@ export async function download(ftp: FileClient, remote: string, destination: str
     return progress.bytes;
   }
   const suffix = atomic ? `.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : "";
-  const target = typeof destination === "string" ? `${destination}${suffix}` : Buffer.concat([destination, Buffer.from(suffix)]);
-  const offset = options.resume ? await stat(target).then((s) => s.size, () => 0) : 0;
-  if (total !== null && offset > total) throw new ErrorProto(`local part is larger than ${remote}`, { code: "ERR_FTP_RESUME" });
+  const target =
+    typeof destination === "string" ? `${destination}${suffix}` : Buffer.concat([destination, Buffer.from(suffix)]);
+  const offset = options.resume
+    ? await stat(target).then(
+        (s) => s.size,
+        () => 0,
+      )
+    : 0;
+  if (total !== null && offset > total)
+    throw new ErrorProto(`local part is larger than ${remote}`, { code: "ERR_FTP_RESUME" });
   const file = await open(target, offset > 0 ? "a" : "w");
   const progress = progressReporter(options.onProgress, total);
   let written = offset;
@@ -201,7 +223,12 @@ export async function download(ftp: FileClient, remote: string, destination: str
  * Uploads a local path or a Readable to `remote`. With `resume`, continues after the bytes the
  * server already has (APPE). Resolves with the number of bytes sent in this call.
  */
-export async function upload(ftp: FileClient, source: string | Readable, remote: string, options: TransferOptions & { append?: boolean } = {}): Promise<number> {
+export async function upload(
+  ftp: FileClient,
+  source: string | Readable,
+  remote: string,
+  options: TransferOptions & { append?: boolean } = {},
+): Promise<number> {
   checkTransferOptions(ftp, remote, options);
   let offset = 0;
   if (options.resume) {

@@ -102,4 +102,3 @@ export function sourceAddressOf(address: SourceAddress | undefined): { host: str
     : (address as { host: unknown; port?: unknown });
   return { host: hostOption("sourceAddress.host", host), port: portOption("sourceAddress.port", port, true) };
 }
-

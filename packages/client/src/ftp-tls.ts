@@ -44,7 +44,12 @@ export class FTP_TLS extends FTP {
     // beside a context, rather than a client certificate silently left out.
     const beside = (["key", "cert", "pfx"] as const).find((name) => options.tls?.[name] !== undefined);
     if (options.tls?.secureContext !== undefined && beside !== undefined) {
-      throw invalidOption(TypeError, `tls.${beside}`, "left out when tls.secureContext is given (put it in the context)", "set");
+      throw invalidOption(
+        TypeError,
+        `tls.${beside}`,
+        "left out when tls.secureContext is given (put it in the context)",
+        "set",
+      );
     }
     this.implicitTls = this.implicit;
     this.tlsOptions = { ...options.tls };
@@ -102,7 +107,9 @@ export class FTP_TLS extends FTP {
     const reply = await session.voidCommand("AUTH TLS");
     if (!replyIs(reply, 234)) {
       // Another 2xx: the server may or may not expect a handshake now. Nothing more is sent.
-      const error = new FtpTlsError(`AUTH TLS was answered without 234: ${reply.text}`, { code: "ERR_FTP_TLS_REFUSED" });
+      const error = new FtpTlsError(`AUTH TLS was answered without 234: ${reply.text}`, {
+        code: "ERR_FTP_TLS_REFUSED",
+      });
       this.close();
       throw error;
     }

@@ -24,8 +24,23 @@ import { nodeTransport } from "@ftplib/transport";
 import { CallQueue } from "./call-queue.js";
 import { ControlChannel } from "./control-channel.js";
 import { connectChannel, sendcmdChannel } from "./diagnostics.js";
-import { type TreeClient, type TreeEntry, type TreeOptions, downloadDir, ensureDir, removeDir, uploadDir, walk } from "./directories.js";
-import { type DownloadOptions, type FileClient, type TransferOptions, download as downloadFile, upload as uploadFile } from "./file-transfers.js";
+import {
+  type TreeClient,
+  type TreeEntry,
+  type TreeOptions,
+  downloadDir,
+  ensureDir,
+  removeDir,
+  uploadDir,
+  walk,
+} from "./directories.js";
+import {
+  type DownloadOptions,
+  type FileClient,
+  type TransferOptions,
+  download as downloadFile,
+  upload as uploadFile,
+} from "./file-transfers.js";
 import {
   type ConnectOptions,
   DEFAULT_TIMEOUT,
@@ -43,15 +58,41 @@ import {
 import { type FileEntry } from "./listing/index.js";
 import { EntryIterator } from "./listing/entry-iterator.js";
 import { list, listingCommand, listingParser } from "./listings.js";
-import { booleanOption, checkSendable, functionOption, hostOption, integerOption, invalidOption, millisecondsOption, portOption, restOption } from "./options.js";
+import {
+  booleanOption,
+  checkSendable,
+  functionOption,
+  hostOption,
+  integerOption,
+  invalidOption,
+  millisecondsOption,
+  portOption,
+  restOption,
+} from "./options.js";
 import { Session, type SessionSettings, expect2xx } from "./session.js";
 import type { UploadSource } from "./sources.js";
 import { lineBatches, readLines, storLines } from "./text-transfers.js";
-import { abort, checkRetrOptions, checkStorOptions, endTransfer, openCallerTransfer, retrBinary, storBinary } from "./transfer.js";
+import {
+  abort,
+  checkRetrOptions,
+  checkStorOptions,
+  endTransfer,
+  openCallerTransfer,
+  retrBinary,
+  storBinary,
+} from "./transfer.js";
 import type { Readable, Writable } from "node:stream";
 
 export { FTP_PORT } from "./ftp-options.js";
-export type { ConnectOptions, FTPOptions, ListingOptions, OpenOptions, RetrBinaryOptions, SourceAddress, StorBinaryOptions } from "./ftp-options.js";
+export type {
+  ConnectOptions,
+  FTPOptions,
+  ListingOptions,
+  OpenOptions,
+  RetrBinaryOptions,
+  SourceAddress,
+  StorBinaryOptions,
+} from "./ftp-options.js";
 
 export class FTP implements SessionSettings {
   /** The host last connected to. */
@@ -94,16 +135,25 @@ export class FTP implements SessionSettings {
     this.sourceAddress = options.sourceAddress;
     this.encoding = resolveEncoding(options.encoding);
     const transport: unknown = options.transport ?? nodeTransport;
-    if (typeof transport !== "object" || transport === null || typeof (transport as Transport<unknown>).connect !== "function") {
+    if (
+      typeof transport !== "object" ||
+      transport === null ||
+      typeof (transport as Transport<unknown>).connect !== "function"
+    ) {
       throw invalidOption(TypeError, "transport", "an object with a connect() method", transport);
     }
     this.transport = transport as Transport<unknown>;
-    this.trustServerPasvIpv4Address = booleanOption("trustServerPasvIpv4Address", options.trustServerPasvIpv4Address, false);
+    this.trustServerPasvIpv4Address = booleanOption(
+      "trustServerPasvIpv4Address",
+      options.trustServerPasvIpv4Address,
+      false,
+    );
     this.maxline = integerOption("maxline", options.maxline, 8192, 4, 1 << 24);
     this.passiveServer = booleanOption("passive", options.passive, true);
     this.epsv = booleanOption("epsv", options.epsv, true);
     this.debugging = integerOption("debugLevel", options.debugLevel, 0, 0, 3);
-    this.debugOutput = functionOption("debugOutput", options.debugOutput) ?? ((line) => process.stderr.write(`${line}\n`));
+    this.debugOutput =
+      functionOption("debugOutput", options.debugOutput) ?? ((line) => process.stderr.write(`${line}\n`));
     this.keepAlive = millisecondsOption("keepAlive", options.keepAlive, 0);
   }
 
@@ -280,7 +330,12 @@ export class FTP implements SessionSettings {
 
   /** Retrieves in binary mode (TYPE I), handing each block to `callback`. Returns the final reply. */
   retrBinary(cmd: string, callback: (block: Uint8Array) => unknown, options: RetrBinaryOptions = {}): Promise<string> {
-    return this.checked([cmd], [], () => this.run((s) => retrBinary(s, cmd, callback, options)), () => checkRetrOptions(callback, options));
+    return this.checked(
+      [cmd],
+      [],
+      () => this.run((s) => retrBinary(s, cmd, callback, options)),
+      () => checkRetrOptions(callback, options),
+    );
   }
 
   /**
@@ -288,12 +343,19 @@ export class FTP implements SessionSettings {
    * (default: print it). Returns the final reply.
    */
   retrLines(cmd: string, callback: (line: string) => unknown = (line) => console.log(line)): Promise<string> {
-    return this.checked([cmd], [], () => this.run((s) => readLines(s, cmd, Infinity, callback, { usersCallback: true })));
+    return this.checked([cmd], [], () =>
+      this.run((s) => readLines(s, cmd, Infinity, callback, { usersCallback: true })),
+    );
   }
 
   /** Stores in binary mode (TYPE I) from bytes, text, a stream or any (async) iterable of chunks. */
   storBinary(cmd: string, source: UploadSource, options: StorBinaryOptions = {}): Promise<string> {
-    return this.checked([cmd], [], () => this.run((s) => storBinary(s, cmd, source, options)), () => checkStorOptions(options));
+    return this.checked(
+      [cmd],
+      [],
+      () => this.run((s) => storBinary(s, cmd, source, options)),
+      () => checkStorOptions(options),
+    );
   }
 
   /**
@@ -301,7 +363,12 @@ export class FTP implements SessionSettings {
    * A line longer than `maxline` raises ErrorProto (`ERR_FTP_LINE_TOO_LONG`), as ftplib raises.
    */
   storLines(cmd: string, source: UploadSource, callback?: (line: Uint8Array) => unknown): Promise<string> {
-    return this.checked([cmd], [], () => this.run((s) => storLines(s, cmd, source, callback)), () => functionOption("callback", callback));
+    return this.checked(
+      [cmd],
+      [],
+      () => this.run((s) => storLines(s, cmd, source, callback)),
+      () => functionOption("callback", callback),
+    );
   }
 
   // --- Listings and files ---------------------------------------------------------------------
@@ -315,7 +382,9 @@ export class FTP implements SessionSettings {
     checkSendable(this.encoding, facts.length > 0 ? [`OPTS MLST ${facts.join(";")};`] : [], [path]);
     if (facts.length > 0) await this.sendCmd(`OPTS MLST ${facts.join(";")};`);
     const lines: string[] = [];
-    await this.run((s) => readLines(s, path === "" ? "MLSD" : `MLSD ${path}`, MAX_LISTING_BYTES, (line) => void lines.push(line)));
+    await this.run((s) =>
+      readLines(s, path === "" ? "MLSD" : `MLSD ${path}`, MAX_LISTING_BYTES, (line) => void lines.push(line)),
+    );
     for (const line of lines) yield parseMlsxEntry(line);
   }
 
@@ -323,7 +392,9 @@ export class FTP implements SessionSettings {
   async nlst(...args: string[]): Promise<string[]> {
     checkSendable(this.encoding, [], args);
     const files: string[] = [];
-    await this.run((s) => readLines(s, ["NLST", ...args].join(" "), MAX_LISTING_BYTES, (line) => void files.push(line)));
+    await this.run((s) =>
+      readLines(s, ["NLST", ...args].join(" "), MAX_LISTING_BYTES, (line) => void files.push(line)),
+    );
     return files;
   }
 
@@ -331,7 +402,9 @@ export class FTP implements SessionSettings {
   async dir(...args: (string | ((line: string) => unknown))[]): Promise<void> {
     const last = args[args.length - 1];
     const callback = typeof last === "function" ? last : undefined;
-    const words = (callback === undefined ? args : args.slice(0, -1)).filter((a): a is string => typeof a === "string" && a !== "");
+    const words = (callback === undefined ? args : args.slice(0, -1)).filter(
+      (a): a is string => typeof a === "string" && a !== "",
+    );
     checkSendable(this.encoding, [], words);
     await this.retrLines(["LIST", ...words].join(" "), callback);
   }
@@ -390,7 +463,8 @@ export class FTP implements SessionSettings {
 
   /** Sets the modification time of a file (MFMT), to the second. */
   setLastMod(path: string, date: Date): Promise<string> {
-    if (!(date instanceof Date) || Number.isNaN(date.getTime())) return Promise.reject(new RangeError(`setLastMod needs a valid Date, not ${String(date)}`));
+    if (!(date instanceof Date) || Number.isNaN(date.getTime()))
+      return Promise.reject(new RangeError(`setLastMod needs a valid Date, not ${String(date)}`));
     return this.run((s) => s.setLastMod(path, date));
   }
 
@@ -418,7 +492,10 @@ export class FTP implements SessionSettings {
    * it (use `list()`, or a second connection). Leaving the loop early stops the transfer (ABOR)
    * and leaves the connection usable.
    */
-  listStream(path = "", options: ListingOptions & { maxBytes?: number } = {}): AsyncGenerator<FileEntry, void, undefined> {
+  listStream(
+    path = "",
+    options: ListingOptions & { maxBytes?: number } = {},
+  ): AsyncGenerator<FileEntry, void, undefined> {
     let parse: (line: string) => FileEntry | null = () => null;
     // Nothing is checked or sent before the first entry is asked for, as with a generator.
     const batches = async function* (this: FTP): AsyncGenerator<readonly string[], void, undefined> {
@@ -527,7 +604,10 @@ export class FTP implements SessionSettings {
     const failure = session.channel.failure;
     if (failure !== undefined) {
       if (failure instanceof FtpConnectionError || failure instanceof ErrorTemp) throw failure;
-      throw new FtpConnectionError(`connection closed after an error: ${failure.message}`, { code: "ERR_FTP_CLOSED", cause: failure });
+      throw new FtpConnectionError(`connection closed after an error: ${failure.message}`, {
+        code: "ERR_FTP_CLOSED",
+        cause: failure,
+      });
     }
     return session;
   }
@@ -562,7 +642,12 @@ export class FTP implements SessionSettings {
    * Runs `run` once the commands and names it will send are known to be sendable, and `check`
    * (option checks) passed; otherwise rejects before anything is queued or sent.
    */
-  protected checked<T>(commands: readonly string[], names: readonly string[], run: () => Promise<T>, check?: () => void): Promise<T> {
+  protected checked<T>(
+    commands: readonly string[],
+    names: readonly string[],
+    run: () => Promise<T>,
+    check?: () => void,
+  ): Promise<T> {
     try {
       check?.();
       checkSendable(this.encoding, commands, names);

@@ -15,7 +15,11 @@ export class GuardedStream implements ByteStream {
   }
 
   read(): Promise<Uint8Array | null> {
-    if (this.draining !== undefined) return this.draining.then(() => null, () => null);
+    if (this.draining !== undefined)
+      return this.draining.then(
+        () => null,
+        () => null,
+      );
     this.inflight = this.inner.read();
     return this.inflight;
   }

@@ -4,7 +4,15 @@
 export { FTP, FTP_PORT } from "./ftp.js";
 export { FTP_TLS, FTPS_IMPLICIT_PORT } from "./ftp-tls.js";
 export type { FTP_TLSOpenOptions, FTP_TLSOptions } from "./ftp-tls.js";
-export type { ConnectOptions, FTPOptions, ListingOptions, OpenOptions, RetrBinaryOptions, SourceAddress, StorBinaryOptions } from "./ftp.js";
+export type {
+  ConnectOptions,
+  FTPOptions,
+  ListingOptions,
+  OpenOptions,
+  RetrBinaryOptions,
+  SourceAddress,
+  StorBinaryOptions,
+} from "./ftp.js";
 export type { UploadSource } from "./sources.js";
 export type { DownloadOptions, Progress, TransferOptions } from "./file-transfers.js";
 export type { TreeEntry, TreeOptions } from "./directories.js";

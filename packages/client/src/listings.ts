@@ -29,7 +29,12 @@ export function listingParser(verb: "MLSD" | "LIST", options: ListingOptions): (
 }
 
 /** A directory's entries, parsed (see FTP.list). */
-export async function list(session: Session, path: string, options: ListingOptions, maxBytes: number): Promise<FileEntry[]> {
+export async function list(
+  session: Session,
+  path: string,
+  options: ListingOptions,
+  maxBytes: number,
+): Promise<FileEntry[]> {
   const verb = await listingCommand(session, options);
   const parse = listingParser(verb, options);
   const entries: FileEntry[] = [];

@@ -9,10 +9,23 @@ import { type TextEncoding, encodeCommand } from "@ftplib/protocol";
  * A RangeError or TypeError with `code` `ERR_FTP_INVALID_OPTION` and the option's name in
  * `option`, as Node tags its own argument errors.
  */
-export type InvalidOptionError = (RangeError | TypeError) & { readonly code: "ERR_FTP_INVALID_OPTION"; readonly option: string };
+export type InvalidOptionError = (RangeError | TypeError) & {
+  readonly code: "ERR_FTP_INVALID_OPTION";
+  readonly option: string;
+};
 
-export function invalidOption(kind: typeof RangeError | typeof TypeError, option: string, expected: string, value: unknown): InvalidOptionError {
-  const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : typeof value === "function" ? "a function" : String(value);
+export function invalidOption(
+  kind: typeof RangeError | typeof TypeError,
+  option: string,
+  expected: string,
+  value: unknown,
+): InvalidOptionError {
+  const shown =
+    typeof value === "string"
+      ? JSON.stringify(value.slice(0, 40))
+      : typeof value === "function"
+        ? "a function"
+        : String(value);
   const error = new kind(`${option} must be ${expected}, not ${shown}`);
   return Object.assign(error, { code: "ERR_FTP_INVALID_OPTION" as const, option });
 }
@@ -24,7 +37,8 @@ export const MAX_TIMEOUT = 2 ** 31 - 1;
 export function integerOption(option: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number") throw invalidOption(TypeError, option, `an integer from ${min} to ${max}`, value);
-  if (!Number.isInteger(value) || value < min || value > max) throw invalidOption(RangeError, option, `an integer from ${min} to ${max}`, value);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw invalidOption(RangeError, option, `an integer from ${min} to ${max}`, value);
   return value;
 }
 
@@ -32,7 +46,12 @@ export function integerOption(option: string, value: unknown, fallback: number, 
 export function millisecondsOption(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT) {
-    throw invalidOption(typeof value === "number" ? RangeError : TypeError, option, `a number of milliseconds from 0 to ${MAX_TIMEOUT}`, value);
+    throw invalidOption(
+      typeof value === "number" ? RangeError : TypeError,
+      option,
+      `a number of milliseconds from 0 to ${MAX_TIMEOUT}`,
+      value,
+    );
   }
   return value;
 }
@@ -67,8 +86,15 @@ export function hostOption(option: string, value: unknown): string {
 export function restOption(value: unknown): number | string | undefined {
   if (value === undefined) return undefined;
   const ok =
-    (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) || (typeof value === "string" && /^\d{1,20}$/.test(value));
-  if (!ok) throw invalidOption(typeof value === "number" || typeof value === "string" ? RangeError : TypeError, "rest", "a byte offset (an integer >= 0)", value);
+    (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) ||
+    (typeof value === "string" && /^\d{1,20}$/.test(value));
+  if (!ok)
+    throw invalidOption(
+      typeof value === "number" || typeof value === "string" ? RangeError : TypeError,
+      "rest",
+      "a byte offset (an integer >= 0)",
+      value,
+    );
   return value as number | string;
 }
 
@@ -77,7 +103,11 @@ export function restOption(value: unknown): number | string | undefined {
  * it is: a command line, or a name used as an argument. Called before the first command of a
  * call, so a name with CR, LF or NUL (or text the encoding cannot hold) never half-runs a call.
  */
-export function checkSendable(encoding: TextEncoding, commands: readonly string[], names: readonly string[] = []): void {
+export function checkSendable(
+  encoding: TextEncoding,
+  commands: readonly string[],
+  names: readonly string[] = [],
+): void {
   for (const command of commands) encodeCommand(command, encoding);
   for (const name of names) {
     if (typeof name !== "string") throw invalidOption(TypeError, "path", "a string", name);

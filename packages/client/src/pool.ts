@@ -41,7 +41,8 @@ export class FtpPool {
    * PROT P, and every connection after the first resuming the first one's TLS session).
    */
   static open(options: (OpenOptions | (FTP_TLSOpenOptions & { secure: true })) & { size?: number }): FtpPool {
-    if (!("secure" in options) || !options.secure) return new FtpPool({ connect: () => FTP.open(options), size: options.size });
+    if (!("secure" in options) || !options.secure)
+      return new FtpPool({ connect: () => FTP.open(options), size: options.size });
     const secure = options;
     const openTls = async (session: unknown): Promise<FTP_TLS> => {
       const tls = session === undefined ? secure.tls : { ...secure.tls, session: session as Buffer };
@@ -94,15 +95,31 @@ export class FtpPool {
   }
 
   /** Downloads each `[remote, local]` pair, `concurrency` at a time (default: the pool's size). */
-  async downloadMany(items: readonly (readonly [remote: string, local: string])[], options: DownloadOptions & { concurrency?: number } = {}): Promise<number> {
-    this.checkMany(items.map(([remote]) => remote), options.concurrency);
-    return this.many(items, options.concurrency, ([remote, local]) => this.run((ftp) => ftp.download(remote, local, options)));
+  async downloadMany(
+    items: readonly (readonly [remote: string, local: string])[],
+    options: DownloadOptions & { concurrency?: number } = {},
+  ): Promise<number> {
+    this.checkMany(
+      items.map(([remote]) => remote),
+      options.concurrency,
+    );
+    return this.many(items, options.concurrency, ([remote, local]) =>
+      this.run((ftp) => ftp.download(remote, local, options)),
+    );
   }
 
   /** Uploads each `[local, remote]` pair, `concurrency` at a time (default: the pool's size). */
-  async uploadMany(items: readonly (readonly [local: string, remote: string])[], options: TransferOptions & { concurrency?: number } = {}): Promise<number> {
-    this.checkMany(items.map(([, remote]) => remote), options.concurrency);
-    return this.many(items, options.concurrency, ([local, remote]) => this.run((ftp) => ftp.upload(local, remote, options)));
+  async uploadMany(
+    items: readonly (readonly [local: string, remote: string])[],
+    options: TransferOptions & { concurrency?: number } = {},
+  ): Promise<number> {
+    this.checkMany(
+      items.map(([, remote]) => remote),
+      options.concurrency,
+    );
+    return this.many(items, options.concurrency, ([local, remote]) =>
+      this.run((ftp) => ftp.upload(local, remote, options)),
+    );
   }
 
   /** Quits every connection. */
@@ -122,7 +139,11 @@ export class FtpPool {
     checkSendable(utf8, [], remotes);
   }
 
-  private async many<T>(items: readonly T[], concurrency = this.size, each: (item: T) => Promise<number>): Promise<number> {
+  private async many<T>(
+    items: readonly T[],
+    concurrency = this.size,
+    each: (item: T) => Promise<number>,
+  ): Promise<number> {
     let next = 0;
     let total = 0;
     const worker = async () => {

@@ -179,7 +179,8 @@ export class Session {
   /** ftplib's getresp: the next reply to the oldest command that is owed one. */
   getResp(): Promise<string> {
     const id = this.channel.oldestPending;
-    if (id === undefined) return Promise.reject(new LocalProtocolError("no command is waiting for a reply", "ERR_FTP_STATE"));
+    if (id === undefined)
+      return Promise.reject(new LocalProtocolError("no command is waiting for a reply", "ERR_FTP_STATE"));
     return this.replyText(id);
   }
 
@@ -356,7 +357,11 @@ export class Session {
    * Opens the data connection and sends the transfer command (ftplib's `ntransfercmd`): the
    * connection, the size the 150 reply announced (or null), and the command's id.
    */
-  async openTransfer(cmd: string, rest: number | string | undefined, ownChunks = false): Promise<[ByteStream, number | null, number]> {
+  async openTransfer(
+    cmd: string,
+    rest: number | string | undefined,
+    ownChunks = false,
+  ): Promise<[ByteStream, number | null, number]> {
     if (this.settings.passiveServer) {
       const [host, port] = await this.makePasv();
       // Bound to the source address's port when one is given, as ftplib does.

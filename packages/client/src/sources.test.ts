@@ -26,7 +26,8 @@ describe("chunksOf", () => {
     const { iterator, state } = recorded(["abcde", "fg"]);
     let pulls = 0;
     const out: string[] = [];
-    for await (const block of chunksOf(iterator, 2, encode, (step) => (pulls++, step()))) out.push(new TextDecoder().decode(block));
+    for await (const block of chunksOf(iterator, 2, encode, (step) => (pulls++, step())))
+      out.push(new TextDecoder().decode(block));
     expect(out).toEqual(["ab", "cd", "e", "fg"]);
     expect(pulls).toBe(3); // two chunks and the end
     expect(state.returned).toBe(false); // finished on its own: no return(), as with for await

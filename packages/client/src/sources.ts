@@ -5,11 +5,7 @@
  */
 import { open } from "node:fs/promises";
 
-export type UploadSource =
-  | Uint8Array
-  | string
-  | Iterable<Uint8Array>
-  | AsyncIterable<Uint8Array | string>;
+export type UploadSource = Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array | string>;
 
 /**
  * The source as an async iterable of byte chunks of at most `blocksize` bytes (views, not copies).

@@ -22,7 +22,13 @@ export interface ReadLinesOptions {
  * each received chunk's lines `afterChunk`. More than `maxBytes` of text fails with
  * `ERR_FTP_LISTING_TOO_LARGE`: a server that lists without end would fill the memory.
  */
-export async function readLines(session: Session, cmd: string, maxBytes: number, onLine: (line: string) => unknown, options: ReadLinesOptions = {}): Promise<string> {
+export async function readLines(
+  session: Session,
+  cmd: string,
+  maxBytes: number,
+  onLine: (line: string) => unknown,
+  options: ReadLinesOptions = {},
+): Promise<string> {
   const { afterChunk, usersCallback = false } = options;
   const { encoding, maxline } = session.settings;
   await session.setType("A");
@@ -43,7 +49,8 @@ export async function readLines(session: Session, cmd: string, maxBytes: number,
     };
     for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) {
       size += chunk.length;
-      if (size > maxBytes) throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
+      if (size > maxBytes)
+        throw new ErrorProto(`listing larger than ${maxBytes} bytes`, { code: "ERR_FTP_LISTING_TOO_LARGE" });
       reader.push(chunk);
       // Drained before the next read: the transport may reuse the chunk's buffer then.
       await drain();
@@ -57,7 +64,12 @@ export async function readLines(session: Session, cmd: string, maxBytes: number,
  * Stores in text mode (TYPE A): each line of `source` is sent with CRLF, whatever its ending,
  * gathered into large writes. A line longer than `maxline` raises ErrorProto, as ftplib raises.
  */
-export async function storLines(session: Session, cmd: string, source: UploadSource, callback?: (line: Uint8Array) => unknown): Promise<string> {
+export async function storLines(
+  session: Session,
+  cmd: string,
+  source: UploadSource,
+  callback?: (line: Uint8Array) => unknown,
+): Promise<string> {
   const { encoding, maxline } = session.settings;
   await session.setType("A");
   return runTransfer(session, cmd, undefined, "upload", {}, async (conn) => {

@@ -19,7 +19,14 @@ import {
 import { MAX_BLOCKSIZE, DEFAULT_BLOCKSIZE, type RetrBinaryOptions, type StorBinaryOptions } from "./ftp-options.js";
 import { GuardedStream } from "./guarded-stream.js";
 import { booleanOption, functionOption, integerOption, restOption } from "./options.js";
-import { type AbortReplies, type CallerTransfer, type RunningTransfer, type Session, type Transfer, expect2xx } from "./session.js";
+import {
+  type AbortReplies,
+  type CallerTransfer,
+  type RunningTransfer,
+  type Session,
+  type Transfer,
+  expect2xx,
+} from "./session.js";
 import { type UploadSource, chunksOf } from "./sources.js";
 
 /** The replies of a server that does not know ABOR (or cannot parse it). */
@@ -53,7 +60,12 @@ function noFinalReply(): never {
 // --- Transfers the caller drives (ftplib's ntransfercmd) -------------------------------------
 
 /** Opens a transfer for the caller, who holds the turn until `endTransfer` (`release`). */
-export async function openCallerTransfer(session: Session, cmd: string, rest: number | string | undefined, release: () => void): Promise<[ByteStream, number | null]> {
+export async function openCallerTransfer(
+  session: Session,
+  cmd: string,
+  rest: number | string | undefined,
+  release: () => void,
+): Promise<[ByteStream, number | null]> {
   const [conn, size, id] = await session.openTransfer(cmd, rest);
   session.transfer = { kind: "caller", id, conn, aborted: false, release };
   return [conn, size];
@@ -199,7 +211,16 @@ export async function runTransfer(
   const finalReply = control.finalReply(id);
   // No reply of its own when the server answered the transfer and its ABOR with one.
   const final = finalReply.then(async (reply) => reply ?? (await transfer.afterAbort)?.abort ?? noFinalReply());
-  const transfer: RunningTransfer = { kind: "running", id, conn, direction, final, finalReply, aborted: false, stopped: false };
+  const transfer: RunningTransfer = {
+    kind: "running",
+    id,
+    conn,
+    direction,
+    final,
+    finalReply,
+    aborted: false,
+    stopped: false,
+  };
   session.transfer = transfer;
   let finalArrived = false;
   let finalError: Error | undefined;
@@ -290,7 +311,12 @@ export function checkRetrOptions(callback: unknown, options: RetrBinaryOptions):
 }
 
 /** retrBinary: TYPE I, then each block to `callback`, in the rule's window. Returns the final reply. */
-export async function retrBinary(session: Session, cmd: string, callback: (block: Uint8Array) => unknown, options: RetrBinaryOptions): Promise<string> {
+export async function retrBinary(
+  session: Session,
+  cmd: string,
+  callback: (block: Uint8Array) => unknown,
+  options: RetrBinaryOptions,
+): Promise<string> {
   const { blocksize = 0, rest, zeroCopy = false } = options;
   await session.setType("I");
   return runTransfer(session, cmd, rest, "download", { ownChunks: !zeroCopy }, async (conn, announced) => {
@@ -325,7 +351,12 @@ export function checkStorOptions(options: StorBinaryOptions): void {
 }
 
 /** storBinary: TYPE I, then the source's blocks, one written while the next is read. */
-export async function storBinary(session: Session, cmd: string, source: UploadSource, options: StorBinaryOptions): Promise<string> {
+export async function storBinary(
+  session: Session,
+  cmd: string,
+  source: UploadSource,
+  options: StorBinaryOptions,
+): Promise<string> {
   const { blocksize = DEFAULT_BLOCKSIZE, callback, rest } = options;
   const encode = (text: string) => session.encoding.encode(text);
   await session.setType("I");

@@ -54,9 +54,13 @@ const SMALL = randomBytes(1500);
 
 async function download(ftp: FTP, name: string, rest?: number): Promise<Buffer> {
   const parts: Buffer[] = [];
-  await ftp.retrBinary(`RETR ${name}`, (block) => {
-    parts.push(Buffer.from(block));
-  }, rest === undefined ? {} : { rest });
+  await ftp.retrBinary(
+    `RETR ${name}`,
+    (block) => {
+      parts.push(Buffer.from(block));
+    },
+    rest === undefined ? {} : { rest },
+  );
   return Buffer.concat(parts);
 }
 
@@ -164,26 +168,29 @@ export function defineClientSuite(target: SuiteTarget): void {
       expect(sizes.reduce((a, b) => a + b, 0)).toBe(SMALL.length);
     });
 
-    it.skipIf(target.passive && quirks.passiveAbortHangs)("aborts a download in the middle and stays usable", async () => {
-      // Its own connection, so that a server that loses track cannot spoil the other tests.
-      const own = await open();
-      await own.cwd(base);
-      let received = 0;
-      let abortReply = "";
-      const resp = await own.retrBinary("RETR round-trip-50MB.bin", async (block) => {
-        received += block.length;
-        if (abortReply === "") abortReply = await own.abort();
-      });
-      expect(abortReply).toMatch(/^(225|226|426)/);
-      // After ABOR the transfer ends with whatever the server says (pure-ftpd may say 150).
-      expect(resp).toMatch(/^[1-5]\d\d/);
-      expect(received).toBeLessThan(BIG.length);
-      if (!quirks.abortRepliesOutOfOrder) {
-        expect(await own.pwd()).toBe(base);
-        expect(sha256(await download(own, "round-trip-small.bin"))).toBe(sha256(SMALL));
-      }
-      own.close();
-    });
+    it.skipIf(target.passive && quirks.passiveAbortHangs)(
+      "aborts a download in the middle and stays usable",
+      async () => {
+        // Its own connection, so that a server that loses track cannot spoil the other tests.
+        const own = await open();
+        await own.cwd(base);
+        let received = 0;
+        let abortReply = "";
+        const resp = await own.retrBinary("RETR round-trip-50MB.bin", async (block) => {
+          received += block.length;
+          if (abortReply === "") abortReply = await own.abort();
+        });
+        expect(abortReply).toMatch(/^(225|226|426)/);
+        // After ABOR the transfer ends with whatever the server says (pure-ftpd may say 150).
+        expect(resp).toMatch(/^[1-5]\d\d/);
+        expect(received).toBeLessThan(BIG.length);
+        if (!quirks.abortRepliesOutOfOrder) {
+          expect(await own.pwd()).toBe(base);
+          expect(sha256(await download(own, "round-trip-small.bin"))).toBe(sha256(SMALL));
+        }
+        own.close();
+      },
+    );
 
     it("refuses a command from a transfer's callback at once, before and after an await; calls from elsewhere wait their turn", async () => {
       const own = await open();
@@ -367,7 +374,10 @@ export function defineClientSuite(target: SuiteTarget): void {
       await ftp.storBinary("STOR listed-small.bin", SMALL);
       for (const command of commands) {
         const listed = await ftp.list("", { command });
-        expect(listed.find((e) => e.name === "listed-small.bin"), command).toMatchObject({ type: "file", size: SMALL.length });
+        expect(
+          listed.find((e) => e.name === "listed-small.bin"),
+          command,
+        ).toMatchObject({ type: "file", size: SMALL.length });
         const streamed: { name: string }[] = [];
         for await (const entry of ftp.listStream("", { command })) streamed.push(entry);
         expect(names(streamed), command).toEqual(names(listed));
@@ -425,7 +435,9 @@ export function defineClientSuite(target: SuiteTarget): void {
     it("downloads to a path atomically, with progress, and resumes a partial download", async () => {
       const dest = join(tmp, "down.bin");
       const reports: number[] = [];
-      expect(await ftp.download("round-trip-50MB.bin", dest, { onProgress: (p) => reports.push(p.bytes) })).toBe(BIG.length);
+      expect(await ftp.download("round-trip-50MB.bin", dest, { onProgress: (p) => reports.push(p.bytes) })).toBe(
+        BIG.length,
+      );
       expect(sha256(await readFile(dest))).toBe(sha256(BIG));
       expect(reports.at(-1)).toBe(BIG.length);
       // A partial .part file continues where it stopped.
@@ -481,11 +493,18 @@ export function defineClientSuite(target: SuiteTarget): void {
       await writeFile(join(src, "x", "skip.tmp"), "no");
       expect(await ftp.uploadDir(src, "tree/copy", { filter: (path) => !path.endsWith(".tmp") })).toBe(2);
       const tree = await ftp.walk("tree/copy");
-      expect(tree.map((e) => `${e.type} ${e.relativePath}`).sort()).toEqual(["dir x", "dir x/y", "file top.txt", "file x/y/deep.bin"]);
+      expect(tree.map((e) => `${e.type} ${e.relativePath}`).sort()).toEqual([
+        "dir x",
+        "dir x/y",
+        "file top.txt",
+        "file x/y/deep.bin",
+      ]);
       const deep = tree.find((e) => e.relativePath === "x/y/deep.bin");
       expect(deep?.path).toBe("tree/copy/x/y/deep.bin");
       expect(deep?.size).toBe(SMALL.length);
-      expect(tree.findIndex((e) => e.relativePath === "x")).toBeLessThan(tree.findIndex((e) => e.relativePath === "x/y"));
+      expect(tree.findIndex((e) => e.relativePath === "x")).toBeLessThan(
+        tree.findIndex((e) => e.relativePath === "x/y"),
+      );
       const back = join(tmp, "tree-back");
       expect(await ftp.downloadDir("tree/copy", back)).toBe(2);
       expect(await readFile(join(back, "top.txt"), "utf8")).toBe("top");
@@ -533,7 +552,10 @@ export function defineClientSuite(target: SuiteTarget): void {
         download(ftp, "round-trip-small.bin").then(() => order.push("retr")),
         ftp.voidCmd("NOOP").then(() => order.push("noop")),
         ftp.nlst().then(() => order.push("nlst")),
-        ftp.voidCmd("TYPE I").then(() => ftp.size("round-trip-small.bin")).then(() => order.push("size")),
+        ftp
+          .voidCmd("TYPE I")
+          .then(() => ftp.size("round-trip-small.bin"))
+          .then(() => order.push("size")),
       ]);
       expect(order).toEqual(["pwd", "retr", "noop", "nlst", "size"]);
     });
@@ -606,7 +628,14 @@ export function defineClientSuite(target: SuiteTarget): void {
  */
 export function defineEmbeddedSuites(
   host: string,
-  start: () => Promise<{ host: string; port: number; root: string; user: string; password: string; close(): Promise<void> }>,
+  start: () => Promise<{
+    host: string;
+    port: number;
+    root: string;
+    user: string;
+    password: string;
+    close(): Promise<void>;
+  }>,
   target: Pick<SuiteTarget, "server" | "open" | "quirks">,
 ): void {
   let server: Awaited<ReturnType<typeof start>> | undefined;

@@ -97,7 +97,10 @@ type Json = string | number | boolean | null | { object: string };
 
 /** The Python process that runs CPython's dummy servers, one at a time. */
 class DummyServers {
-  private readonly pending = new Map<number, { resolve: (answer: Record<string, unknown>) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (answer: Record<string, unknown>) => void; reject: (error: Error) => void }
+  >();
   private nextId = 1;
   private stderr = "";
   private exited = false;
@@ -218,7 +221,9 @@ class Probe {
   readonly transport: Transport<unknown> = {
     connect: async (request: ConnectRequest<unknown>) => {
       this.connects.push(request);
-      const stream = (await nodeTransport.connect(request as ConnectRequest<tls.ConnectionOptions>)) as ControlStream<unknown>;
+      const stream = (await nodeTransport.connect(
+        request as ConnectRequest<tls.ConnectionOptions>,
+      )) as ControlStream<unknown>;
       const sock: Sock = { stream, timeouts: [], closed: false };
       this.socks.push(sock);
       return new Proxy(stream, {
@@ -280,7 +285,10 @@ type Client = TestFTP | TestFTP_TLS;
 
 // --- Helpers --------------------------------------------------------------------------------
 
-type ErrorClass<T> = (abstract new (...args: never[]) => T) & { readonly name: string; isInstance(value: unknown): boolean };
+type ErrorClass<T> = (abstract new (...args: never[]) => T) & {
+  readonly name: string;
+  isInstance(value: unknown): boolean;
+};
 
 /** unittest's assertRaises: `work` (a promise, or a function) must fail with `cls`. */
 async function assertRaises<T>(cls: ErrorClass<T>, work: Promise<unknown> | (() => unknown)): Promise<T> {
@@ -591,7 +599,10 @@ class TestFTPClass extends Case {
       return result;
     };
 
-    const testEntry = async (line: string, want: { type?: string; perm?: string; unique?: string; name?: string } = {}) => {
+    const testEntry = async (
+      line: string,
+      want: { type?: string; perm?: string; unique?: string; name?: string } = {},
+    ) => {
       const { type = "type", perm = "perm", unique = "unique", name = "name" } = want;
       await setData(line);
       const result = await first();
@@ -775,7 +786,10 @@ class TestFTPClass extends Case {
   async test_retrlines_too_long(): Promise<void> {
     await this.client.sendCmd(`SETLONGRETR ${this.client.maxline * 2}`);
     const received: string[] = [];
-    await assertRaises(FtpError, this.client.retrLines("retr", (line) => void received.push(line)));
+    await assertRaises(
+      FtpError,
+      this.client.retrLines("retr", (line) => void received.push(line)),
+    );
   }
 
   async test_storlines_too_long(): Promise<void> {
@@ -857,7 +871,13 @@ class TestTLS_FTPClassMixin extends TestFTPClass {
   override async setUp(encoding = DEFAULT_ENCODING): Promise<void> {
     this.server = await servers.start("tls", encoding);
     this.probe = new Probe();
-    const client = new TestFTP_TLS({ timeout: TIMEOUT, encoding, epsv: false, tls: tlsOptions(), transport: this.probe.transport });
+    const client = new TestFTP_TLS({
+      timeout: TIMEOUT,
+      encoding,
+      epsv: false,
+      tls: tlsOptions(),
+      transport: this.probe.transport,
+    });
     this.client = client;
     await client.connect(this.server.host, this.server.port);
     // enable TLS
@@ -874,7 +894,13 @@ class TestTLS_FTPClass extends Case {
 
   newClient(options: FTP_TLSOptions = {}): TestFTP_TLS {
     this.probe = new Probe();
-    this.client = new TestFTP_TLS({ timeout: TIMEOUT, epsv: false, tls: tlsOptions(), transport: this.probe.transport, ...options });
+    this.client = new TestFTP_TLS({
+      timeout: TIMEOUT,
+      epsv: false,
+      tls: tlsOptions(),
+      transport: this.probe.transport,
+      ...options,
+    });
     return this.client;
   }
 
@@ -954,7 +980,9 @@ class TestTLS_FTPClass extends Case {
     const invalid = (error: unknown) => (error as { code?: string }).code === "ERR_FTP_INVALID_OPTION";
     expect(() => new FTP_TLS({ tls: { key: certfile, secureContext: ctx } })).toThrow(expect.toSatisfy(invalid));
     expect(() => new FTP_TLS({ tls: { cert: certfile, secureContext: ctx } })).toThrow(expect.toSatisfy(invalid));
-    expect(() => new FTP_TLS({ tls: { cert: certfile, key: certfile, secureContext: ctx } })).toThrow(expect.toSatisfy(invalid));
+    expect(() => new FTP_TLS({ tls: { cert: certfile, key: certfile, secureContext: ctx } })).toThrow(
+      expect.toSatisfy(invalid),
+    );
 
     // The context is the only place that trusts the dummy server's CA: a handshake that passes
     // verification used it. checkServerIdentity counts the handshakes.
@@ -1124,7 +1152,11 @@ type TestMethod = (this: Case, ctx: TestContext) => Promise<void> | void;
 /** The test methods of a case class, its bases' included. */
 function testMethods(cls: new () => Case): Set<string> {
   const names = new Set<string>();
-  for (let proto = cls.prototype as object | null; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+  for (
+    let proto = cls.prototype as object | null;
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
     for (const name of Object.getOwnPropertyNames(proto)) if (name.startsWith("test")) names.add(name);
   }
   return names;

@@ -7,7 +7,6 @@ import { describe } from "vitest";
 import { defineEmbeddedSuites } from "./client-suite.js";
 import { FTP_SRV_QUIRKS } from "./ftp-srv-quirks.js";
 
-
 for (const host of ["127.0.0.1", "::1"]) {
   describe(`embedded server on ${host}`, () => {
     defineEmbeddedSuites(host, () => startEmbeddedServer(host), { server: "ftp-srv", quirks: FTP_SRV_QUIRKS });

@@ -278,31 +278,35 @@ function defineCell(server: Server, tls: Tls, family: 4 | 6, passive: boolean): 
 
     /** `instead`: where the server lacks the scenario, what the later ones need from it. */
     const scenario = (name: string, run: () => Promise<void> | void, key = name, instead?: () => Promise<void>) => {
-      it(name, async (context) => {
-        if (!supported) return context.skip();
-        const lacking = server.lacks[key];
-        if (lacking !== undefined) {
-          outcome.scenarios[name] = { status: "not offered", detail: lacking };
-          await instead?.();
-          return context.skip();
-        }
-        try {
-          // A failed scenario may have left the session unusable: the next one gets a new one.
-          if (failed) {
-            ftp.close();
-            ftp = await open();
-            await ftp.cwd(dir);
-            failed = false;
+      it(
+        name,
+        async (context) => {
+          if (!supported) return context.skip();
+          const lacking = server.lacks[key];
+          if (lacking !== undefined) {
+            outcome.scenarios[name] = { status: "not offered", detail: lacking };
+            await instead?.();
+            return context.skip();
           }
-          await run();
-          outcome.scenarios[name] = { status: "pass" };
-        } catch (error) {
-          failed = true;
-          outcome.status = "fail";
-          outcome.scenarios[name] = { status: "fail", detail: String(error).slice(0, 200) };
-          throw error;
-        }
-      }, 60_000);
+          try {
+            // A failed scenario may have left the session unusable: the next one gets a new one.
+            if (failed) {
+              ftp.close();
+              ftp = await open();
+              await ftp.cwd(dir);
+              failed = false;
+            }
+            await run();
+            outcome.scenarios[name] = { status: "pass" };
+          } catch (error) {
+            failed = true;
+            outcome.status = "fail";
+            outcome.scenarios[name] = { status: "fail", detail: String(error).slice(0, 200) };
+            throw error;
+          }
+        },
+        60_000,
+      );
     };
 
     scenario("login and welcome", () => {
@@ -365,7 +369,9 @@ function defineCell(server: Server, tls: Tls, family: 4 | 6, passive: boolean): 
       return lines;
     };
     const listed = async (name: string): Promise<boolean> =>
-      server.lacks.nlst === undefined ? (await names()).includes(name) : (await names()).some((l) => l.endsWith(` ${name}`));
+      server.lacks.nlst === undefined
+        ? (await names()).includes(name)
+        : (await names()).some((l) => l.endsWith(` ${name}`));
 
     scenario("nlst", async () => {
       expect((await ftp.nlst()).map((n) => n.replace(/^.*\//, ""))).toContain("lines.txt");
@@ -477,7 +483,11 @@ function writeMatrix(): void {
     ...names.map(
       (name) =>
         `| ${name} | ${columns
-          .map((c) => cell(outcomes.find((o) => o.server === name && o.tls === c.tls && o.family === c.family && o.mode === c.mode)))
+          .map((c) =>
+            cell(
+              outcomes.find((o) => o.server === name && o.tls === c.tls && o.family === c.family && o.mode === c.mode),
+            ),
+          )
           .join(" | ")} |`,
     ),
     "",

@@ -30,7 +30,8 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-const sockets = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap" || r === "TCPServerWrap").length;
+const sockets = () =>
+  process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap" || r === "TCPServerWrap").length;
 const fds = () => readdirSync("/proc/self/fd").length;
 
 /**
@@ -64,95 +65,122 @@ async function target(): Promise<Target | undefined> {
   const dir = `hardening-load-${process.pid}`;
   if (!HARDENING) {
     const server: EmbeddedServer = await startEmbeddedServer();
-    return { name: "ftp-srv", host: server.host, port: server.port, user: server.user, password: server.password, local: join(server.root, dir), dir, close: () => server.close() };
+    return {
+      name: "ftp-srv",
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      local: join(server.root, dir),
+      dir,
+      close: () => server.close(),
+    };
   }
   const wanted = process.env.FTPLIB_LOAD_SERVER ?? "pure-ftpd";
   const real = realServers().find((s) => s.name === wanted);
   const endpoint = real?.endpoints.find((e) => e.family === 4 && e.tls !== "implicit");
   if (real === undefined || endpoint === undefined) return undefined;
-  return { name: real.name, host: endpoint.host, port: endpoint.port, user: real.user, password: real.password, local: join(real.root, dir), dir, close: () => Promise.resolve() };
+  return {
+    name: real.name,
+    host: endpoint.host,
+    port: endpoint.port,
+    user: real.user,
+    password: real.password,
+    local: join(real.root, dir),
+    dir,
+    close: () => Promise.resolve(),
+  };
 }
 
 const server = await target();
 
-describe.skipIf(server === undefined)(`load: ${CONNECTIONS} connections x ${TRANSFERS} transfers (${server?.name})`, () => {
-  beforeAll(async () => {
-    // Made over FTP, so that it belongs to the server's user.
-    const t = server!;
-    const ftp = await FTP.open({ host: t.host, port: t.port, user: t.user, password: t.password, timeout: 10_000 });
-    await ftp.ensureDir(t.dir);
-    await ftp.quit();
-  });
-  afterAll(async () => {
-    await rm(server!.local, { recursive: true, force: true });
-    await server?.close();
-  });
+describe.skipIf(server === undefined)(
+  `load: ${CONNECTIONS} connections x ${TRANSFERS} transfers (${server?.name})`,
+  () => {
+    beforeAll(async () => {
+      // Made over FTP, so that it belongs to the server's user.
+      const t = server!;
+      const ftp = await FTP.open({ host: t.host, port: t.port, user: t.user, password: t.password, timeout: 10_000 });
+      await ftp.ensureDir(t.dir);
+      await ftp.quit();
+    });
+    afterAll(async () => {
+      await rm(server!.local, { recursive: true, force: true });
+      await server?.close();
+    });
 
-  it("moves every file intact, leaves no socket or descriptor open, and keeps the heap flat", async () => {
-    const t = server!;
-    const socketsBefore = sockets();
-    const fdsBefore = fds();
-    // Opened in steps of 25 (in a burst of 200 at once, one of pure-ftpd's greetings never came), then all used at once.
-    const connections: FTP[] = [];
-    while (connections.length < CONNECTIONS) {
-      const step = Math.min(25, CONNECTIONS - connections.length);
-      connections.push(...(await Promise.all(Array.from({ length: step }, () => FTP.open({ host: t.host, port: t.port, user: t.user, password: t.password, timeout: 60_000 })))));
-    }
-    let failures = 0;
-    let transfers = 0;
-    let retries = 0;
-    const withRetry = async (transfer: () => Promise<unknown>): Promise<void> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await transfer();
-          return;
-        } catch (error) {
-          if (attempt === 3 || !isPassiveListenRace(error)) throw error;
-          retries++;
-        }
+    it("moves every file intact, leaves no socket or descriptor open, and keeps the heap flat", async () => {
+      const t = server!;
+      const socketsBefore = sockets();
+      const fdsBefore = fds();
+      // Opened in steps of 25 (in a burst of 200 at once, one of pure-ftpd's greetings never came), then all used at once.
+      const connections: FTP[] = [];
+      while (connections.length < CONNECTIONS) {
+        const step = Math.min(25, CONNECTIONS - connections.length);
+        connections.push(
+          ...(await Promise.all(
+            Array.from({ length: step }, () =>
+              FTP.open({ host: t.host, port: t.port, user: t.user, password: t.password, timeout: 60_000 }),
+            ),
+          )),
+        );
       }
-    };
-    /** Half of each connection's transfers: upload a file of its own, read it back, compare. */
-    const round = () =>
-      Promise.all(
-        connections.map(async (ftp, i) => {
-          for (let n = 0; n < TRANSFERS / 4; n++) {
-            const content = randomBytes(FILE_SIZE);
-            const name = `${t.dir}/c${i}.bin`;
-            try {
-              await withRetry(() => ftp.storBinary(`STOR ${name}`, content));
-              const chunks: Buffer[] = [];
-              await withRetry(() => ftp.retrBinary(`RETR ${name}`, (block) => void chunks.push(Buffer.from(block))));
-              if (!Buffer.concat(chunks).equals(content)) failures++;
-            } catch (error) {
-              failures++;
-              console.error(`connection ${i}:`, error);
-            }
-            transfers += 2;
+      let failures = 0;
+      let transfers = 0;
+      let retries = 0;
+      const withRetry = async (transfer: () => Promise<unknown>): Promise<void> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await transfer();
+            return;
+          } catch (error) {
+            if (attempt === 3 || !isPassiveListenRace(error)) throw error;
+            retries++;
           }
-        }),
-      );
-    await round();
-    const heapAfterFirst = heapAfterGc();
-    await round();
-    const heapAfterSecond = heapAfterGc();
-    // Every connection ends, even one a failure left broken.
-    await Promise.all(connections.map((ftp) => ftp.quit().catch(() => ftp.close())));
-    connections.length = 0;
+        }
+      };
+      /** Half of each connection's transfers: upload a file of its own, read it back, compare. */
+      const round = () =>
+        Promise.all(
+          connections.map(async (ftp, i) => {
+            for (let n = 0; n < TRANSFERS / 4; n++) {
+              const content = randomBytes(FILE_SIZE);
+              const name = `${t.dir}/c${i}.bin`;
+              try {
+                await withRetry(() => ftp.storBinary(`STOR ${name}`, content));
+                const chunks: Buffer[] = [];
+                await withRetry(() => ftp.retrBinary(`RETR ${name}`, (block) => void chunks.push(Buffer.from(block))));
+                if (!Buffer.concat(chunks).equals(content)) failures++;
+              } catch (error) {
+                failures++;
+                console.error(`connection ${i}:`, error);
+              }
+              transfers += 2;
+            }
+          }),
+        );
+      await round();
+      const heapAfterFirst = heapAfterGc();
+      await round();
+      const heapAfterSecond = heapAfterGc();
+      // Every connection ends, even one a failure left broken.
+      await Promise.all(connections.map((ftp) => ftp.quit().catch(() => ftp.close())));
+      connections.length = 0;
 
-    expect(failures).toBe(0);
-    expect(transfers).toBe(CONNECTIONS * TRANSFERS);
-    // The server's race is rare: a retry for more than 1% of transfers means something else.
-    expect(retries).toBeLessThanOrEqual(transfers / 100);
-    // None left (the set-up's own connection may have been closing when the baseline was taken).
-    expect(await settle(sockets, socketsBefore)).toBeLessThanOrEqual(socketsBefore);
-    expect(await settle(fds, fdsBefore)).toBeLessThanOrEqual(fdsBefore);
-    const growth = heapAfterSecond - heapAfterFirst;
-    console.log(
-      `load (${t.name}): ${transfers} transfers on ${CONNECTIONS} connections (${retries} retried after the server's passive-port race); heap ${(heapAfterFirst / 2 ** 20).toFixed(1)} MiB after the first round, ` +
-        `${(heapAfterSecond / 2 ** 20).toFixed(1)} MiB after the second; sockets ${sockets()} (before ${socketsBefore}), descriptors ${fds()} (before ${fdsBefore})`,
-    );
-    // Flat: the second round of as many transfers leaves the heap where the first did (a few MiB of noise).
-    expect(growth).toBeLessThan(8 * 2 ** 20);
-  });
-});
+      expect(failures).toBe(0);
+      expect(transfers).toBe(CONNECTIONS * TRANSFERS);
+      // The server's race is rare: a retry for more than 1% of transfers means something else.
+      expect(retries).toBeLessThanOrEqual(transfers / 100);
+      // None left (the set-up's own connection may have been closing when the baseline was taken).
+      expect(await settle(sockets, socketsBefore)).toBeLessThanOrEqual(socketsBefore);
+      expect(await settle(fds, fdsBefore)).toBeLessThanOrEqual(fdsBefore);
+      const growth = heapAfterSecond - heapAfterFirst;
+      console.log(
+        `load (${t.name}): ${transfers} transfers on ${CONNECTIONS} connections (${retries} retried after the server's passive-port race); heap ${(heapAfterFirst / 2 ** 20).toFixed(1)} MiB after the first round, ` +
+          `${(heapAfterSecond / 2 ** 20).toFixed(1)} MiB after the second; sockets ${sockets()} (before ${socketsBefore}), descriptors ${fds()} (before ${fdsBefore})`,
+      );
+      // Flat: the second round of as many transfers leaves the heap where the first did (a few MiB of noise).
+      expect(growth).toBeLessThan(8 * 2 ** 20);
+    });
+  },
+);

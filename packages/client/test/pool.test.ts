@@ -20,7 +20,13 @@ afterAll(async () => {
   await server?.close();
   await rm(tmp, { recursive: true, force: true });
 });
-const login = () => ({ host: server.host, port: server.port, user: server.user, password: server.password, timeout: 5000 });
+const login = () => ({
+  host: server.host,
+  port: server.port,
+  user: server.user,
+  password: server.password,
+  timeout: 5000,
+});
 
 describe("FtpPool", () => {
   it("downloads 200 small files with 8 connections, no more open at once", async () => {
@@ -67,7 +73,9 @@ describe("FtpPool", () => {
         return [path, `up-${i}.txt`] as const;
       }),
     );
-    expect(await pool.uploadMany(sources, { concurrency: 3 })).toBe(sources.reduce((n, [, name]) => n + `file ${name.slice(3, -4)}`.length, 0));
+    expect(await pool.uploadMany(sources, { concurrency: 3 })).toBe(
+      sources.reduce((n, [, name]) => n + `file ${name.slice(3, -4)}`.length, 0),
+    );
     expect(await readFile(join(server.root, "up-11.txt"), "utf8")).toBe("file 11");
     await pool[Symbol.asyncDispose]();
   });
@@ -85,20 +93,23 @@ describe("keep-alive", () => {
 
 const debian = realServers();
 const fxpPair = ["pure-ftpd", "proftpd"].flatMap((name) => debian.filter((s) => s.name === name));
-describe.runIf(process.env.FTPLIB_REAL_SERVERS === "1" && fxpPair.length === 2)("ftpcp (FXP) between two servers", () => {
-  it("copies pure-ftpd -> proftpd without the bytes passing through the client", async () => {
-    const [from, to] = fxpPair as [(typeof fxpPair)[number], (typeof fxpPair)[number]];
-    const open = (s: (typeof fxpPair)[number]) => {
-      const e = s.endpoints.find((x) => x.tls === "explicit" && x.family === 4)!;
-      return FTP.open({ host: e.host, port: e.port, user: s.user, password: s.password, timeout: 5000 });
-    };
-    const data = randomBytes(300_000);
-    await writeFile(join(from.root, "fxp-source.bin"), data);
-    const source = await open(from);
-    const target = await open(to);
-    await ftpcp(source, "fxp-source.bin", target, "fxp-copy.bin");
-    expect(await readFile(join(to.root, "fxp-copy.bin"))).toEqual(data);
-    await source.quit();
-    await target.quit();
-  });
-});
+describe.runIf(process.env.FTPLIB_REAL_SERVERS === "1" && fxpPair.length === 2)(
+  "ftpcp (FXP) between two servers",
+  () => {
+    it("copies pure-ftpd -> proftpd without the bytes passing through the client", async () => {
+      const [from, to] = fxpPair as [(typeof fxpPair)[number], (typeof fxpPair)[number]];
+      const open = (s: (typeof fxpPair)[number]) => {
+        const e = s.endpoints.find((x) => x.tls === "explicit" && x.family === 4)!;
+        return FTP.open({ host: e.host, port: e.port, user: s.user, password: s.password, timeout: 5000 });
+      };
+      const data = randomBytes(300_000);
+      await writeFile(join(from.root, "fxp-source.bin"), data);
+      const source = await open(from);
+      const target = await open(to);
+      await ftpcp(source, "fxp-source.bin", target, "fxp-copy.bin");
+      expect(await readFile(join(to.root, "fxp-copy.bin"))).toEqual(data);
+      await source.quit();
+      await target.quit();
+    });
+  },
+);

@@ -75,7 +75,14 @@ describe.runIf(wanted)("Debian servers", () => {
       const explicit = server.endpoints.find((e) => e.tls === "explicit" && e.family === 4);
       if (explicit === undefined) continue;
       const open = (tls: object = { ca }) =>
-        FTP_TLS.open({ host: explicit.host, port: explicit.port, user: server.user, password: server.password, timeout: 5000, tls });
+        FTP_TLS.open({
+          host: explicit.host,
+          port: explicit.port,
+          user: server.user,
+          password: server.password,
+          timeout: 5000,
+          tls,
+        });
 
       it(`${server.name}: PROT C after PROT P transfers in the clear again`, async () => {
         const ftp = await open();
@@ -123,11 +130,24 @@ describe.runIf(wanted)("Debian servers", () => {
       }
 
       it(`${server.name}: a TLS pool's connections share one session`, async () => {
-        const pool = FtpPool.open({ host: explicit.host, port: explicit.port, user: server.user, password: server.password, timeout: 5000, secure: true, tls: { ca, maxVersion: "TLSv1.2" }, size: 3 });
-        const resumed = await Promise.all([0, 1, 2].map(() => pool.run(async (ftp) => {
-          await new Promise((r) => setTimeout(r, 50));
-          return (ftp as FTP_TLS).tlsResumed;
-        })));
+        const pool = FtpPool.open({
+          host: explicit.host,
+          port: explicit.port,
+          user: server.user,
+          password: server.password,
+          timeout: 5000,
+          secure: true,
+          tls: { ca, maxVersion: "TLSv1.2" },
+          size: 3,
+        });
+        const resumed = await Promise.all(
+          [0, 1, 2].map(() =>
+            pool.run(async (ftp) => {
+              await new Promise((r) => setTimeout(r, 50));
+              return (ftp as FTP_TLS).tlsResumed;
+            }),
+          ),
+        );
         expect(resumed.filter(Boolean).length).toBeGreaterThanOrEqual(1);
         await pool.close();
       });

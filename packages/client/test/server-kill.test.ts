@@ -70,7 +70,9 @@ class KillableServer {
   ) {}
 
   async start(): Promise<void> {
-    const child = spawn(PYTHON, ["-c", SERVER, this.root, String(this.port), String(RATE)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(PYTHON, ["-c", SERVER, this.root, String(this.port), String(RATE)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.process = child;
     let stderr = "";
     child.stderr!.on("data", (d) => (stderr += String(d)));
@@ -108,18 +110,26 @@ describe.skipIf(!available)("a real server killed in the middle of a transfer (p
     await rm(dir, { recursive: true, force: true });
   });
 
-  const open = () => FTP.open({ host: "127.0.0.1", port: server.port, user: "ftplib", password: "secret-pass", timeout: 5000 });
+  const open = () =>
+    FTP.open({ host: "127.0.0.1", port: server.port, user: "ftplib", password: "secret-pass", timeout: 5000 });
 
   /**
    * Runs `transfer` and kills the server once the file being written (the download's part file,
    * the upload's file on the server) holds `killAt` bytes; returns the transfer's error.
    */
-  async function killedDuring(written: string, killAt: number, transfer: (ftp: FTP) => Promise<unknown>): Promise<unknown> {
+  async function killedDuring(
+    written: string,
+    killAt: number,
+    transfer: (ftp: FTP) => Promise<unknown>,
+  ): Promise<unknown> {
     const ftp = await open();
     let done = false;
     const watch = (async () => {
       while (!done) {
-        const size = await stat(written).then((s) => s.size, () => 0);
+        const size = await stat(written).then(
+          (s) => s.size,
+          () => 0,
+        );
         if (size >= killAt) return server.kill();
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -143,7 +153,10 @@ describe.skipIf(!available)("a real server killed in the middle of a transfer (p
     for (let kill = 1; kill <= KILLS; kill++) {
       const killAt = Math.floor((FILE_SIZE * kill) / (KILLS + 1));
       const error = await killedDuring(part, killAt, (ftp) => ftp.download("down.bin", local, { resume: true }));
-      expect(allErrors.some((kind) => kind.isInstance(error)), String(error)).toBe(true);
+      expect(
+        allErrors.some((kind) => kind.isInstance(error)),
+        String(error),
+      ).toBe(true);
       // Never presented as whole: only the part file exists, shorter than the original.
       expect(existsSync(local)).toBe(false);
       const partial = (await stat(part)).size;
@@ -168,7 +181,10 @@ describe.skipIf(!available)("a real server killed in the middle of a transfer (p
     for (let kill = 1; kill <= KILLS; kill++) {
       const killAt = Math.floor((FILE_SIZE * kill) / (KILLS + 1));
       const error = await killedDuring(remote, killAt, (ftp) => ftp.upload(local, "up.bin", { resume: true }));
-      expect(allErrors.some((kind) => kind.isInstance(error)), String(error)).toBe(true);
+      expect(
+        allErrors.some((kind) => kind.isInstance(error)),
+        String(error),
+      ).toBe(true);
       const stored = existsSync(remote) ? (await stat(remote)).size : 0;
       expect(stored).toBeLessThan(FILE_SIZE);
       // Whatever the server kept is the start of the file, not garbage.

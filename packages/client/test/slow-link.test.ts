@@ -61,9 +61,23 @@ describe.skipIf(!netnsWorks())("a slow link and a dead link (tc in a network nam
   });
 
   it("moves files intact over a link slower than the timeout, and times out when the link dies", async () => {
-    const client = spawn("ip", ["netns", "exec", NS, process.execPath, join(import.meta.dirname, "slow-link/client.mjs"), String(PORT), dir, String(SIZE), String(TIMEOUT)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const client = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        NS,
+        process.execPath,
+        join(import.meta.dirname, "slow-link/client.mjs"),
+        String(PORT),
+        dir,
+        String(SIZE),
+        String(TIMEOUT),
+      ],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let result: Record<string, unknown> | undefined;
     for await (const line of createInterface({ input: client.stdout! })) {
       const message = JSON.parse(line) as Record<string, unknown>;
@@ -77,7 +91,7 @@ describe.skipIf(!netnsWorks())("a slow link and a dead link (tc in a network nam
     expect(result!.uploadSeconds).toBeGreaterThan(3);
     expect(result!.downloadSeconds).toBeGreaterThan(3);
     expect(result!.deadLinkTimeout).toBe(true);
-    expect(result!.deadLinkSeconds).toBeLessThan(4 * TIMEOUT / 1000 + 3);
+    expect(result!.deadLinkSeconds).toBeLessThan((4 * TIMEOUT) / 1000 + 3);
     expect(result!.deadLinkFile).toBe(false);
   });
 });

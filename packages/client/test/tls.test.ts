@@ -8,7 +8,10 @@ import { FTP_TLS, FtpConnectionError, FtpTlsError, LocalProtocolError, allErrors
 import { defineEmbeddedSuites } from "./client-suite.js";
 import { FTP_SRV_QUIRKS } from "./ftp-srv-quirks.js";
 
-async function openTls(o: { host: string; port: number; user: string; password: string; passive?: boolean; timeout?: number }, protect = true) {
+async function openTls(
+  o: { host: string; port: number; user: string; password: string; passive?: boolean; timeout?: number },
+  protect = true,
+) {
   const ftp = await FTP_TLS.open({ ...o, tls: { ca: testTls.ca } });
   if (protect) await ftp.protP();
   return ftp;
@@ -32,7 +35,13 @@ describe("FTP_TLS", () => {
   });
   afterAll(() => server?.close());
 
-  const options = () => ({ host: server.host, port: server.port, user: server.user, password: server.password, timeout: 3000 });
+  const options = () => ({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    timeout: 3000,
+  });
 
   it("secures the control connection before login, and protects data with PROT P", async () => {
     const ftp = new FTP_TLS({ tls: { ca: testTls.ca }, timeout: 3000 });
@@ -62,7 +71,9 @@ describe("FTP_TLS", () => {
   });
 
   it("refuses an untrusted certificate by default, with the TLS cause, and sends nothing more", async () => {
-    const untrusted = await startEmbeddedServer("127.0.0.1", { tls: { key: testTls.untrusted.key, cert: testTls.untrusted.cert } });
+    const untrusted = await startEmbeddedServer("127.0.0.1", {
+      tls: { key: testTls.untrusted.key, cert: testTls.untrusted.cert },
+    });
     try {
       const seen: string[] = [];
       const ftp = new FTP_TLS({ timeout: 3000, debugLevel: 1, debugOutput: (line) => seen.push(line) });
@@ -94,7 +105,9 @@ describe("FTP_TLS", () => {
 
   it("checks data connections against the host name, not the address they connect to", async () => {
     // This certificate names localhost only: a data connection checked against 127.0.0.1 would fail.
-    const named = await startEmbeddedServer("127.0.0.1", { tls: { key: testTls.dnsOnly.key, cert: testTls.dnsOnly.cert } });
+    const named = await startEmbeddedServer("127.0.0.1", {
+      tls: { key: testTls.dnsOnly.key, cert: testTls.dnsOnly.cert },
+    });
     try {
       for (const passive of [true, false]) {
         const ftp = new FTP_TLS({ tls: { ca: testTls.ca }, timeout: 3000, passive });

@@ -31,7 +31,10 @@ describe("a client that logs in as someone else strays from every transcript wit
       const lines = text.split("\n");
       const userLine = lines.findIndex((line) => line.startsWith("> USER ")) + 1;
       const replay = await ReplayTransport.fromFile(path);
-      const ftp = scenario.tls === "none" ? new FTP({ transport: replay }) : new FTP_TLS({ transport: replay, implicit: scenario.tls === "implicit" });
+      const ftp =
+        scenario.tls === "none"
+          ? new FTP({ transport: replay })
+          : new FTP_TLS({ transport: replay, implicit: scenario.tls === "implicit" });
       await ftp.connect(/^connect ipv6/m.test(text) ? "::1" : "127.0.0.1");
       const error = await ftp.login("intruder", "x").catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TranscriptMismatchError);

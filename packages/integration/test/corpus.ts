@@ -76,7 +76,9 @@ const browse: ScenarioRun = async (open) => {
   expect(await ftp.size("pattern.bin")).toBe(PATTERN_SIZE);
   expect((await ftp.lastMod("hello.txt")).toISOString()).toBe(FIXED_TIME.toISOString());
   expect(Buffer.from(await download(ftp, "RETR hello.txt")).toString()).toBe(HELLO);
-  expect(Buffer.from(await download(ftp, "RETR pattern.bin")).equals(Buffer.from(patternBytes(PATTERN_SIZE)))).toBe(true);
+  expect(Buffer.from(await download(ftp, "RETR pattern.bin")).equals(Buffer.from(patternBytes(PATTERN_SIZE)))).toBe(
+    true,
+  );
   await expect(ftp.cwd("no-such-dir")).rejects.toBeInstanceOf(ErrorPerm);
   await expect(download(ftp, "RETR no-such-file")).rejects.toBeInstanceOf(ErrorPerm);
   await ftp.quit();
@@ -92,10 +94,14 @@ function transfers(passive: boolean): ScenarioRun {
     await ftp.storLines(`STOR ${name}.txt`, new TextEncoder().encode("one\ntwo\n"));
     await ftp.setType("I"); // proftpd and pyftpdlib refuse SIZE in ASCII mode
     expect(await ftp.size(`${name}.bin`)).toBe(PATTERN_SIZE);
-    expect(Buffer.from(await download(ftp, `RETR ${name}.bin`)).equals(Buffer.from(patternBytes(PATTERN_SIZE)))).toBe(true);
+    expect(Buffer.from(await download(ftp, `RETR ${name}.bin`)).equals(Buffer.from(patternBytes(PATTERN_SIZE)))).toBe(
+      true,
+    );
     await ftp.rename(`${name}.txt`, `${name}-renamed.txt`);
     const listed = await ftp.nlst();
-    expect(listed.map((n) => n.replace(/^.*\//, ""))).toEqual(expect.arrayContaining([`${name}.bin`, `${name}-renamed.txt`]));
+    expect(listed.map((n) => n.replace(/^.*\//, ""))).toEqual(
+      expect.arrayContaining([`${name}.bin`, `${name}-renamed.txt`]),
+    );
     await ftp.delete(`${name}.bin`);
     await ftp.delete(`${name}-renamed.txt`);
     await expect(ftp.delete(`${name}.bin`)).rejects.toBeInstanceOf(ErrorPerm);
@@ -184,13 +190,21 @@ export async function removeFixture(root: string): Promise<void> {
  * root in ftp-srv's errors, the `unique` fact of MLSx (an inode).
  */
 export function rewriteReply(line: string, root?: string): string {
-  return (root === undefined ? line : line.split(root).join("{root}"))
-    .replace(/Local time is now \d\d:\d\d/, "Local time is now {time}")
-    .replace(/You are user number \d+ of \d+/, "You are user number {n} of {max}")
-    // pyftpdlib answers 125 when it saw the data connection before the command, 150 otherwise: a
-    // race, and the same to the client (neither names a size).
-    .replace(/^125 Data connection already open\. Transfer starting\.$/, "150 File status okay. About to open data connection.")
-    .replace(/^226 [\d.]+ seconds \(measured here\), [\d.]+ \w+ per second/, "226 {seconds} seconds (measured here), {rate} per second");
+  return (
+    (root === undefined ? line : line.split(root).join("{root}"))
+      .replace(/Local time is now \d\d:\d\d/, "Local time is now {time}")
+      .replace(/You are user number \d+ of \d+/, "You are user number {n} of {max}")
+      // pyftpdlib answers 125 when it saw the data connection before the command, 150 otherwise: a
+      // race, and the same to the client (neither names a size).
+      .replace(
+        /^125 Data connection already open\. Transfer starting\.$/,
+        "150 File status okay. About to open data connection.",
+      )
+      .replace(
+        /^226 [\d.]+ seconds \(measured here\), [\d.]+ \w+ per second/,
+        "226 {seconds} seconds (measured here), {rate} per second",
+      )
+  );
 }
 
 export function rewriteData(text: string): string {
@@ -199,7 +213,14 @@ export function rewriteData(text: string): string {
 
 function opener(target: CorpusTarget, transport: Transport): (options?: OpenOptions) => Promise<FTP> {
   return async ({ passive = true, trusted = true } = {}) => {
-    const base = { host: target.host, port: target.port, user: target.user, password: target.password, timeout: 10_000, transport };
+    const base = {
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      timeout: 10_000,
+      transport,
+    };
     const ftp =
       target.tls === "none"
         ? await FTP.open(base)

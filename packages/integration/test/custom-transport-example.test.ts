@@ -65,7 +65,14 @@ describe("examples/custom-transport: FTP through an HTTP CONNECT proxy", () => {
 
   it("logs in, uploads, lists and downloads, every connection tunnelled", async () => {
     proxy.tunnels.length = 0;
-    await using ftp = await FTP.open({ host: plain.host, port: plain.port, user: plain.user, password: plain.password, transport, timeout: 5000 });
+    await using ftp = await FTP.open({
+      host: plain.host,
+      port: plain.port,
+      user: plain.user,
+      password: plain.password,
+      transport,
+      timeout: 5000,
+    });
     const content = new TextEncoder().encode("through the proxy\n".repeat(1000));
     await ftp.storBinary("STOR proxied.txt", content);
     expect(await ftp.nlst()).toContain("proxied.txt");
@@ -97,7 +104,14 @@ describe("examples/custom-transport: FTP through an HTTP CONNECT proxy", () => {
   });
 
   it("what a tunnel cannot do fails with a typed error: active mode", async () => {
-    await using ftp = await FTP.open({ host: plain.host, port: plain.port, user: plain.user, password: plain.password, transport, timeout: 5000 });
+    await using ftp = await FTP.open({
+      host: plain.host,
+      port: plain.port,
+      user: plain.user,
+      password: plain.password,
+      transport,
+      timeout: 5000,
+    });
     ftp.setPasv(false);
     const error = await ftp.nlst().catch((e: unknown) => e);
     expect(FtpConnectionError.isInstance(error)).toBe(true);
@@ -106,7 +120,14 @@ describe("examples/custom-transport: FTP through an HTTP CONNECT proxy", () => {
 
   it("custom transports compose: recording a session through the proxy", async () => {
     const recording = new RecordingTransport({ transport });
-    await using ftp = await FTP.open({ host: plain.host, port: plain.port, user: plain.user, password: plain.password, transport: recording, timeout: 5000 });
+    await using ftp = await FTP.open({
+      host: plain.host,
+      port: plain.port,
+      user: plain.user,
+      password: plain.password,
+      transport: recording,
+      timeout: 5000,
+    });
     await ftp.pwd();
     expect(recording.text()).toMatch(/^> PWD\n< 257 /m);
   });

@@ -6,7 +6,16 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import { parsePortArgument } from "@ftplib/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, LocalProtocolError } from "@ftplib/client";
+import {
+  ErrorPerm,
+  ErrorProto,
+  ErrorReply,
+  ErrorTemp,
+  FTP,
+  FtpConnectionError,
+  FtpTimeoutError,
+  LocalProtocolError,
+} from "@ftplib/client";
 import { type HostileServer, type HostileSession, startHostileServer } from "@ftplib/testing";
 import { greetAndLogin, passiveTransfer } from "./scripts.js";
 
@@ -31,7 +40,10 @@ async function client(server: HostileServer, timeout = 500): Promise<FTP> {
 /** Runs `action`, expecting a rejection of `kind` within `limit` ms. */
 async function failsWithin(limit: number, action: () => Promise<unknown>): Promise<unknown> {
   const started = Date.now();
-  const error = await action().then(() => undefined, (e: unknown) => e);
+  const error = await action().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(Date.now() - started).toBeLessThan(limit);
   return error;
 }
@@ -76,14 +88,19 @@ describe("timeouts", () => {
 
   it("a connect that is never accepted: FtpTimeoutError", async () => {
     // A listener with a full accept queue drops new SYNs, so the connect hangs.
-    const python = spawn("python3", ["-c", [
-      "import socket, sys, time",
-      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
-      "print(s.getsockname()[1], flush=True)",
-      "time.sleep(20)",
-    ].join("\n")]);
+    const python = spawn("python3", [
+      "-c",
+      [
+        "import socket, sys, time",
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+        "print(s.getsockname()[1], flush=True)",
+        "time.sleep(20)",
+      ].join("\n"),
+    ]);
     try {
-      const port = Number(await new Promise<string>((resolve) => python.stdout.once("data", (d) => resolve(String(d)))));
+      const port = Number(
+        await new Promise<string>((resolve) => python.stdout.once("data", (d) => resolve(String(d)))),
+      );
       const fillers = Array.from({ length: 4 }, () => net.connect(port, "127.0.0.1").on("error", () => undefined));
       await new Promise((r) => setTimeout(r, 200));
       const ftp = new FTP({ timeout: 300 });
@@ -156,36 +173,39 @@ describe("ftplib cases on the wire", () => {
   it.each([
     [false, "127.0.0.1"],
     [true, "127.0.0.2"],
-  ])("uses the 227 host only when trusted (trustServerPasvIpv4Address: %s, test_makepasv_issue43285)", async (trust, expected) => {
-    let connectedTo = "";
-    const server = await scripted(async (session) => {
-      await greetAndLogin(session);
-      await session.until("EPSV");
-      await session.send("500 no EPSV\r\n");
-      await session.until("PASV");
-      // The reply names another loopback host, where the only listener is.
-      const data = await session.passive("127.0.0.2");
-      await session.send(`227 Entering Passive Mode (127,0,0,2,${data.port >> 8},${data.port & 255})\r\n`);
-      await session.until("NLST");
-      await session.send("150 ok\r\n");
-      const socket = await data.connection();
-      connectedTo = socket.localAddress ?? "";
-      socket.end("x\r\n");
-      await session.send("226 done\r\n");
-    });
-    const ftp = new FTP({ timeout: 1000, trustServerPasvIpv4Address: trust });
-    await ftp.connect(server.host, server.port);
-    await ftp.login();
-    const result = await ftp.nlst().catch((e: unknown) => e);
-    if (trust) {
-      expect(result).toEqual(["x"]);
-      expect(connectedTo).toBe(expected);
-    } else {
-      // The untrusting client connects to 127.0.0.1, where nothing listens on that port.
-      expect(FtpConnectionError.isInstance(result), String(result)).toBe(true);
-      expect(connectedTo).toBe("");
-    }
-  });
+  ])(
+    "uses the 227 host only when trusted (trustServerPasvIpv4Address: %s, test_makepasv_issue43285)",
+    async (trust, expected) => {
+      let connectedTo = "";
+      const server = await scripted(async (session) => {
+        await greetAndLogin(session);
+        await session.until("EPSV");
+        await session.send("500 no EPSV\r\n");
+        await session.until("PASV");
+        // The reply names another loopback host, where the only listener is.
+        const data = await session.passive("127.0.0.2");
+        await session.send(`227 Entering Passive Mode (127,0,0,2,${data.port >> 8},${data.port & 255})\r\n`);
+        await session.until("NLST");
+        await session.send("150 ok\r\n");
+        const socket = await data.connection();
+        connectedTo = socket.localAddress ?? "";
+        socket.end("x\r\n");
+        await session.send("226 done\r\n");
+      });
+      const ftp = new FTP({ timeout: 1000, trustServerPasvIpv4Address: trust });
+      await ftp.connect(server.host, server.port);
+      await ftp.login();
+      const result = await ftp.nlst().catch((e: unknown) => e);
+      if (trust) {
+        expect(result).toEqual(["x"]);
+        expect(connectedTo).toBe(expected);
+      } else {
+        // The untrusting client connects to 127.0.0.1, where nothing listens on that port.
+        expect(FtpConnectionError.isInstance(result), String(result)).toBe(true);
+        expect(connectedTo).toBe("");
+      }
+    },
+  );
 });
 
 describe("misbehaving servers", () => {
@@ -314,7 +334,12 @@ describe("misbehaving servers", () => {
       await session.until("LIST");
       // An intruder from 127.0.0.2 (still loopback) gets in first; it must be dropped.
       const intruder = net.connect({ ...target, localAddress: "127.0.0.2" });
-      await new Promise<void>((resolve) => intruder.on("close", () => resolve()).on("error", () => undefined).on("data", () => undefined));
+      await new Promise<void>((resolve) =>
+        intruder
+          .on("close", () => resolve())
+          .on("error", () => undefined)
+          .on("data", () => undefined),
+      );
       intruderRefused = true;
       await session.send("150 ok\r\n");
       const real = net.connect(target, () => real.end("real\r\n"));
@@ -334,7 +359,12 @@ describe("misbehaving servers", () => {
       await greetAndLogin(session);
       const [host, port] = parsePortArgument((await session.until("PORT")).slice(5));
       const early = net.connect({ host, port });
-      dataClosed = new Promise<void>((resolve) => early.on("close", () => resolve()).on("error", () => undefined).resume());
+      dataClosed = new Promise<void>((resolve) =>
+        early
+          .on("close", () => resolve())
+          .on("error", () => undefined)
+          .resume(),
+      );
       await new Promise<void>((resolve) => early.on("connect", () => resolve()));
       await session.send("200 ok\r\n");
       await session.until("RETR");

@@ -28,7 +28,9 @@ afterAll(async () => {
 });
 
 const bytes = (...parts: (string | number[] | Buffer)[]) =>
-  Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.isBuffer(p) ? p : Buffer.from(p))));
+  Buffer.concat(
+    parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.isBuffer(p) ? p : Buffer.from(p))),
+  );
 
 /** Names as the server holds them: bytes, most not valid UTF-8. */
 const NAMES: [string, Buffer][] = [
@@ -39,11 +41,22 @@ const NAMES: [string, Buffer][] = [
   ["a truncated sequence at the end", bytes("cut", [0xe2, 0x82])],
 ];
 
-const mlsd = (name: Buffer) => Buffer.concat([bytes(`type=file;size=${CONTENT.length};modify=20240101000000; `), name, bytes("\r\n")]);
-const unix = (name: Buffer) => Buffer.concat([bytes(`-rw-r--r--    1 ftp      ftp      ${String(CONTENT.length).padStart(8)} Jan 01  2024 `), name, bytes("\r\n")]);
+const mlsd = (name: Buffer) =>
+  Buffer.concat([bytes(`type=file;size=${CONTENT.length};modify=20240101000000; `), name, bytes("\r\n")]);
+const unix = (name: Buffer) =>
+  Buffer.concat([
+    bytes(`-rw-r--r--    1 ftp      ftp      ${String(CONTENT.length).padStart(8)} Jan 01  2024 `),
+    name,
+    bytes("\r\n"),
+  ]);
 
 async function hostile(handlers: CommandHandlers): Promise<HostileServer> {
-  const server = await startHostileServer({ SIZE: `213 ${CONTENT.length}`, RETR: sendData(CONTENT), DELE: "250 deleted", ...handlers });
+  const server = await startHostileServer({
+    SIZE: `213 ${CONTENT.length}`,
+    RETR: sendData(CONTENT),
+    DELE: "250 deleted",
+    ...handlers,
+  });
   servers.push(server);
   return server;
 }
@@ -56,7 +69,8 @@ async function client(server: HostileServer, encoding?: string): Promise<FTP> {
 }
 
 /** The commands the server received with `verb`, as bytes. */
-const received = (server: HostileServer, verb: string) => server.commandBytes.filter((line) => line.subarray(0, verb.length + 1).equals(bytes(`${verb} `)));
+const received = (server: HostileServer, verb: string) =>
+  server.commandBytes.filter((line) => line.subarray(0, verb.length + 1).equals(bytes(`${verb} `)));
 
 describe.each(NAMES)("a name with %s", (_, name) => {
   it.each([

@@ -12,7 +12,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorProto, FTP, allErrors } from "@ftplib/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CommandHandlers, type HostileServer, type HostileSession, sendData, startHostileServer } from "@ftplib/testing";
+import {
+  type CommandHandlers,
+  type HostileServer,
+  type HostileSession,
+  sendData,
+  startHostileServer,
+} from "@ftplib/testing";
 
 const CLI = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url));
 
@@ -35,7 +41,8 @@ afterAll(async () => {
 
 const MLST_FEAT = "211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n211 End\r\n";
 const NO_FEAT = "502 FEAT not implemented";
-const unixLine = (type: "d" | "-", name: string, size = 3) => `${type}rw-r--r--    1 ftp      ftp      ${String(size).padStart(8)} Jan 01  2024 ${name}\r\n`;
+const unixLine = (type: "d" | "-", name: string, size = 3) =>
+  `${type}rw-r--r--    1 ftp      ftp      ${String(size).padStart(8)} Jan 01  2024 ${name}\r\n`;
 const mlsdLine = (type: "dir" | "file", name: string) => `type=${type};size=3;modify=20240101000000; ${name}\r\n`;
 
 /**
@@ -57,8 +64,10 @@ const BAD_NAMES = [
 const named = (name: string) => name.replace("{outside}", outside);
 
 /** A listing handler answering `/` with `root`, the directory `/sub` with `sub`, anything else empty. */
-const tree = (root: string, sub = ""): CommandHandlers[string] => (session: HostileSession, argument: string) =>
-  sendData(argument === "/" || argument === "" ? root : argument === "/sub" ? sub : "")(session, argument, "");
+const tree =
+  (root: string, sub = ""): CommandHandlers[string] =>
+  (session: HostileSession, argument: string) =>
+    sendData(argument === "/" || argument === "" ? root : argument === "/sub" ? sub : "")(session, argument, "");
 
 async function hostile(handlers: CommandHandlers): Promise<HostileServer> {
   const server = await startHostileServer({ SIZE: "213 3", RETR: sendData("abc"), ...handlers });
@@ -86,11 +95,21 @@ function expectUnsafe(error: unknown): void {
   expect((error as ErrorProto).code).toBe("ERR_FTP_UNSAFE_NAME");
 }
 
-const transfersAndRemovals = (server: HostileServer) => server.commands.filter((c) => /^(RETR|DELE|RMD|STOR)\b/.test(c));
+const transfersAndRemovals = (server: HostileServer) =>
+  server.commands.filter((c) => /^(RETR|DELE|RMD|STOR)\b/.test(c));
 
 describe.each([
-  ["LIST", (name: string) => ({ FEAT: NO_FEAT, LIST: tree(`${unixLine("-", "good.txt")}${unixLine("-", named(name))}`) })],
-  ["MLSD", (name: string) => ({ FEAT: MLST_FEAT, MLSD: tree(`${mlsdLine("file", "good.txt")}${mlsdLine("file", named(name))}`) })],
+  [
+    "LIST",
+    (name: string) => ({ FEAT: NO_FEAT, LIST: tree(`${unixLine("-", "good.txt")}${unixLine("-", named(name))}`) }),
+  ],
+  [
+    "MLSD",
+    (name: string) => ({
+      FEAT: MLST_FEAT,
+      MLSD: tree(`${mlsdLine("file", "good.txt")}${mlsdLine("file", named(name))}`),
+    }),
+  ],
 ] as const)("a name that is not one path segment, through %s", (_, handlers) => {
   it.each(BAD_NAMES)("%j: walk refuses it", async (name) => {
     const server = await hostile(handlers(name));
@@ -133,7 +152,10 @@ describe("names that are not one path segment, more ways", () => {
   });
 
   it("LIST's own . and .. are skipped, and the rest copied", async () => {
-    const server = await hostile({ FEAT: NO_FEAT, LIST: tree(`${unixLine("d", ".")}${unixLine("d", "..")}${unixLine("-", "good.txt")}`) });
+    const server = await hostile({
+      FEAT: NO_FEAT,
+      LIST: tree(`${unixLine("d", ".")}${unixLine("d", "..")}${unixLine("-", "good.txt")}`),
+    });
     const ftp = await client(server);
     const target = await mkdtemp(join(tmp, "list-dots-"));
     expect(await ftp.downloadDir("/", target)).toBe(1);
@@ -142,7 +164,10 @@ describe("names that are not one path segment, more ways", () => {
   });
 
   it("names that only start with dots are ordinary names, copied", async () => {
-    const server = await hostile({ FEAT: MLST_FEAT, MLSD: tree(`${mlsdLine("file", "..hidden")}${mlsdLine("file", "...")}${mlsdLine("file", ".profile")}`) });
+    const server = await hostile({
+      FEAT: MLST_FEAT,
+      MLSD: tree(`${mlsdLine("file", "..hidden")}${mlsdLine("file", "...")}${mlsdLine("file", ".profile")}`),
+    });
     const ftp = await client(server);
     const target = await mkdtemp(join(tmp, "dotted-"));
     expect(await ftp.downloadDir("/", target)).toBe(3);
@@ -151,7 +176,10 @@ describe("names that are not one path segment, more ways", () => {
   });
 
   it("a bad name deep in the tree: refused before the first file is written", async () => {
-    const server = await hostile({ FEAT: MLST_FEAT, MLSD: tree(`${mlsdLine("file", "good.txt")}${mlsdLine("dir", "sub")}`, mlsdLine("file", "../../outside/x")) });
+    const server = await hostile({
+      FEAT: MLST_FEAT,
+      MLSD: tree(`${mlsdLine("file", "good.txt")}${mlsdLine("dir", "sub")}`, mlsdLine("file", "../../outside/x")),
+    });
     const ftp = await client(server);
     const target = await mkdtemp(join(tmp, "deep-"));
     expectUnsafe(await failure(ftp.downloadDir("/", target)));
@@ -161,14 +189,22 @@ describe("names that are not one path segment, more ways", () => {
   });
 
   it("a name listed twice (a file and a directory): refused", async () => {
-    const server = await hostile({ FEAT: MLST_FEAT, MLSD: tree(`${mlsdLine("file", "twice")}${mlsdLine("dir", "twice")}`) });
+    const server = await hostile({
+      FEAT: MLST_FEAT,
+      MLSD: tree(`${mlsdLine("file", "twice")}${mlsdLine("dir", "twice")}`),
+    });
     const ftp = await client(server);
     expectUnsafe(await failure(ftp.walk("/")));
     await ftp.quit();
   });
 
   it("a link to a path outside is listed, never followed or written", async () => {
-    const server = await hostile({ FEAT: NO_FEAT, LIST: tree(`lrwxrwxrwx    1 ftp      ftp            11 Jan 01  2024 evil -> ${outside}\r\n${unixLine("-", "good.txt")}`) });
+    const server = await hostile({
+      FEAT: NO_FEAT,
+      LIST: tree(
+        `lrwxrwxrwx    1 ftp      ftp            11 Jan 01  2024 evil -> ${outside}\r\n${unixLine("-", "good.txt")}`,
+      ),
+    });
     const ftp = await client(server);
     const target = await mkdtemp(join(tmp, "link-"));
     expect(await ftp.downloadDir("/", target)).toBe(1);
@@ -180,7 +216,10 @@ describe("names that are not one path segment, more ways", () => {
 
 function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: "/nonexistent" }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, HOME: "/nonexistent" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
     child.on("error", reject);
@@ -189,13 +228,19 @@ function runCli(args: string[]): Promise<{ code: number | null; stderr: string }
 }
 
 describe("mirror and names that are not one path segment", () => {
-  it.each(["../outside/escaped", "{outside}/absolute", "a\\b", "nul\0byte"])("%j: exits with the protocol code, nothing written", async (name) => {
-    const server = await hostile({ FEAT: MLST_FEAT, MLSD: tree(`${mlsdLine("file", "good.txt")}${mlsdLine("file", named(name))}`) });
-    const target = await mkdtemp(join(tmp, "mirror-"));
-    const result = await runCli(["mirror", `ftp://me:secret@${server.host}:${server.port}/`, join(target, "copy")]);
-    expect(result.code, result.stderr).toBe(8);
-    expect(result.stderr).toMatch(/not one path segment/);
-    expect(await readdir(target)).toEqual([]);
-    expect(transfersAndRemovals(server)).toEqual([]);
-  });
+  it.each(["../outside/escaped", "{outside}/absolute", "a\\b", "nul\0byte"])(
+    "%j: exits with the protocol code, nothing written",
+    async (name) => {
+      const server = await hostile({
+        FEAT: MLST_FEAT,
+        MLSD: tree(`${mlsdLine("file", "good.txt")}${mlsdLine("file", named(name))}`),
+      });
+      const target = await mkdtemp(join(tmp, "mirror-"));
+      const result = await runCli(["mirror", `ftp://me:secret@${server.host}:${server.port}/`, join(target, "copy")]);
+      expect(result.code, result.stderr).toBe(8);
+      expect(result.stderr).toMatch(/not one path segment/);
+      expect(await readdir(target)).toEqual([]);
+      expect(transfersAndRemovals(server)).toEqual([]);
+    },
+  );
 });

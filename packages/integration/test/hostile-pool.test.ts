@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FTP, FtpPool } from "@ftplib/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type HostileServer, type HostileServerOptions, patternBytes, sendData, startHostileServer } from "@ftplib/testing";
+import {
+  type HostileServer,
+  type HostileServerOptions,
+  patternBytes,
+  sendData,
+  startHostileServer,
+} from "@ftplib/testing";
 
 const IDLE = 150;
 const FILE = Buffer.from(patternBytes(64 * 1024));
@@ -28,7 +34,10 @@ afterAll(async () => {
 });
 
 async function idleKiller(options: HostileServerOptions = {}): Promise<HostileServer> {
-  const server = await startHostileServer({ SIZE: `213 ${FILE.length}`, RETR: sendData(FILE) }, { idleTimeout: IDLE, ...options });
+  const server = await startHostileServer(
+    { SIZE: `213 ${FILE.length}`, RETR: sendData(FILE) },
+    { idleTimeout: IDLE, ...options },
+  );
   servers.push(server);
   return server;
 }

@@ -8,7 +8,17 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
-import { ErrorPerm, ErrorProto, ErrorTemp, FTP, FTP_TLS, FtpConnectionError, FtpTimeoutError, FtpTlsError, allErrors } from "@ftplib/client";
+import {
+  ErrorPerm,
+  ErrorProto,
+  ErrorTemp,
+  FTP,
+  FTP_TLS,
+  FtpConnectionError,
+  FtpTimeoutError,
+  FtpTlsError,
+  allErrors,
+} from "@ftplib/client";
 import { parsePortArgument } from "@ftplib/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -68,7 +78,8 @@ afterEach(() => {
 });
 
 /** Sockets and listeners open in this process (the hostile server runs here too). */
-const openHandles = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap" || r === "TCPServerWrap").length;
+const openHandles = () =>
+  process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap" || r === "TCPServerWrap").length;
 
 /** Waits (up to 2 s) until no more sockets are open than `baseline`; returns how many are. */
 async function handlesBackTo(baseline: number): Promise<number> {
@@ -123,13 +134,15 @@ const cases: Case[] = [
   },
   {
     name: "stalls in the middle of a reply line",
-    scenario: { PWD: async (session) => void (await session.send('257 "/ho') , await session.stall()) },
+    scenario: { PWD: async (session) => void (await session.send('257 "/ho'), await session.stall()) },
     action: (ftp) => ftp.pwd(),
     error: FtpTimeoutError,
   },
   {
     name: "stalls in the middle of a multi-line reply",
-    scenario: { FEAT: async (session) => void (await session.send("211-Features:\r\n MDTM\r\n"), await session.stall()) },
+    scenario: {
+      FEAT: async (session) => void (await session.send("211-Features:\r\n MDTM\r\n"), await session.stall()),
+    },
     action: (ftp) => ftp.features(),
     error: FtpTimeoutError,
   },
@@ -194,7 +207,10 @@ const cases: Case[] = [
   },
   {
     name: "sends 421 after login and hangs up before the next command",
-    scenario: { PASS: async (session) => void (await session.send("230 ok\r\n421 Service not available, closing\r\n"), session.hangUp()) },
+    scenario: {
+      PASS: async (session) =>
+        void (await session.send("230 ok\r\n421 Service not available, closing\r\n"), session.hangUp()),
+    },
     action: (ftp) => ftp.pwd(),
     error: ErrorTemp,
   },
@@ -262,10 +278,20 @@ const cases: Case[] = [
     passive: false,
     scenario: {
       NLST: async (session) => {
-        const [host, port] = parsePortArgument([...session.commands].reverse().find((c) => c.startsWith("PORT"))!.slice(5));
+        const [host, port] = parsePortArgument(
+          [...session.commands]
+            .reverse()
+            .find((c) => c.startsWith("PORT"))!
+            .slice(5),
+        );
         const intruder = net.connect({ host, port, localAddress: "127.0.0.2" });
         const got: Buffer[] = [];
-        await new Promise<void>((resolve) => intruder.on("close", () => resolve()).on("error", () => undefined).on("data", (d: Buffer) => got.push(d)));
+        await new Promise<void>((resolve) =>
+          intruder
+            .on("close", () => resolve())
+            .on("error", () => undefined)
+            .on("data", (d: Buffer) => got.push(d)),
+        );
         if (got.length > 0) throw new Error("the intruder got data");
         return sendData("real\r\n")(session, "", "NLST");
       },
@@ -332,7 +358,12 @@ const cases: Case[] = [
   },
   {
     name: "sends 421 in the middle of a download and hangs up",
-    scenario: { SIZE, RETR: partThen(async (session, data) => (await session.send("421 Shutting down\r\n"), session.hangUp(), data.destroy())) },
+    scenario: {
+      SIZE,
+      RETR: partThen(
+        async (session, data) => (await session.send("421 Shutting down\r\n"), session.hangUp(), data.destroy()),
+      ),
+    },
     action: download,
     error: ErrorTemp,
     download: "absent",
@@ -374,12 +405,16 @@ const cases: Case[] = [
       },
     },
     // Which comes first, the reset (EPIPE, ECONNRESET) or the 426, is up to the kernel.
-    action: (ftp) => ftp.storBinary("STOR up", (async function* () {
-      for (;;) {
-        yield FILE;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })()),
+    action: (ftp) =>
+      ftp.storBinary(
+        "STOR up",
+        (async function* () {
+          for (;;) {
+            yield FILE;
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        })(),
+      ),
     error: [FtpConnectionError, ErrorTemp],
     survives: true,
   },
@@ -395,12 +430,16 @@ const cases: Case[] = [
         data.destroy();
       },
     },
-    action: (ftp) => ftp.storBinary("STOR up", (async function* () {
-      for (;;) {
-        yield FILE;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })()),
+    action: (ftp) =>
+      ftp.storBinary(
+        "STOR up",
+        (async function* () {
+          for (;;) {
+            yield FILE;
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        })(),
+      ),
     error: ErrorTemp,
     survives: true,
   },
@@ -468,7 +507,13 @@ const modes = process.env.FTPLIB_HARDENING === "1" ? ["passive", "active"] : ["p
 const inMode = (mode: string) =>
   mode === "passive"
     ? cases
-    : cases.filter((c) => c.passive === undefined && !(typeof c.scenario === "object" && ("EPSV" in c.scenario || "PASV" in c.scenario))).map((c) => ({ ...c, passive: false }));
+    : cases
+        .filter(
+          (c) =>
+            c.passive === undefined &&
+            !(typeof c.scenario === "object" && ("EPSV" in c.scenario || "PASV" in c.scenario)),
+        )
+        .map((c) => ({ ...c, passive: false }));
 
 describe.each(modes)("hostile servers (%s mode)", (mode) => {
   it.each(inMode(mode))("a server that $name", async (c) => {
@@ -493,7 +538,10 @@ describe.each(modes)("hostile servers (%s mode)", (mode) => {
         expect(error).toBeUndefined();
       } else {
         const kinds = Array.isArray(c.error) ? c.error : [c.error];
-        expect(kinds.some((kind) => kind.isInstance(error)), `expected ${kinds.map((k) => k.name).join(" or ")}, got ${String(error)}`).toBe(true);
+        expect(
+          kinds.some((kind) => kind.isInstance(error)),
+          `expected ${kinds.map((k) => k.name).join(" or ")}, got ${String(error)}`,
+        ).toBe(true);
         expect(allErrors.some((kind) => kind.isInstance(error))).toBe(true);
         if (c.code !== undefined) expect((error as { code: string }).code).toBe(c.code);
       }
@@ -505,7 +553,9 @@ describe.each(modes)("hostile servers (%s mode)", (mode) => {
         expect(await server.settled(300)).toBeLessThanOrEqual(1);
       } else if (c.error !== null) {
         // A broken connection: the client closed every socket of it.
-        await expect(ftp.voidCmd("NOOP")).rejects.toSatisfy((e) => FtpConnectionError.isInstance(e) || ErrorTemp.isInstance(e));
+        await expect(ftp.voidCmd("NOOP")).rejects.toSatisfy(
+          (e) => FtpConnectionError.isInstance(e) || ErrorTemp.isInstance(e),
+        );
         expect(await server.settled()).toBe(0);
       }
       if (c.download === "absent") expect(await readdir(to)).toEqual([]);
@@ -528,7 +578,8 @@ describe("hostile servers, more than once on one connection", () => {
     let attempt = 0;
     const handlers: CommandHandlers = {
       SIZE,
-      RETR: (session, ...rest) => (attempt++ === 0 ? partThen(async (s) => s.send("426 aborted\r\n"))(session) : sendData(FILE)(session, ...rest)),
+      RETR: (session, ...rest) =>
+        attempt++ === 0 ? partThen(async (s) => s.send("426 aborted\r\n"))(session) : sendData(FILE)(session, ...rest),
     };
     await using server = await startHostileServer(handlers);
     const ftp = new FTP({ timeout: TIMEOUT });
@@ -553,18 +604,24 @@ describe("hostile servers, more than once on one connection", () => {
 });
 
 describe("hostile listings and removeDir", () => {
-  it.each(["../victim", "sub/../../victim", ".."])("a listed name %j is refused before any DELE or RMD", async (name) => {
-    await using server = await startHostileServer({ FEAT: feat, MLSD: sendData(`type=file;size=1; ok.txt\r\ntype=file;size=1; ${name}\r\n`) });
-    const ftp = new FTP({ timeout: TIMEOUT });
-    await ftp.connect(server.host, server.port);
-    await ftp.login();
-    const error = await ftp.removeDir("tree").catch((e: unknown) => e);
-    expect(ErrorProto.isInstance(error), String(error)).toBe(true);
-    expect((error as ErrorProto).code).toBe("ERR_FTP_UNSAFE_NAME");
-    expect(server.commands.filter((c) => /^(DELE|RMD)/.test(c))).toEqual([]);
-    expect(await ftp.voidCmd("NOOP")).toMatch(/^200/);
-    await ftp.quit();
-  });
+  it.each(["../victim", "sub/../../victim", ".."])(
+    "a listed name %j is refused before any DELE or RMD",
+    async (name) => {
+      await using server = await startHostileServer({
+        FEAT: feat,
+        MLSD: sendData(`type=file;size=1; ok.txt\r\ntype=file;size=1; ${name}\r\n`),
+      });
+      const ftp = new FTP({ timeout: TIMEOUT });
+      await ftp.connect(server.host, server.port);
+      await ftp.login();
+      const error = await ftp.removeDir("tree").catch((e: unknown) => e);
+      expect(ErrorProto.isInstance(error), String(error)).toBe(true);
+      expect((error as ErrorProto).code).toBe("ERR_FTP_UNSAFE_NAME");
+      expect(server.commands.filter((c) => /^(DELE|RMD)/.test(c))).toEqual([]);
+      expect(await ftp.voidCmd("NOOP")).toMatch(/^200/);
+      await ftp.quit();
+    },
+  );
 });
 
 describe("hostile servers and TLS", () => {

@@ -64,7 +64,11 @@ describe("command handlers over the defaults", () => {
   it("a reply split into pieces and a multi-line reply are put together", async () => {
     const server = await hostile({
       HELP: async (session) => {
-        await session.sendInPieces(multilineReply(214, ["The commands are:", "USER PASS", "Direct comments to nobody."]), 3, 5);
+        await session.sendInPieces(
+          multilineReply(214, ["The commands are:", "USER PASS", "Direct comments to nobody."]),
+          3,
+          5,
+        );
       },
     });
     const ftp = await client(server);
@@ -91,7 +95,9 @@ describe("misbehaviour", () => {
   });
 
   it("a reset in the middle of a download: an error, never a partial file presented as whole", async () => {
-    const server = await hostile({ RETR: sendData(Buffer.alloc(100_000, 7), { cutAfter: 30_000, reset: true, final: "426 aborted" }) });
+    const server = await hostile({
+      RETR: sendData(Buffer.alloc(100_000, 7), { cutAfter: 30_000, reset: true, final: "426 aborted" }),
+    });
     const ftp = await client(server);
     let received = 0;
     const error = await ftp.retrBinary("RETR big", (b) => void (received += b.length)).catch((e: unknown) => e);

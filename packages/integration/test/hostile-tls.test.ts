@@ -13,7 +13,17 @@ import { fileURLToPath } from "node:url";
 import { FTP_TLS, FtpConnectionError, FtpPool, FtpTimeoutError, FtpTlsError, allErrors } from "@ftplib/client";
 import { testTls } from "@ftplib/test-servers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CommandHandler, type CommandHandlers, HANG_UP, type HandlerResult, type HostileServer, type HostileServerOptions, type HostileSession, sendData, startHostileServer } from "@ftplib/testing";
+import {
+  type CommandHandler,
+  type CommandHandlers,
+  HANG_UP,
+  type HandlerResult,
+  type HostileServer,
+  type HostileServerOptions,
+  type HostileSession,
+  sendData,
+  startHostileServer,
+} from "@ftplib/testing";
 
 const TIMEOUT = 1000;
 const PASSWORD = "s3cret-pa55word";
@@ -39,7 +49,10 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function hostile(handlers: CommandHandlers | ((session: HostileSession) => Promise<void>), options: HostileServerOptions = {}): Promise<HostileServer> {
+async function hostile(
+  handlers: CommandHandlers | ((session: HostileSession) => Promise<void>),
+  options: HostileServerOptions = {},
+): Promise<HostileServer> {
   const server = await startHostileServer(handlers, { tls: serverTls, ...options });
   servers.push(server);
   return server;
@@ -107,15 +120,25 @@ describe("AUTH TLS refused", () => {
     expectNothingSecretInClear(server);
   });
 
-  it.each(["502 Command not implemented", "431 Unavailable"])("%j: FTP_TLS.open and a secure pool fail without sending it", async (refusal) => {
-    const server = await hostile({ AUTH: refusal });
-    const options = { host: server.host, port: server.port, user: "me", password: PASSWORD, timeout: TIMEOUT, tls: { ca: testTls.ca } };
-    expectError(await failure(FTP_TLS.open(options)), [...allErrors]);
-    const pool = FtpPool.open({ ...options, secure: true, size: 2 });
-    expectError(await failure(pool.run((ftp) => ftp.pwd())), [...allErrors]);
-    await pool.close();
-    expectNothingSecretInClear(server);
-  });
+  it.each(["502 Command not implemented", "431 Unavailable"])(
+    "%j: FTP_TLS.open and a secure pool fail without sending it",
+    async (refusal) => {
+      const server = await hostile({ AUTH: refusal });
+      const options = {
+        host: server.host,
+        port: server.port,
+        user: "me",
+        password: PASSWORD,
+        timeout: TIMEOUT,
+        tls: { ca: testTls.ca },
+      };
+      expectError(await failure(FTP_TLS.open(options)), [...allErrors]);
+      const pool = FtpPool.open({ ...options, secure: true, size: 2 });
+      expectError(await failure(pool.run((ftp) => ftp.pwd())), [...allErrors]);
+      await pool.close();
+      expectNothingSecretInClear(server);
+    },
+  );
 
   it("the command line's ftpes:// exits with the TLS code and never sends the password", async () => {
     const server = await hostile({ AUTH: "502 Command not implemented" });
@@ -145,32 +168,40 @@ const PLAINTEXT_AFTER_234: [string, CommandHandler][] = [
       await session.stall();
     },
   ],
-  ["injects a reply in the same segment as the 234", async (session) => void (await session.send("234 ok\r\n331 Password, please\r\n"), await session.stall())],
+  [
+    "injects a reply in the same segment as the 234",
+    async (session) => void (await session.send("234 ok\r\n331 Password, please\r\n"), await session.stall()),
+  ],
   ["hangs up after the 234", async (session): Promise<HandlerResult> => (await session.reply(234, "ok"), HANG_UP)],
   ["stalls after the 234", async (session) => void (await session.reply(234, "ok"), await session.stall())],
 ];
 
 describe("AUTH TLS answered 234, then plaintext", () => {
-  it.each(PLAINTEXT_AFTER_234)("a server that %s: a typed error, the password never in the clear", async (_, handler) => {
-    const server = await hostile({ AUTH: handler });
-    const ftp = ftps();
-    await ftp.connect(server.host, server.port);
-    const started = Date.now();
-    const error = await failure(ftp.login("me", PASSWORD));
-    expectError(error, [FtpTlsError, FtpConnectionError]);
-    expect(Date.now() - started).toBeLessThan(TIMEOUT * 2 + 1000);
-    // The connection is gone: nothing else can go out on it in the clear.
-    await expect(ftp.voidCmd(`NOOP ${PASSWORD}`)).rejects.toSatisfy((e) => FtpConnectionError.isInstance(e));
-    await failure(ftp.login("me", PASSWORD));
-    expectNothingSecretInClear(server);
-    expect(await server.settled()).toBe(0);
-  });
+  it.each(PLAINTEXT_AFTER_234)(
+    "a server that %s: a typed error, the password never in the clear",
+    async (_, handler) => {
+      const server = await hostile({ AUTH: handler });
+      const ftp = ftps();
+      await ftp.connect(server.host, server.port);
+      const started = Date.now();
+      const error = await failure(ftp.login("me", PASSWORD));
+      expectError(error, [FtpTlsError, FtpConnectionError]);
+      expect(Date.now() - started).toBeLessThan(TIMEOUT * 2 + 1000);
+      // The connection is gone: nothing else can go out on it in the clear.
+      await expect(ftp.voidCmd(`NOOP ${PASSWORD}`)).rejects.toSatisfy((e) => FtpConnectionError.isInstance(e));
+      await failure(ftp.login("me", PASSWORD));
+      expectNothingSecretInClear(server);
+      expect(await server.settled()).toBe(0);
+    },
+  );
 });
 
 describe("AUTH TLS answered 234, then plaintext: the state left", () => {
   // A failed handshake leaves no TLS layer: `secure` is false on a connection that never was.
   it("secure is false after the handshake failed", async () => {
-    const server = await hostile({ AUTH: async (session): Promise<HandlerResult> => (await session.reply(234, "ok"), HANG_UP) });
+    const server = await hostile({
+      AUTH: async (session): Promise<HandlerResult> => (await session.reply(234, "ok"), HANG_UP),
+    });
     const ftp = ftps();
     await ftp.connect(server.host, server.port);
     await failure(ftp.login("me", PASSWORD));
@@ -193,7 +224,13 @@ describe("a certificate for another host", () => {
 
   it("the same certificate is accepted for the host it names (the refusal is about the name)", async () => {
     const server = await hostile({ AUTH: authTls }, { tls: otherHost });
-    const ftp = ftps({ tls: { ca: otherHost.cert, servername: "ftp.other.example", checkServerIdentity: (_, cert) => (cert.subject.CN === "ftp.other.example" ? undefined : new Error("no")) } });
+    const ftp = ftps({
+      tls: {
+        ca: otherHost.cert,
+        servername: "ftp.other.example",
+        checkServerIdentity: (_, cert) => (cert.subject.CN === "ftp.other.example" ? undefined : new Error("no")),
+      },
+    });
     await ftp.connect(server.host, server.port);
     await ftp.login("me", PASSWORD);
     expect(ftp.secure).toBe(true);
@@ -296,7 +333,11 @@ describe("PROT P accepted, then a data connection in the clear", () => {
     ["passive", true],
     ["active", false],
   ] as const)("a listing in the clear (%s): refused with FtpTlsError, no entry returned", async (_, passive) => {
-    const server = await hostile({ ...protected_, FEAT: "211-Features:\r\n MLST type*;size*;\r\n211 End\r\n", MLSD: plaintextData(LISTING) });
+    const server = await hostile({
+      ...protected_,
+      FEAT: "211-Features:\r\n MLST type*;size*;\r\n211 End\r\n",
+      MLSD: plaintextData(LISTING),
+    });
     const ftp = ftps({ passive });
     await ftp.connect(server.host, server.port);
     await ftp.login("me", PASSWORD);
@@ -315,7 +356,10 @@ describe("PROT P accepted, then a data connection in the clear", () => {
     expectError(await failure(ftp.download("file", join(to, "file"))), [FtpTlsError, FtpConnectionError]);
     expect(await readdir(to)).toEqual([]);
     let received = 0;
-    expectError(await failure(ftp.retrBinary("RETR file", (block) => void (received += block.length))), [FtpTlsError, FtpConnectionError]);
+    expectError(await failure(ftp.retrBinary("RETR file", (block) => void (received += block.length))), [
+      FtpTlsError,
+      FtpConnectionError,
+    ]);
     expect(received).toBe(0);
   });
 
@@ -378,7 +422,10 @@ describe("PROT P accepted, then a data connection in the clear", () => {
 
 function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: "/nonexistent" }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, HOME: "/nonexistent" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
     child.on("error", reject);

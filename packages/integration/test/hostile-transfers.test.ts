@@ -77,7 +77,11 @@ function expectError(error: unknown, kinds: ErrorClass[], code?: string): void {
 
 /** Sends `bytes` of the file (all of it by default), closes the data connection, then `then`. */
 const dataThen =
-  (then: (session: HostileSession) => Promise<unknown> | unknown, bytes = FILE.length, preliminary = "150 Opening BINARY mode data connection"): CommandHandler =>
+  (
+    then: (session: HostileSession) => Promise<unknown> | unknown,
+    bytes = FILE.length,
+    preliminary = "150 Opening BINARY mode data connection",
+  ): CommandHandler =>
   async (session) => {
     await session.send(`${preliminary}\r\n`);
     const data = await session.data();
@@ -108,7 +112,13 @@ const cases: Case[] = [
   },
   {
     name: "short of the size in its 150 reply (SIZE refused), then 226",
-    handlers: { SIZE: "550 SIZE not allowed", RETR: sendData(FILE, { cutAfter: short, preliminary: `150 Opening BINARY mode data connection for file (${FILE.length} bytes)` }) },
+    handlers: {
+      SIZE: "550 SIZE not allowed",
+      RETR: sendData(FILE, {
+        cutAfter: short,
+        preliminary: `150 Opening BINARY mode data connection for file (${FILE.length} bytes)`,
+      }),
+    },
     kinds: [ErrorProto],
     code: "ERR_FTP_SHORT_TRANSFER",
     survives: true,
@@ -156,7 +166,10 @@ const cases: Case[] = [
   },
   {
     name: "all the data, then 421 and the control connection closed",
-    handlers: { SIZE, RETR: dataThen(async (session) => (await session.send("421 Service not available, closing\r\n"), HANG_UP)) },
+    handlers: {
+      SIZE,
+      RETR: dataThen(async (session) => (await session.send("421 Service not available, closing\r\n"), HANG_UP)),
+    },
     kinds: [ErrorTemp, FtpConnectionError],
   },
   {
@@ -198,14 +211,22 @@ describe("downloads that must not count as complete, more ways", () => {
     const server = await hostile({ SIZE, RETR: sendData(FILE, { cutAfter: short }) });
     const ftp = await client(server);
     const to = await mkdtemp(join(tmp, "resume-"));
-    expectError((await failure(ftp.download("file", join(to, "file"), { resume: true }))).error, [ErrorProto], "ERR_FTP_SHORT_TRANSFER");
+    expectError(
+      (await failure(ftp.download("file", join(to, "file"), { resume: true }))).error,
+      [ErrorProto],
+      "ERR_FTP_SHORT_TRANSFER",
+    );
     expect(await readdir(to)).toEqual(["file.part"]);
     expect((await readFile(join(to, "file.part"))).equals(FILE.subarray(0, short))).toBe(true);
   });
 
   it("a download that replaces a file and fails leaves the old file as it was", async () => {
     let attempt = 0;
-    const server = await hostile({ SIZE, RETR: (session, ...rest) => (attempt++ === 0 ? sendData(FILE)(session, ...rest) : dataThen(() => HANG_UP, short)(session, ...rest)) });
+    const server = await hostile({
+      SIZE,
+      RETR: (session, ...rest) =>
+        attempt++ === 0 ? sendData(FILE)(session, ...rest) : dataThen(() => HANG_UP, short)(session, ...rest),
+    });
     const ftp = await client(server);
     const to = await mkdtemp(join(tmp, "replace-"));
     await ftp.download("file", join(to, "file"));
@@ -221,7 +242,10 @@ describe("downloads that must not count as complete, more ways", () => {
       FEAT: "211-Features:\r\n MLST type*;size*;\r\n211 End\r\n",
       MLSD: sendData(`type=file;size=${FILE.length}; a\r\ntype=file;size=${FILE.length}; b\r\n`),
       SIZE,
-      RETR: (session, argument, line) => (argument.endsWith("/b") ? dataThen(() => HANG_UP)(session, argument, line) : sendData(FILE)(session, argument, line)),
+      RETR: (session, argument, line) =>
+        argument.endsWith("/b")
+          ? dataThen(() => HANG_UP)(session, argument, line)
+          : sendData(FILE)(session, argument, line),
     });
     const ftp = await client(server);
     const to = await mkdtemp(join(tmp, "dir-"));
@@ -238,7 +262,10 @@ describe("a download fed a byte every 100 ms, under an AbortSignal deadline", ()
 
   it("to a path: the signal's reason, in bounded time, no file, the connection usable", async () => {
     let attempt = 0;
-    const server = await hostile({ SIZE: `213 ${SLOW.length}`, RETR: (session, ...rest) => (attempt++ === 0 ? dripData(SLOW) : sendData(SLOW))(session, ...rest) });
+    const server = await hostile({
+      SIZE: `213 ${SLOW.length}`,
+      RETR: (session, ...rest) => (attempt++ === 0 ? dripData(SLOW) : sendData(SLOW))(session, ...rest),
+    });
     const ftp = await client(server);
     const to = await mkdtemp(join(tmp, "drip-"));
     const signal = AbortSignal.timeout(700);

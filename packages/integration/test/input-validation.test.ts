@@ -157,10 +157,19 @@ describe("CR, LF and NUL in names and commands", () => {
     const before = sessions;
     const open = { host: server.host, port: server.port, timeout: 2000 };
     for (const bad of BAD) {
-      await expect(FTP.open({ ...open, user: "u", password: bad })).rejects.toMatchObject({ code: "ERR_FTP_INVALID_COMMAND" });
+      await expect(FTP.open({ ...open, user: "u", password: bad })).rejects.toMatchObject({
+        code: "ERR_FTP_INVALID_COMMAND",
+      });
       const pool = new FtpPool({ connect: () => FTP.open(open), size: 2 });
-      await expect(pool.downloadMany([["ok", join(local, "x")], [bad, join(local, "y")]])).rejects.toMatchObject({ code: "ERR_FTP_INVALID_COMMAND" });
-      await expect(pool.uploadMany([[join(local, "file.txt"), bad]])).rejects.toMatchObject({ code: "ERR_FTP_INVALID_COMMAND" });
+      await expect(
+        pool.downloadMany([
+          ["ok", join(local, "x")],
+          [bad, join(local, "y")],
+        ]),
+      ).rejects.toMatchObject({ code: "ERR_FTP_INVALID_COMMAND" });
+      await expect(pool.uploadMany([[join(local, "file.txt"), bad]])).rejects.toMatchObject({
+        code: "ERR_FTP_INVALID_COMMAND",
+      });
       await pool.close();
     }
     expect(sessions).toBe(before);
@@ -209,13 +218,23 @@ describe("absurd options are refused at construction, naming the option", () => 
 
   it("refuses absurd call options before queueing the call", async () => {
     const ftp = new FTP();
-    const expectOption = (promise: Promise<unknown>, option: string) => expect(promise).rejects.toMatchObject({ code: "ERR_FTP_INVALID_OPTION", option });
+    const expectOption = (promise: Promise<unknown>, option: string) =>
+      expect(promise).rejects.toMatchObject({ code: "ERR_FTP_INVALID_OPTION", option });
     await expectOption(ftp.connect("127.0.0.1", 70000), "port");
     await expectOption(ftp.connect("bad host\r\n"), "host");
     await expectOption(ftp.connect("127.0.0.1", 21, { timeout: -1 }), "timeout");
-    await expectOption(ftp.retrBinary("RETR x", () => undefined, { blocksize: -1 }), "blocksize");
-    await expectOption(ftp.retrBinary("RETR x", () => undefined, { rest: -3 }), "rest");
-    await expectOption(ftp.retrBinary("RETR x", () => undefined, { rest: "1\r\nDELE x" }), "rest");
+    await expectOption(
+      ftp.retrBinary("RETR x", () => undefined, { blocksize: -1 }),
+      "blocksize",
+    );
+    await expectOption(
+      ftp.retrBinary("RETR x", () => undefined, { rest: -3 }),
+      "rest",
+    );
+    await expectOption(
+      ftp.retrBinary("RETR x", () => undefined, { rest: "1\r\nDELE x" }),
+      "rest",
+    );
     await expectOption(ftp.storBinary("STOR x", new Uint8Array(1), { blocksize: 0 }), "blocksize");
     await expectOption(ftp.storBinary("STOR x", new Uint8Array(1), { blocksize: 2 ** 31 }), "blocksize");
     await expectOption(ftp.ntransferCmd("RETR x", 1.5), "rest");

@@ -46,7 +46,8 @@ describe("ftp-srv sessions, re-recorded", () => {
 
   for (const scenario of SCENARIOS.filter((s) => s.only === undefined || s.only.includes("ftp-srv"))) {
     it(scenario.name, async () => {
-      const server = scenario.tls === "none" ? (scenario.family === 6 ? servers.ipv6! : servers.plain!) : servers[scenario.tls]!;
+      const server =
+        scenario.tls === "none" ? (scenario.family === 6 ? servers.ipv6! : servers.plain!) : servers[scenario.tls]!;
       const target: CorpusTarget = {
         server: "ftp-srv",
         host: server.host,

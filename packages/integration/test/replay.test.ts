@@ -110,17 +110,23 @@ describe("a client that strays from the transcript", () => {
   });
 
   it("a command after the end of the transcript", async () => {
-    const replay = new ReplayTransport("ftplib-transcript 1\nconnect ipv4\n< 220 hi\n> NOOP\n< 200 ok\n", { source: "short" });
+    const replay = new ReplayTransport("ftplib-transcript 1\nconnect ipv4\n< 220 hi\n> NOOP\n< 200 ok\n", {
+      source: "short",
+    });
     const ftp = new FTP({ transport: replay });
     await ftp.connect("127.0.0.1");
     await ftp.voidCmd("NOOP");
     const error = (await ftp.voidCmd("HELP").catch((e: unknown) => e)) as TranscriptMismatchError;
     expect(error).toBeInstanceOf(TranscriptMismatchError);
-    expect(error.message).toBe("short:6: the client did not follow the transcript\n  expected: nothing more on control\n  the client: > HELP");
+    expect(error.message).toBe(
+      "short:6: the client did not follow the transcript\n  expected: nothing more on control\n  the client: > HELP",
+    );
   });
 
   it("a command written in pieces that split a character matches the line recorded whole", async () => {
-    const replay = new ReplayTransport("ftplib-transcript 1\nconnect ipv4\n< 220 hi\n> CWD café\n< 250 ok\n", { source: "split" });
+    const replay = new ReplayTransport("ftplib-transcript 1\nconnect ipv4\n< 220 hi\n> CWD café\n< 250 ok\n", {
+      source: "split",
+    });
     const control = await replay.connect({ host: "127.0.0.1", port: 21 });
     const text = async () => new TextDecoder().decode((await control.read())!);
     expect(await text()).toBe("220 hi\r\n");
@@ -133,7 +139,10 @@ describe("a client that strays from the transcript", () => {
   });
 
   it("a client waiting for a reply where the transcript waits for a command", async () => {
-    const replay = new ReplayTransport("ftplib-transcript 1\nconnect ipv4\n< 220 hi\n> NOOP\n< 200 ok\n", { source: "wait", stallTimeout: 200 });
+    const replay = new ReplayTransport("ftplib-transcript 1\nconnect ipv4\n< 220 hi\n> NOOP\n< 200 ok\n", {
+      source: "wait",
+      stallTimeout: 200,
+    });
     const control = await replay.connect({ host: "127.0.0.1", port: 21 });
     control.setTimeout(1000);
     await control.read();
@@ -178,7 +187,11 @@ describe("a client that strays from the transcript", () => {
     good.replay.assertComplete();
     const { result } = await upload("hallo\n");
     expect(result).toBeInstanceOf(TranscriptMismatchError);
-    expect(result).toMatchObject({ line: 13, expected: "data 1 send text lf 1 lines", actual: "data 1 send: different bytes from offset 1" });
+    expect(result).toMatchObject({
+      line: 13,
+      expected: "data 1 send text lf 1 lines",
+      actual: "data 1 send: different bytes from offset 1",
+    });
     const short = await upload("hell");
     expect(short.result).toMatchObject({ line: 13, actual: "ended after 4 bytes" });
   });
@@ -200,7 +213,11 @@ describe("hostile sessions, recorded and replayed to the same outcome", () => {
   });
 
   /** Records `session` against a hostile server, replays it, and returns both outcomes and the text. */
-  async function roundTrip(scenario: Scenario, session: (ftp: FTP) => Promise<unknown>, options: { inlineLimit?: number; blobs?: Uint8Array[] } = {}) {
+  async function roundTrip(
+    scenario: Scenario,
+    session: (ftp: FTP) => Promise<unknown>,
+    options: { inlineLimit?: number; blobs?: Uint8Array[] } = {},
+  ) {
     const server = await startHostileServer(scenario);
     servers.push(server);
     const outcome = (promise: Promise<unknown>) =>
@@ -227,8 +244,9 @@ describe("hostile sessions, recorded and replayed to the same outcome", () => {
   }
 
   it("a final 4xx reply after data", async () => {
-    const { recorded, replayed, text } = await roundTrip({ RETR: sendData("partial", { final: "451 disk trouble" }) }, (ftp) =>
-      ftp.retrBinary("RETR x", () => undefined),
+    const { recorded, replayed, text } = await roundTrip(
+      { RETR: sendData("partial", { final: "451 disk trouble" }) },
+      (ftp) => ftp.retrBinary("RETR x", () => undefined),
     );
     expect(ErrorTemp.isInstance(recorded.error)).toBe(true);
     expect(ErrorTemp.isInstance(replayed.error)).toBe(true);
@@ -274,15 +292,19 @@ describe("hostile sessions, recorded and replayed to the same outcome", () => {
         await session.send("426 transfer aborted\r\n226 ABOR successful\r\n");
       },
     };
-    const { recorded, replayed, text, replay } = await roundTrip(scenario, async (ftp) => {
-      let aborting: Promise<string> | undefined;
-      await ftp
-        .retrBinary("RETR big", () => {
-          aborting ??= ftp.abort();
-        })
-        .catch(() => undefined);
-      return aborting;
-    }, { inlineLimit: 1_000_000 });
+    const { recorded, replayed, text, replay } = await roundTrip(
+      scenario,
+      async (ftp) => {
+        let aborting: Promise<string> | undefined;
+        await ftp
+          .retrBinary("RETR big", () => {
+            aborting ??= ftp.abort();
+          })
+          .catch(() => undefined);
+        return aborting;
+      },
+      { inlineLimit: 1_000_000 },
+    );
     expect(recorded.error).toBeUndefined();
     expect(replayed.value).toBe(recorded.value);
     expect(text).toMatch(/^> ABOR\n/m);

@@ -17,7 +17,10 @@ export async function greetAndLogin(session: HostileSession): Promise<void> {
  * commands before it with `200 OK`) and returns its line, with the client's data connection once
  * it connects (before any 1xx is sent).
  */
-export async function passiveTransfer(session: HostileSession, verb: string): Promise<{ command: string; data: () => Promise<net.Socket> }> {
+export async function passiveTransfer(
+  session: HostileSession,
+  verb: string,
+): Promise<{ command: string; data: () => Promise<net.Socket> }> {
   await session.until("EPSV");
   const listener = await session.passive();
   await session.send(`229 (|||${listener.port}|)\r\n`);

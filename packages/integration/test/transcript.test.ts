@@ -4,7 +4,14 @@
  */
 import { readFile } from "node:fs/promises";
 import { FTP } from "@ftplib/client";
-import { RecordingTransport, ReplayTransport, formatTranscript, parseTranscript, sendData, startHostileServer } from "@ftplib/testing";
+import {
+  RecordingTransport,
+  ReplayTransport,
+  formatTranscript,
+  parseTranscript,
+  sendData,
+  startHostileServer,
+} from "@ftplib/testing";
 import { describe, expect, it } from "vitest";
 import { corpusFiles } from "./corpus.js";
 

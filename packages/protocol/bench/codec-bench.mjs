@@ -46,7 +46,8 @@ const SESSION = [
 const REPEAT = 200;
 const perReply = Array.from({ length: REPEAT }, () => SESSION.map(enc)).flat();
 const stream = Buffer.concat(perReply);
-const inChunks = (buf, size) => Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size));
+const inChunks = (buf, size) =>
+  Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size));
 const bulk = inChunks(stream, 16 * 1024);
 const expectedReplies = REPEAT * SESSION.length;
 
@@ -69,7 +70,12 @@ const basicFtpCounts = new Set();
 function basicFtp(chunks) {
   const context = new FTPContext();
   let n = 0;
-  context._task = { responseHandler: (r) => { n += r.code > 0 ? 1 : 0; }, resolver: {} };
+  context._task = {
+    responseHandler: (r) => {
+      n += r.code > 0 ? 1 : 0;
+    },
+    resolver: {},
+  };
   return () => {
     const decoder = new StringDecoder("utf8");
     n = 0;
@@ -112,12 +118,21 @@ function basicFtpListing() {
 }
 
 const results = [
-  compare("Replies, one per chunk", stream.length, { "@ftplib/protocol": ours(perReply), "basic-ftp": basicFtp(perReply) }),
-  (basicFtpCounts.clear(), compare("Replies, 16 KiB chunks", stream.length, { "@ftplib/protocol": ours(bulk), "basic-ftp": basicFtp(bulk) })),
-  compare("MLSD listing, 100,000 entries, 64 KiB chunks", listing.length, {
-    "@ftplib/protocol": oursListing,
-    "basic-ftp": basicFtpListing,
-  }, { rounds: 5, minMs: 500 }),
+  compare("Replies, one per chunk", stream.length, {
+    "@ftplib/protocol": ours(perReply),
+    "basic-ftp": basicFtp(perReply),
+  }),
+  (basicFtpCounts.clear(),
+  compare("Replies, 16 KiB chunks", stream.length, { "@ftplib/protocol": ours(bulk), "basic-ftp": basicFtp(bulk) })),
+  compare(
+    "MLSD listing, 100,000 entries, 64 KiB chunks",
+    listing.length,
+    {
+      "@ftplib/protocol": oursListing,
+      "basic-ftp": basicFtpListing,
+    },
+    { rounds: 5, minMs: 500 },
+  ),
 ];
 
 const misframed = [...basicFtpCounts].filter((n) => n !== expectedReplies);

@@ -154,7 +154,7 @@ describe("ControlCodec", () => {
   });
 
   it("gives the same events however a session is split", () => {
-    const session = enc("220-Welcome\r\n220 ready\r\n331 pw\r\n230 ok\r\n257 \"/\"\r\n");
+    const session = enc('220-Welcome\r\n220 ready\r\n331 pw\r\n230 ok\r\n257 "/"\r\n');
     const commands = ["USER a", "PASS b", "PWD"];
     const expected = ["-:220", "USER:331", "PASS:230", "PWD:257"];
     for (const feeding of feedings(session)) {
@@ -204,7 +204,10 @@ describe("ControlCodec and ABOR", () => {
     codec.send("RETR big");
     pump(codec, enc("150-Accepted data connection\r\n150 51200.0 kbytes to download\r\n"));
     codec.send("ABOR");
-    const events = pump(codec, enc("150 0.001 seconds (measured here)\r\n226 Since you see this ABOR must've succeeded\r\n"));
+    const events = pump(
+      codec,
+      enc("150 0.001 seconds (measured here)\r\n226 Since you see this ABOR must've succeeded\r\n"),
+    );
     expect(events.map((e) => (e.type === "reply" ? `${e.command}:${e.reply.code}:${e.final}` : e.type))).toEqual([
       "RETR:150:true",
       "ABOR:226:true",
@@ -314,7 +317,11 @@ describe("ControlCodec: every reply matched to the command it answers", () => {
       const codec = ready();
       codec.send(command!);
       const events = pump(codec, enc(`226 Transfer complete\r\n${reply}\r\n`));
-      expect(trace(events)).toEqual(["null#null:226", `${command!.split(" ")[0]}#1:${reply!.slice(0, 3)}`, "need-data"]);
+      expect(trace(events)).toEqual([
+        "null#null:226",
+        `${command!.split(" ")[0]}#1:${reply!.slice(0, 3)}`,
+        "need-data",
+      ]);
       expect(codec.state).toBe("ready");
     }
   });
@@ -379,7 +386,6 @@ describe("ControlCodec: every reply matched to the command it answers", () => {
     codec.send("NOOP");
     expect(codec.canSend("NOOP")).toBe(false);
   });
-
 });
 
 describe("ControlCodec: success replies of one meaning", () => {

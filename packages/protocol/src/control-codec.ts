@@ -320,7 +320,8 @@ export class ControlCodec {
     } else if ((command.verb === "AUTH" && reply.code === 234) || (command.verb === "CCC" && replyIs(reply, "2xx"))) {
       return "switch";
     }
-    if (index > 0) return command.marker ? (this.outstanding.length > index + 1 ? "final-more" : "final") : "final-later";
+    if (index > 0)
+      return command.marker ? (this.outstanding.length > index + 1 ? "final-more" : "final") : "final-later";
     return this.outstanding.length > 1 ? "final-more" : "final";
   }
 

@@ -65,7 +65,9 @@ export function parsePortArgument(argument: string): HostPort {
   const match = /^\s*(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})\s*$/.exec(argument);
   const n = match?.slice(1).map(Number);
   if (n === undefined || n.some((x) => x > 255) || n[4]! * 256 + n[5]! === 0) {
-    throw new ErrorProto(`bad PORT argument: ${JSON.stringify(argument.slice(0, 80))}`, { code: "ERR_FTP_BAD_ADDRESS" });
+    throw new ErrorProto(`bad PORT argument: ${JSON.stringify(argument.slice(0, 80))}`, {
+      code: "ERR_FTP_BAD_ADDRESS",
+    });
   }
   return [n.slice(0, 4).join("."), n[4]! * 256 + n[5]!];
 }
@@ -73,7 +75,9 @@ export function parsePortArgument(argument: string): HostPort {
 /** The address in an EPRT argument. {@link ErrorProto} when it is not one. */
 export function parseEprtArgument(argument: string): HostPort {
   const bad = (): never => {
-    throw new ErrorProto(`bad EPRT argument: ${JSON.stringify(argument.slice(0, 80))}`, { code: "ERR_FTP_BAD_ADDRESS" });
+    throw new ErrorProto(`bad EPRT argument: ${JSON.stringify(argument.slice(0, 80))}`, {
+      code: "ERR_FTP_BAD_ADDRESS",
+    });
   };
   const d = argument[0];
   if (d === undefined || d.charCodeAt(0) < 33 || d.charCodeAt(0) > 126) bad();

@@ -35,10 +35,7 @@ function bytesToCodes(bytes: Uint8Array): string {
 
 function unencodable(name: string, text: string, at: number): never {
   const unit = text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0");
-  throw new LocalProtocolError(
-    `U+${unit} at index ${at} cannot be encoded in ${name}`,
-    "ERR_FTP_UNENCODABLE",
-  );
+  throw new LocalProtocolError(`U+${unit} at index ${at} cannot be encoded in ${name}`, "ERR_FTP_UNENCODABLE");
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -78,8 +75,12 @@ function decodeUtf8Escaped(bytes: Uint8Array): string {
       const b2 = bytes[i + 2];
       const b3 = bytes[i + 3];
       if (
-        b1 !== undefined && b2 !== undefined && b3 !== undefined &&
-        (b1 & 0xc0) === 0x80 && (b2 & 0xc0) === 0x80 && (b3 & 0xc0) === 0x80
+        b1 !== undefined &&
+        b2 !== undefined &&
+        b3 !== undefined &&
+        (b1 & 0xc0) === 0x80 &&
+        (b2 & 0xc0) === 0x80 &&
+        (b3 & 0xc0) === 0x80
       ) {
         const c = ((b & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
         if (c >= 0x10000 && c <= 0x10ffff) {

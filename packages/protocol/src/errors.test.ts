@@ -59,7 +59,7 @@ describe("reply classification", () => {
   });
 
   it("checks a reply's code or class, given as a Reply or as text", () => {
-    const reply = Reply.fromText("257 \"/home\" created");
+    const reply = Reply.fromText('257 "/home" created');
     for (const resp of [reply, reply.text]) {
       expect(replyIs(resp, 257)).toBe(true);
       expect(replyIs(resp, "2xx")).toBe(true);
@@ -231,7 +231,14 @@ describe("instanceof across copies of the package", () => {
     // One bundle of the error classes, loaded under two URLs: two module instances, so two
     // separate sets of classes, neither of them this file's.
     const entry = fileURLToPath(new URL("./errors.ts", import.meta.url));
-    const result = await build({ entryPoints: [entry], bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent" });
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      write: false,
+      logLevel: "silent",
+    });
     dir = await mkdtemp(join(tmpdir(), "ftplib-errors-"));
     const file = join(dir, "errors.mjs");
     await writeFile(file, result.outputFiles[0]!.text);

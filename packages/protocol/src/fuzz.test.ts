@@ -6,7 +6,14 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildEprtArgument, buildPortArgument, isIPv4, isIPv6, parseEprtArgument, parsePortArgument } from "./data-address.js";
+import {
+  buildEprtArgument,
+  buildPortArgument,
+  isIPv4,
+  isIPv6,
+  parseEprtArgument,
+  parsePortArgument,
+} from "./data-address.js";
 import { ControlCodec, NEED_DATA, PAUSED } from "./control-codec.js";
 import { latin1, utf8 } from "./encoding.js";
 import { ErrorProto, ErrorReply, LocalProtocolError, RemoteProtocolError } from "./errors.js";
@@ -22,7 +29,10 @@ const RUNS = Number(process.env.FTPLIB_FUZZ_RUNS ?? 1000);
 const options = { numRuns: RUNS };
 
 /** Runs `parse`; a throw must be one of `allowed`. Returns the result, or undefined after a typed throw. */
-function typed<T>(parse: () => T, allowed: readonly { isInstance(value: unknown): boolean }[] = [ErrorReply, ErrorProto]): T | undefined {
+function typed<T>(
+  parse: () => T,
+  allowed: readonly { isInstance(value: unknown): boolean }[] = [ErrorReply, ErrorProto],
+): T | undefined {
   try {
     return parse();
   } catch (error) {
@@ -35,7 +45,36 @@ function typed<T>(parse: () => T, allowed: readonly { isInstance(value: unknown)
 const anyText = fc.string({ unit: "binary", maxLength: 120 });
 /** Digits, separators and noise, the alphabet of the things parsed here. */
 const shapedText = fc
-  .array(fc.constantFrom("0", "1", "2", "5", "9", "255", "256", "65535", "65536", "99999999999999999999", ",", "|", "(", ")", " ", '"', ";", "=", ".", ":", "-", "\n", "x", "ü", "\udcff"), { maxLength: 40 })
+  .array(
+    fc.constantFrom(
+      "0",
+      "1",
+      "2",
+      "5",
+      "9",
+      "255",
+      "256",
+      "65535",
+      "65536",
+      "99999999999999999999",
+      ",",
+      "|",
+      "(",
+      ")",
+      " ",
+      '"',
+      ";",
+      "=",
+      ".",
+      ":",
+      "-",
+      "\n",
+      "x",
+      "ü",
+      "\udcff",
+    ),
+    { maxLength: 40 },
+  )
   .map((parts) => parts.join(""));
 const text = fc.oneof(anyText, shapedText);
 const withPrefix = (prefixes: string[]) => fc.tuple(fc.constantFrom(...prefixes), text).map(([p, t]) => p + t);
@@ -58,13 +97,16 @@ describe("fuzzing the reply parsers", () => {
 
   it("parse229: the peer and a port in range, or ErrorReply/ErrorProto", () => {
     fc.assert(
-      fc.property(fc.oneof(text, withPrefix(["229 (", "229 Entering Extended Passive Mode (|||", "229 (!!!"])), (resp) => {
-        const result = typed(() => parse229(resp, "192.0.2.1"));
-        if (result !== undefined) {
-          expect(result[0]).toBe("192.0.2.1");
-          expect(validPort(result[1])).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.oneof(text, withPrefix(["229 (", "229 Entering Extended Passive Mode (|||", "229 (!!!"])),
+        (resp) => {
+          const result = typed(() => parse229(resp, "192.0.2.1"));
+          if (result !== undefined) {
+            expect(result[0]).toBe("192.0.2.1");
+            expect(validPort(result[1])).toBe(true);
+          }
+        },
+      ),
       options,
     );
   });
@@ -73,7 +115,8 @@ describe("fuzzing the reply parsers", () => {
     fc.assert(
       fc.property(fc.oneof(text, withPrefix(["150 Opening (", "150 x (", "213 ", "213 2026"])), (resp) => {
         const announced = typed(() => parse150(resp));
-        if (announced !== undefined && announced !== null) expect(Number.isSafeInteger(announced) && announced >= 0).toBe(true);
+        if (announced !== undefined && announced !== null)
+          expect(Number.isSafeInteger(announced) && announced >= 0).toBe(true);
         const size = typed(() => parseSize(resp));
         if (size !== undefined) expect(Number.isSafeInteger(size) && size >= 0).toBe(true);
         const date = typed(() => parseMdtm(resp));
@@ -104,7 +147,8 @@ describe("fuzzing the reply parsers", () => {
         const name = typed(() => parse257(resp), [ErrorReply]);
         if (name !== undefined) expect(typeof name).toBe("string");
         const features = typed(() => parseFeat(resp), [ErrorReply]);
-        if (features !== undefined) for (const [key, value] of features) expect(typeof key === "string" && typeof value === "string").toBe(true);
+        if (features !== undefined)
+          for (const [key, value] of features) expect(typeof key === "string" && typeof value === "string").toBe(true);
       }),
       options,
     );
@@ -163,24 +207,28 @@ describe("fuzzing the reply parsers", () => {
 describe("fuzzing the codec", () => {
   it("LineReader: only RemoteProtocolError, no line over maxLine, every byte accounted for", () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 10 }), fc.integer({ min: 4, max: 64 }), (chunks, maxLine) => {
-        const reader = new LineReader(maxLine);
-        let bytes = 0;
-        try {
-          for (const chunk of chunks) {
-            reader.push(chunk);
-            for (let line = reader.nextLine(); line !== null; line = reader.nextLine()) {
-              expect(reader.lastLineBytes).toBeLessThanOrEqual(maxLine);
-              bytes += reader.lastLineBytes;
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 10 }),
+        fc.integer({ min: 4, max: 64 }),
+        (chunks, maxLine) => {
+          const reader = new LineReader(maxLine);
+          let bytes = 0;
+          try {
+            for (const chunk of chunks) {
+              reader.push(chunk);
+              for (let line = reader.nextLine(); line !== null; line = reader.nextLine()) {
+                expect(reader.lastLineBytes).toBeLessThanOrEqual(maxLine);
+                bytes += reader.lastLineBytes;
+              }
             }
+            reader.end();
+            for (let line = reader.nextLine(); line !== null; line = reader.nextLine()) bytes += reader.lastLineBytes;
+            expect(bytes).toBe(chunks.reduce((n, c) => n + c.length, 0));
+          } catch (error) {
+            expect(RemoteProtocolError.isInstance(error), String(error)).toBe(true);
           }
-          reader.end();
-          for (let line = reader.nextLine(); line !== null; line = reader.nextLine()) bytes += reader.lastLineBytes;
-          expect(bytes).toBe(chunks.reduce((n, c) => n + c.length, 0));
-        } catch (error) {
-          expect(RemoteProtocolError.isInstance(error), String(error)).toBe(true);
-        }
-      }),
+        },
+      ),
       options,
     );
   });
@@ -188,17 +236,43 @@ describe("fuzzing the codec", () => {
   it("decoding any bytes never throws, and encoding gives the same bytes back (UTF-8 and latin-1)", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-        for (const encoding of [utf8, latin1]) expect(Array.from(encoding.encode(encoding.decode(bytes)))).toEqual(Array.from(bytes));
+        for (const encoding of [utf8, latin1])
+          expect(Array.from(encoding.encode(encoding.decode(bytes)))).toEqual(Array.from(bytes));
       }),
       options,
     );
   });
 
   it("the state machine under random commands, replies, EOF and resumes: typed errors only, and an error is for good", () => {
-    const replyLike = fc.constantFrom("220 hi\r\n", "230 ok\r\n", "150 go\r\n", "226 done\r\n", "234 tls\r\n", "211-a\r\n", "211 b\r\n", "421 bye\r\n", "200 ok\r\n", "1", "\r\n", "999 x\r\n");
+    const replyLike = fc.constantFrom(
+      "220 hi\r\n",
+      "230 ok\r\n",
+      "150 go\r\n",
+      "226 done\r\n",
+      "234 tls\r\n",
+      "211-a\r\n",
+      "211 b\r\n",
+      "421 bye\r\n",
+      "200 ok\r\n",
+      "1",
+      "\r\n",
+      "999 x\r\n",
+    );
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("send" as const), line: fc.oneof(fc.constantFrom("USER a", "PASS b", "RETR x", "ABOR", "NOOP", "AUTH TLS", "CCC", "STAT", "QUIT"), anyText) }),
-      fc.record({ kind: fc.constant("receive" as const), bytes: fc.oneof(fc.uint8Array({ maxLength: 40 }), replyLike.map((r) => utf8.encode(r))) }),
+      fc.record({
+        kind: fc.constant("send" as const),
+        line: fc.oneof(
+          fc.constantFrom("USER a", "PASS b", "RETR x", "ABOR", "NOOP", "AUTH TLS", "CCC", "STAT", "QUIT"),
+          anyText,
+        ),
+      }),
+      fc.record({
+        kind: fc.constant("receive" as const),
+        bytes: fc.oneof(
+          fc.uint8Array({ maxLength: 40 }),
+          replyLike.map((r) => utf8.encode(r)),
+        ),
+      }),
       fc.constant({ kind: "eof" as const }),
       fc.constant({ kind: "resume" as const }),
     );
@@ -212,12 +286,18 @@ describe("fuzzing the codec", () => {
             else if (step.kind === "receive") codec.receive(step.bytes);
             else if (step.kind === "eof") codec.receiveEof();
             else codec.resume();
-            for (let e = codec.nextEvent(); e !== NEED_DATA && e !== PAUSED && e.type === "reply"; e = codec.nextEvent()) {
+            for (
+              let e = codec.nextEvent();
+              e !== NEED_DATA && e !== PAUSED && e.type === "reply";
+              e = codec.nextEvent()
+            ) {
               expect(e.reply.code).toBeGreaterThanOrEqual(100);
               expect(e.reply.code).toBeLessThan(600);
             }
           } catch (error) {
-            expect(LocalProtocolError.isInstance(error) || RemoteProtocolError.isInstance(error), String(error)).toBe(true);
+            expect(LocalProtocolError.isInstance(error) || RemoteProtocolError.isInstance(error), String(error)).toBe(
+              true,
+            );
             if (codec.state === "error") {
               // Once failed, every call gives the same error.
               failure ??= error;

@@ -3,7 +3,14 @@
  * contract, with no I/O and no platform dependency.
  */
 export { ControlCodec, NEED_DATA, PAUSED } from "./control-codec.js";
-export type { ClosedEvent, CodecEvent, CodecState, ControlCodecOptions, ReplyEvent, SendOptions } from "./control-codec.js";
+export type {
+  ClosedEvent,
+  CodecEvent,
+  CodecState,
+  ControlCodecOptions,
+  ReplyEvent,
+  SendOptions,
+} from "./control-codec.js";
 export { ReplyDecoder } from "./reply-decoder.js";
 export { encodeReply } from "./reply-encoder.js";
 export type { ReplyDecoderOptions } from "./reply-decoder.js";

@@ -85,7 +85,8 @@ describe("LineReader", () => {
       const reader = new LineReader(1024);
       reader.push(bytes);
       const got: string[] = [];
-      for (let line = reader.nextLineText(counting); line !== null; line = reader.nextLineText(counting)) got.push(line);
+      for (let line = reader.nextLineText(counting); line !== null; line = reader.nextLineText(counting))
+        got.push(line);
       const want = encoding === utf8 ? expected : expected.map((line) => line.replace("é", "\u00c3\u00a9"));
       expect(got).toEqual(want);
       expect(Math.max(...parts)).toBeLessThanOrEqual(64 * 1024);

@@ -110,7 +110,12 @@ export class LineReader {
     const start = this.lineStart;
     const end = this.lineEnd;
     if (this.lineInChunk && encoding.decodeAligned !== undefined) {
-      if (this.textChunk !== this.lineBuffer || this.textEncoding !== encoding || start < this.textStart || end > this.textEnd) {
+      if (
+        this.textChunk !== this.lineBuffer ||
+        this.textEncoding !== encoding ||
+        start < this.textStart ||
+        end > this.textEnd
+      ) {
         this.decodeText(encoding, start, end);
       }
       if (this.chunkText !== null) return this.chunkText.slice(start - this.textStart, end - this.textStart);

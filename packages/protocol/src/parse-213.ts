@@ -38,12 +38,25 @@ export function parseTimeValue(value: string): Date | null {
   const second = digits(value, 12, 14);
   const fraction = length > 14 ? digits(value, 15, Math.min(length, 18)) : 0;
   if (year < 0 || second < 0 || fraction < 0 || (length > 18 && digits(value, 18, length) < 0)) return null;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second > 60) return null;
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second > 60
+  )
+    return null;
   // Milliseconds from the first three digits of the fraction (".5" is 500 ms).
   const ms = length > 14 ? fraction * 10 ** (3 - Math.min(length - 15, 3)) : 0;
   // Days that roll over into the next month (such as February 30) are no dates.
   if (day > daysInMonth(year, month)) return null;
-  return new Date((daysSinceEpoch(year, month, day) * 24 + hour) * 3_600_000 + minute * 60_000 + Math.min(second, 59) * 1000 + ms);
+  return new Date(
+    (daysSinceEpoch(year, month, day) * 24 + hour) * 3_600_000 + minute * 60_000 + Math.min(second, 59) * 1000 + ms,
+  );
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

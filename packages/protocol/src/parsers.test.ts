@@ -110,7 +110,9 @@ describe("SIZE and MDTM", () => {
 
 describe("parseFeat", () => {
   it("maps features to parameters", () => {
-    const feat = parseFeat("211-Extensions supported:\n MLST size*;create;modify*;perm;\n SIZE\n rest stream\n AUTH TLS\n UTF8\n211 END");
+    const feat = parseFeat(
+      "211-Extensions supported:\n MLST size*;create;modify*;perm;\n SIZE\n rest stream\n AUTH TLS\n UTF8\n211 END",
+    );
     expect([...feat]).toEqual([
       ["MLST", "size*;create;modify*;perm;"],
       ["SIZE", ""],
@@ -200,7 +202,14 @@ describe("PORT and EPRT", () => {
     for (const bad of ["127,0,0,1,4", "300,0,0,1,4,1", "1,2,3,4,0,0", "a,b,c,d,e,f"]) {
       expect(() => parsePortArgument(bad), bad).toThrow(ErrorProto);
     }
-    for (const bad of ["|1|::1|21|", "|2|1.2.3.4|21|", "|3|1.2.3.4|21|", "|1|1.2.3.4|0|", "1|1.2.3.4|21|", "|1|1.2.3.4|21"]) {
+    for (const bad of [
+      "|1|::1|21|",
+      "|2|1.2.3.4|21|",
+      "|3|1.2.3.4|21|",
+      "|1|1.2.3.4|0|",
+      "1|1.2.3.4|21|",
+      "|1|1.2.3.4|21",
+    ]) {
       expect(() => parseEprtArgument(bad), bad).toThrow(ErrorProto);
     }
   });

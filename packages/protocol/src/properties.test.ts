@@ -14,7 +14,9 @@ import { utf8 } from "./encoding.js";
 
 const RUNS = Number(process.env.FTPLIB_FUZZ_RUNS ?? 1000);
 
-const lineText = fc.string({ unit: "binary", maxLength: 60 }).filter((s) => !/[\r\n\0]/.test(s) && !/[\ud800-\udfff]/.test(s));
+const lineText = fc
+  .string({ unit: "binary", maxLength: 60 })
+  .filter((s) => !/[\r\n\0]/.test(s) && !/[\ud800-\udfff]/.test(s));
 const code = fc.integer({ min: 100, max: 599 });
 
 /** Splits bytes into chunks at the given cut points. */
@@ -35,20 +37,24 @@ describe("properties", () => {
       .tuple(code, fc.array(lineText, { minLength: 1, maxLength: 6 }))
       .filter(([c, lines]) => lines.slice(1, -1).every((l) => !l.startsWith(`${c} `) && l !== String(c)));
     fc.assert(
-      fc.property(fc.array(reply, { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 8 }), (replies, cuts) => {
-        const bytes = replies.map(([c, lines]) => encodeReply(c, lines));
-        const all = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-        bytes.reduce((at, b) => (all.set(b, at), at + b.length), 0);
-        const decoder = new ReplyDecoder({ maxLine: 1 << 16 });
-        const got: [number, string[]][] = [];
-        for (const chunk of split(all, cuts)) {
-          decoder.receive(chunk);
-          for (let r = decoder.next(); r !== null; r = decoder.next()) {
-            got.push([r.code, r.lines.map((l, i) => (i === 0 || i === r.lines.length - 1 ? l.slice(4) : l))]);
+      fc.property(
+        fc.array(reply, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (replies, cuts) => {
+          const bytes = replies.map(([c, lines]) => encodeReply(c, lines));
+          const all = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
+          bytes.reduce((at, b) => (all.set(b, at), at + b.length), 0);
+          const decoder = new ReplyDecoder({ maxLine: 1 << 16 });
+          const got: [number, string[]][] = [];
+          for (const chunk of split(all, cuts)) {
+            decoder.receive(chunk);
+            for (let r = decoder.next(); r !== null; r = decoder.next()) {
+              got.push([r.code, r.lines.map((l, i) => (i === 0 || i === r.lines.length - 1 ? l.slice(4) : l))]);
+            }
           }
-        }
-        expect(got).toEqual(replies);
-      }),
+          expect(got).toEqual(replies);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -74,7 +80,11 @@ describe("properties", () => {
     const maxLine = 64;
     const noisy = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
-      fc.array(fc.constantFrom("200 ok\r\n", "211-x\r\n", "211 y\r\n", "\r\n", "\n", "99", "5", "-", " ", "x".repeat(70)), { maxLength: 20 })
+      fc
+        .array(
+          fc.constantFrom("200 ok\r\n", "211-x\r\n", "211 y\r\n", "\r\n", "\n", "99", "5", "-", " ", "x".repeat(70)),
+          { maxLength: 20 },
+        )
         .map((parts) => new TextEncoder().encode(parts.join(""))),
     );
     fc.assert(

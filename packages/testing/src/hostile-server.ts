@@ -16,7 +16,11 @@ import tls from "node:tls";
 export type HandlerResult = string | void | typeof HANG_UP;
 
 /** Answers one command. `argument` is what follows the verb; `line` the whole command line. */
-export type CommandHandler = (session: HostileSession, argument: string, line: string) => HandlerResult | Promise<HandlerResult>;
+export type CommandHandler = (
+  session: HostileSession,
+  argument: string,
+  line: string,
+) => HandlerResult | Promise<HandlerResult>;
 
 /** Handlers by verb (upper case); `"*"` answers any verb without a handler of its own. */
 export type CommandHandlers = Record<string, CommandHandler | string>;
@@ -159,7 +163,9 @@ export async function closedPort(host = "127.0.0.1"): Promise<number> {
 // --- The server --------------------------------------------------------------------------
 
 function toBuffer(data: string | Uint8Array): Buffer {
-  return typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return typeof data === "string"
+    ? Buffer.from(data, "utf8")
+    : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function writeAll(socket: net.Socket, data: Buffer): Promise<void> {
@@ -173,7 +179,10 @@ const IDLE: unique symbol = Symbol("idle");
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts a hostile server on loopback that runs `scenario` for every client session. */
-export async function startHostileServer(scenario: Scenario, options: HostileServerOptions = {}): Promise<HostileServer> {
+export async function startHostileServer(
+  scenario: Scenario,
+  options: HostileServerOptions = {},
+): Promise<HostileServer> {
   const host = options.host ?? "127.0.0.1";
   const open = new Set<net.Socket>();
   const listeners = new Set<net.Server>();
@@ -423,7 +432,8 @@ class Session implements HostileSession {
   }
 
   data(): Promise<net.Socket> {
-    if (this.pendingData === undefined) return Promise.reject(new Error("no data connection was set up (EPSV, PASV, PORT or EPRT)"));
+    if (this.pendingData === undefined)
+      return Promise.reject(new Error("no data connection was set up (EPSV, PASV, PORT or EPRT)"));
     return this.pendingData();
   }
 
@@ -432,7 +442,10 @@ class Session implements HostileSession {
     return this.options.tls;
   }
 
-  async secureData(socket: net.Socket, identity?: { key: string | Buffer; cert: string | Buffer }): Promise<tls.TLSSocket> {
+  async secureData(
+    socket: net.Socket,
+    identity?: { key: string | Buffer; cert: string | Buffer },
+  ): Promise<tls.TLSSocket> {
     const secured = new tls.TLSSocket(socket, { isServer: true, ...(identity ?? this.tlsOptions()) });
     this.track(secured);
     await new Promise<void>((resolve, reject) => {
@@ -515,7 +528,9 @@ export function sendData(content: string | Uint8Array, options: SendDataOptions 
     if (options.finalFirst) await sendFinal();
     const body = options.cutAfter === undefined ? bytes : bytes.subarray(0, options.cutAfter);
     if (options.pieceSize === undefined) await writeAll(data, body);
-    else for (let i = 0; i < body.length; i += options.pieceSize) await writeAll(data, body.subarray(i, i + options.pieceSize));
+    else
+      for (let i = 0; i < body.length; i += options.pieceSize)
+        await writeAll(data, body.subarray(i, i + options.pieceSize));
     if (options.cutAfter !== undefined && options.stall) {
       await session.stall();
       return;

@@ -74,7 +74,11 @@ export class RecordingTransport implements Transport<unknown> {
     const family = isIPv6(request.host) ? "IPv6" : "IPv4";
     try {
       const inner = await this.inner.connect(request);
-      recorder.add({ kind: "connect", family: inner.remoteAddress.family, implicitTls: request.implicitTls !== undefined });
+      recorder.add({
+        kind: "connect",
+        family: inner.remoteAddress.family,
+        implicitTls: request.implicitTls !== undefined,
+      });
       return new RecordingControlStream(inner, recorder);
     } catch (error) {
       recorder.add({ kind: "connect", family, implicitTls: request.implicitTls !== undefined });
@@ -148,7 +152,8 @@ class SessionRecorder {
     // A client action ends the data gathered so far, so the transcript keeps causes before effects.
     if (actorOf(event) === "client") {
       for (const stream of [...this.segments.recv.keys()]) this.close("recv", stream);
-      for (const stream of [...this.segments.send.keys()]) if (stream !== ("stream" in event ? event.stream : undefined)) this.close("send", stream);
+      for (const stream of [...this.segments.send.keys()])
+        if (stream !== ("stream" in event ? event.stream : undefined)) this.close("send", stream);
     }
     const now = Date.now();
     const delay = now - this.last;
@@ -164,7 +169,10 @@ class SessionRecorder {
     if (segment === undefined) {
       // Received text that is rewritten needs all of it.
       const keepAll = kind === "recv" && this.options.rewriteData !== undefined;
-      segment = { content: new ContentBuilder(this.inlineLimit, keepAll), index: this.add({ kind, stream, content: EMPTY }) };
+      segment = {
+        content: new ContentBuilder(this.inlineLimit, keepAll),
+        index: this.add({ kind, stream, content: EMPTY }),
+      };
       segments.set(stream, segment);
     }
     segment.content.add(chunk);
@@ -182,9 +190,13 @@ class SessionRecorder {
     const rewrite = kind === "recv" ? this.options.rewriteData : undefined;
     // Received text that is rewritten is described as rewritten; anything else as it came.
     const text = rewrite === undefined ? undefined : utf8Text(segment.content.bytes()!);
-    const content = text === undefined ? segment.content.content() : describeContent(new TextEncoder().encode(rewrite!(text)), this.inlineLimit);
+    const content =
+      text === undefined
+        ? segment.content.content()
+        : describeContent(new TextEncoder().encode(rewrite!(text)), this.inlineLimit);
     const old = this.events[segment.index]!;
-    this.events[segment.index] = old.delay === undefined ? { kind, stream, content } : { kind, stream, content, delay: old.delay };
+    this.events[segment.index] =
+      old.delay === undefined ? { kind, stream, content } : { kind, stream, content, delay: old.delay };
   }
 
   text(): string {
@@ -358,7 +370,8 @@ class RecordingControlStream extends RecordingByteStream implements ControlStrea
   }
 
   private flushPartial(): void {
-    if (this.pending.length > 0) this.recorder.add({ kind: "reply", text: "", raw: Uint8Array.from(this.pending.splice(0)) });
+    if (this.pending.length > 0)
+      this.recorder.add({ kind: "reply", text: "", raw: Uint8Array.from(this.pending.splice(0)) });
   }
 
   protected override ended(): void {

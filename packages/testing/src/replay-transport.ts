@@ -69,7 +69,9 @@ export class TranscriptMismatchError extends Error {
     /** What the client did, as a transcript line. */
     readonly actual: string,
   ) {
-    super(`${source}:${line}: the client did not follow the transcript\n  expected: ${expected}\n  the client: ${actual}`);
+    super(
+      `${source}:${line}: the client did not follow the transcript\n  expected: ${expected}\n  the client: ${actual}`,
+    );
     this.name = "TranscriptMismatchError";
   }
 }
@@ -111,7 +113,11 @@ export class ReplayTransport implements Transport<unknown> {
     const actual: TranscriptEvent = { kind: "connect", family: isIPv6(request.host) ? "IPv6" : "IPv4", implicitTls };
     if (this.connected) this.engine.mismatchAtEnd("control", actual);
     this.connected = true;
-    const event = this.engine.expectClient("control", actual, (e) => e.kind === "connect" && e.implicitTls === implicitTls);
+    const event = this.engine.expectClient(
+      "control",
+      actual,
+      (e) => e.kind === "connect" && e.implicitTls === implicitTls,
+    );
     await this.engine.errorAfter(event);
     return new ReplayControlStream(this.engine, (event as { family: "IPv4" | "IPv6" }).family, implicitTls);
   }
@@ -204,7 +210,11 @@ class ReplayEngine {
 
   /** Moves `minClient` to the first client event not yet taken. */
   private advance(): void {
-    while (this.minClient < this.events.length && (this.done[this.minClient] || actorOf(this.events[this.minClient]!) !== "client")) this.minClient++;
+    while (
+      this.minClient < this.events.length &&
+      (this.done[this.minClient] || actorOf(this.events[this.minClient]!) !== "client")
+    )
+      this.minClient++;
   }
 
   fail(error: TranscriptMismatchError): TranscriptMismatchError {
@@ -220,7 +230,9 @@ class ReplayEngine {
 
   mismatchAtEnd(stream: StreamId, actual: TranscriptEvent | string): never {
     const what = typeof actual === "string" ? actual : describe(actual);
-    throw this.fail(new TranscriptMismatchError(this.source, this.lastLine, `nothing more on ${streamName(stream)}`, what));
+    throw this.fail(
+      new TranscriptMismatchError(this.source, this.lastLine, `nothing more on ${streamName(stream)}`, what),
+    );
   }
 
   /** The next client event of `stream`, without taking it. */
@@ -234,7 +246,11 @@ class ReplayEngine {
   }
 
   /** Takes the next client event of `stream` if `matches` accepts it; fails otherwise. */
-  expectClient(stream: StreamId, actual: TranscriptEvent | string, matches: (event: LocatedEvent) => boolean): LocatedEvent {
+  expectClient(
+    stream: StreamId,
+    actual: TranscriptEvent | string,
+    matches: (event: LocatedEvent) => boolean,
+  ): LocatedEvent {
     if (this.failure) throw this.failure;
     const index = this.peekClient(stream);
     if (index === undefined) this.mismatchAtEnd(stream, actual);
@@ -265,7 +281,11 @@ class ReplayEngine {
    * waits, as a server that sends nothing more would, instead of reading an end that the
    * transcript does not have.
    */
-  async nextServer(stream: StreamId, isDestroyed: () => Error | undefined = () => undefined, patient = false): Promise<LocatedEvent | undefined> {
+  async nextServer(
+    stream: StreamId,
+    isDestroyed: () => Error | undefined = () => undefined,
+    patient = false,
+  ): Promise<LocatedEvent | undefined> {
     const key = streamName(stream);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -280,7 +300,8 @@ class ReplayEngine {
           if (this.options.pace && event.delay) await new Promise((r) => setTimeout(r, event.delay));
           return event;
         }
-        if (!patient) timer ??= setTimeout(() => this.fail(this.stallError(key, index)), this.options.stallTimeout ?? 2000);
+        if (!patient)
+          timer ??= setTimeout(() => this.fail(this.stallError(key, index)), this.options.stallTimeout ?? 2000);
         await this.changed;
       }
     } finally {
@@ -295,9 +316,11 @@ class ReplayEngine {
   private stallError(key: string, index: number | undefined): TranscriptMismatchError {
     const waiting = `waits for the server on ${key}`;
     const expectedIndex = this.minClient < this.events.length ? this.minClient : undefined;
-    if (expectedIndex === undefined) return new TranscriptMismatchError(this.source, this.lastLine, `nothing more from the server on ${key}`, waiting);
+    if (expectedIndex === undefined)
+      return new TranscriptMismatchError(this.source, this.lastLine, `nothing more from the server on ${key}`, waiting);
     const expected = this.events[expectedIndex]!;
-    const blocked = index === undefined ? "" : ` (before line ${this.events[index]!.line}: ${describe(this.events[index]!)})`;
+    const blocked =
+      index === undefined ? "" : ` (before line ${this.events[index]!.line}: ${describe(this.events[index]!)})`;
     return new TranscriptMismatchError(this.source, expected.line, `${describe(expected)}${blocked}`, waiting);
   }
 
@@ -312,7 +335,9 @@ class ReplayEngine {
 
   assertComplete(): void {
     if (this.failure) throw this.failure;
-    const index = this.events.findIndex((event, i) => !this.done[i] && (actorOf(event) === "client" || event.kind === "reply"));
+    const index = this.events.findIndex(
+      (event, i) => !this.done[i] && (actorOf(event) === "client" || event.kind === "reply"),
+    );
     if (index < 0) return;
     const event = this.events[index]!;
     throw this.mismatch(event, actorOf(event) === "client" ? "nothing more" : "stopped reading");
@@ -440,7 +465,10 @@ class ReplayByteStream implements ByteStream {
         const digest = this.sending.hash.digest("hex");
         this.sending = undefined;
         if (digest !== event.content.sha256) {
-          throw this.engine.mismatch(event, `data ${this.stream as number} send ${event.content.length} bytes sha256:${digest}`);
+          throw this.engine.mismatch(
+            event,
+            `data ${this.stream as number} send ${event.content.length} bytes sha256:${digest}`,
+          );
         }
       }
     }
@@ -457,13 +485,15 @@ class ReplayByteStream implements ByteStream {
     const next = this.engine.peekClient(this.stream);
     if (next !== undefined) {
       const event = this.engine.eventAt(next);
-      if (event.kind === "send" && event.content.length === 0) this.engine.expectClient(this.stream, actual, () => true);
+      if (event.kind === "send" && event.content.length === 0)
+        this.engine.expectClient(this.stream, actual, () => true);
     }
     this.engine.expectClient(this.stream, actual, (e) => e.kind === "end");
   }
 
   destroy(reason?: Error): void {
-    this.destroyedBy ??= reason ?? new FtpConnectionError(`${streamName(this.stream)} destroyed`, { code: "ERR_FTP_CLOSED" });
+    this.destroyedBy ??=
+      reason ?? new FtpConnectionError(`${streamName(this.stream)} destroyed`, { code: "ERR_FTP_CLOSED" });
   }
 
   /**
@@ -500,7 +530,10 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
       const passive = /^22[79][ -]/.test(text);
       const port = passive ? this.engine.allocatePort() : this.engine.latestPort();
       if (passive) this.engine.announcedPort = port;
-      text = text.replace("{port}", String(port)).replace("{p1}", String(port >> 8)).replace("{p2}", String(port & 255));
+      text = text
+        .replace("{port}", String(port))
+        .replace("{p1}", String(port >> 8))
+        .replace("{p2}", String(port & 255));
     }
     return new TextEncoder().encode(`${text}\r\n`);
   }
@@ -509,7 +542,11 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
     return settle(() => {
       if (this.destroyedBy) throw this.destroyedBy;
       commandLines(this.unsent, data, (line) => {
-        this.engine.expectClient("control", `> ${maskCommand(line)}`, (e) => e.kind === "command" && commandMatches(e.text, line));
+        this.engine.expectClient(
+          "control",
+          `> ${maskCommand(line)}`,
+          (e) => e.kind === "command" && commandMatches(e.text, line),
+        );
       });
     });
   }
@@ -530,19 +567,36 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
 
   async connectData(request: DataConnectRequest): Promise<ByteStream> {
     const stream = ++this.dataStreams;
-    const actual: TranscriptEvent = { kind: "data-connect", stream, host: request.host, port: String(request.port), secure: request.secure };
+    const actual: TranscriptEvent = {
+      kind: "data-connect",
+      stream,
+      host: request.host,
+      port: String(request.port),
+      secure: request.secure,
+    };
     const event = this.engine.expectClient(stream, actual, (e) => {
       if (e.kind !== "data-connect" || e.host !== request.host || e.secure !== request.secure) return false;
-      if (e.port === "{port}") return this.engine.announcedPort === undefined || this.engine.announcedPort === request.port;
+      if (e.port === "{port}")
+        return this.engine.announcedPort === undefined || this.engine.announcedPort === request.port;
       return e.port === String(request.port);
     });
     await this.engine.errorAfter(event);
-    return new ReplayByteStream(this.engine, stream, address(this.family, 50001 + stream, this.localAddress.host), address(this.family, request.port, request.host), request.secure);
+    return new ReplayByteStream(
+      this.engine,
+      stream,
+      address(this.family, 50001 + stream, this.localAddress.host),
+      address(this.family, request.port, request.host),
+      request.secure,
+    );
   }
 
   async listenData(request: DataListenRequest): Promise<DataListener> {
     const stream = ++this.dataStreams;
-    const event = this.engine.expectClient(stream, { kind: "data-listen", stream, secure: request.secure }, (e) => e.kind === "data-listen" && e.secure === request.secure);
+    const event = this.engine.expectClient(
+      stream,
+      { kind: "data-listen", stream, secure: request.secure },
+      (e) => e.kind === "data-listen" && e.secure === request.secure,
+    );
     await this.engine.errorAfter(event);
     const engine = this.engine;
     const local = address(this.family, engine.allocatePort(), this.localAddress.host);
@@ -551,14 +605,23 @@ class ReplayControlStream extends ReplayByteStream implements ControlStream<unkn
     return {
       address: local,
       async accept(): Promise<ByteStream> {
-        const next = await engine.nextServer(stream, () => (closed ? new FtpConnectionError("data listener closed", { code: "ERR_FTP_CLOSED" }) : undefined));
+        const next = await engine.nextServer(stream, () =>
+          closed ? new FtpConnectionError("data listener closed", { code: "ERR_FTP_CLOSED" }) : undefined,
+        );
         if (next?.kind === "error") {
           engine.takeServer(stream);
           throw errorFrom(next);
         }
         if (next?.kind !== "data-accept") {
           const line = next?.line ?? event.line;
-          throw engine.fail(new TranscriptMismatchError(engine.source, line, next ? describe(next) : "no connection from the server", `data ${stream} accept`));
+          throw engine.fail(
+            new TranscriptMismatchError(
+              engine.source,
+              line,
+              next ? describe(next) : "no connection from the server",
+              `data ${stream} accept`,
+            ),
+          );
         }
         engine.takeServer(stream);
         return new ReplayByteStream(engine, stream, local, { ...remote, port: 20 }, request.secure);

@@ -204,7 +204,10 @@ function contentLines(head: string, content: Content): string[] {
     case "text-lf": {
       const ending = content.form === "text-crlf" ? "\r\n" : "\n";
       const lines = textLines(bytes!, ending)!;
-      return [`${head} text ${content.form === "text-crlf" ? "crlf" : "lf"} ${lines.length} lines`, ...lines.map((line) => `| ${line}`)];
+      return [
+        `${head} text ${content.form === "text-crlf" ? "crlf" : "lf"} ${lines.length} lines`,
+        ...lines.map((line) => `| ${line}`),
+      ];
     }
     case "base64": {
       const encoded = Buffer.from(bytes!.buffer, bytes!.byteOffset, bytes!.byteLength).toString("base64");
@@ -246,7 +249,9 @@ export function formatEvent(event: TranscriptEvent): string[] {
     case "end":
       return [`${streamName(event.stream)} ${event.kind}`];
     case "error":
-      return [`${streamName(event.stream)} error ${event.name} ${event.code} ${event.message.replace(/[\r\n]+/g, " ")}`];
+      return [
+        `${streamName(event.stream)} error ${event.name} ${event.code} ${event.message.replace(/[\r\n]+/g, " ")}`,
+      ];
   }
 }
 
@@ -281,7 +286,8 @@ const encoder = new TextEncoder();
 export function parseTranscript(text: string, source = "transcript"): Transcript {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
-  if (lines[0] !== TRANSCRIPT_HEADER) throw new TranscriptSyntaxError(source, 1, `expected "${TRANSCRIPT_HEADER}" first`);
+  if (lines[0] !== TRANSCRIPT_HEADER)
+    throw new TranscriptSyntaxError(source, 1, `expected "${TRANSCRIPT_HEADER}" first`);
   const comments: string[] = [];
   const events: LocatedEvent[] = [];
   let i = 1;
@@ -298,7 +304,12 @@ export function parseTranscript(text: string, source = "transcript"): Transcript
   };
   const readContent = (words: string[]): Content => {
     if (words[0] === "text") {
-      const ending = words[1] === "crlf" ? "\r\n" : words[1] === "lf" ? "\n" : fail(`text must be "crlf" or "lf", not "${words[1]}"`);
+      const ending =
+        words[1] === "crlf"
+          ? "\r\n"
+          : words[1] === "lf"
+            ? "\n"
+            : fail(`text must be "crlf" or "lf", not "${words[1]}"`);
       const count = Number(words[2]);
       const body = following("| ");
       if (body.length !== count) fail(`${count} text lines announced, ${body.length} found`);
@@ -363,9 +374,11 @@ export function parseTranscript(text: string, source = "transcript"): Transcript
       }
       const what = rest[0];
       if (what === "eof" || what === "end") return { kind: what, stream };
-      if (what === "error") return { kind: "error", stream, name: rest[1] ?? "", code: rest[2] ?? "", message: rest.slice(3).join(" ") };
+      if (what === "error")
+        return { kind: "error", stream, name: rest[1] ?? "", code: rest[2] ?? "", message: rest.slice(3).join(" ") };
       if (stream === "control") return fail(`unknown control event "${what}"`);
-      if (what === "connect") return { kind: "data-connect", stream, host: rest[1] ?? "", port: rest[2] ?? "", secure: rest[3] === "tls" };
+      if (what === "connect")
+        return { kind: "data-connect", stream, host: rest[1] ?? "", port: rest[2] ?? "", secure: rest[3] === "tls" };
       if (what === "listen") return { kind: "data-listen", stream, secure: rest[1] === "tls" };
       if (what === "accept") return { kind: "data-accept", stream };
       if (what === "recv" || what === "send") return { kind: what, stream, content: readContent(rest.slice(1)) };

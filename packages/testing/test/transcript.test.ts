@@ -3,12 +3,7 @@
  * what cannot be read is reported with its line.
  */
 import { describe, expect, it } from "vitest";
-import {
-  TranscriptSyntaxError,
-  formatTranscript,
-  parseTranscript,
-  patternBytes,
-} from "../src/index.js";
+import { TranscriptSyntaxError, formatTranscript, parseTranscript, patternBytes } from "../src/index.js";
 import { normaliseCommand, normaliseReply } from "../src/recording-transport.js";
 import { commandMatches } from "../src/replay-transport.js";
 import { ContentBuilder, contentBytes, describeContent } from "../src/transcript.js";
@@ -29,7 +24,11 @@ describe("content forms", () => {
     expect(content.form).toBe(form);
     const text = formatTranscript({ comments: [], events: [{ kind: "recv", stream: 1, content, line: 0 }] });
     const [event] = parseTranscript(text).events;
-    expect(event).toMatchObject({ kind: "recv", stream: 1, content: { length: data.length, sha256: content.sha256, form } });
+    expect(event).toMatchObject({
+      kind: "recv",
+      stream: 1,
+      content: { length: data.length, sha256: content.sha256, form },
+    });
     if (form !== "digest") expect(contentBytes((event as { content: typeof content }).content)).toEqual(data);
   });
 });
@@ -86,8 +85,12 @@ describe("normalisation", () => {
     expect(normaliseCommand("EPRT |2|::1|40000|")).toBe("EPRT |2|::1|{port}|");
     expect(normaliseCommand("PASS hunter2")).toBe("PASS ********");
     expect(normaliseCommand("PASS hunter2", true)).toBe("PASS hunter2");
-    expect(normaliseReply("229 Entering Extended Passive Mode (|||40001|)")).toBe("229 Entering Extended Passive Mode (|||{port}|)");
-    expect(normaliseReply("227 Entering Passive Mode (127,0,0,1,156,65).")).toBe("227 Entering Passive Mode (127,0,0,1,{p1},{p2}).");
+    expect(normaliseReply("229 Entering Extended Passive Mode (|||40001|)")).toBe(
+      "229 Entering Extended Passive Mode (|||{port}|)",
+    );
+    expect(normaliseReply("227 Entering Passive Mode (127,0,0,1,156,65).")).toBe(
+      "227 Entering Passive Mode (127,0,0,1,{p1},{p2}).",
+    );
   });
 
   it("placeholders match loosely on replay, and nothing else does", () => {

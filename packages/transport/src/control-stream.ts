@@ -64,7 +64,8 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
   }
 
   async startTls(options?: NodeTlsOptions): Promise<void> {
-    if (this.tls !== undefined) throw new FtpConnectionError("control connection: TLS is already on", { code: "ERR_FTP_TLS_ACTIVE" });
+    if (this.tls !== undefined)
+      throw new FtpConnectionError("control connection: TLS is already on", { code: "ERR_FTP_TLS_ACTIVE" });
     if (options !== undefined) this.tlsOptions = options;
     // Bytes sent in the clear after the 234 reply would be read as if protected: an injection.
     this.refuseUnread("data received in the clear before the TLS handshake", "ERR_FTP_TLS_INJECTION");
@@ -88,7 +89,8 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
 
   async stopTls(): Promise<void> {
     const layer = this.tls;
-    if (layer === undefined) throw new FtpConnectionError("control connection: TLS is not on", { code: "ERR_FTP_TLS_INACTIVE" });
+    if (layer === undefined)
+      throw new FtpConnectionError("control connection: TLS is not on", { code: "ERR_FTP_TLS_INACTIVE" });
     this.refuseUnread("data received after the reply to CCC", "ERR_FTP_CCC_TRAILING");
     this.release();
     // close_notify goes out; the TCP connection stays. The server's close_notify, when it comes,
@@ -165,7 +167,12 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
     void done.then(() => {
       if (buffers.length < 16) buffers.push(buffer);
     });
-    const stream: SocketStream = new SocketStream(socket, { label: "data connection", timeout, userBuffer: true, finished: () => release() });
+    const stream: SocketStream = new SocketStream(socket, {
+      label: "data connection",
+      timeout,
+      userBuffer: true,
+      finished: () => release(),
+    });
     await whenReady(socket, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
     return stream;
   }
@@ -179,9 +186,17 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
       localAddress,
       localPort: request.localPort,
       // Called only once connected, when `stream` exists.
-      onread: { buffer: () => reads.buffer, callback: (length: number, buf: Buffer): boolean => stream.onOwnedRead(reads.take(length, buf)) },
+      onread: {
+        buffer: () => reads.buffer,
+        callback: (length: number, buf: Buffer): boolean => stream.onOwnedRead(reads.take(length, buf)),
+      },
     });
-    const stream: SocketStream = new SocketStream(socket, { label: "data connection", timeout, userBuffer: true, owned: true });
+    const stream: SocketStream = new SocketStream(socket, {
+      label: "data connection",
+      timeout,
+      userBuffer: true,
+      owned: true,
+    });
     await whenReady(socket, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
     return stream;
   }
@@ -304,4 +319,3 @@ class ActiveListener implements DataListener {
     this.server.close();
   }
 }
-

@@ -28,7 +28,9 @@ export class DeferredTlsStream implements ByteStream {
     this.failure ??= toFtpError(error, "data connection");
   };
   private readonly onClose = () => {
-    this.failure ??= new FtpConnectionError("data connection: closed before the TLS handshake", { code: "ERR_FTP_CLOSED" });
+    this.failure ??= new FtpConnectionError("data connection: closed before the TLS handshake", {
+      code: "ERR_FTP_CLOSED",
+    });
   };
 
   private timer: NodeJS.Timeout | undefined;
@@ -88,7 +90,8 @@ export class DeferredTlsStream implements ByteStream {
 
   destroy(reason?: Error): void {
     // Destroyed after the handshake, the inner stream keeps the reason; before it, a later use fails.
-    if (this.settled === undefined) this.failure ??= reason ?? new FtpConnectionError("data connection: closed", { code: "ERR_FTP_CLOSED" });
+    if (this.settled === undefined)
+      this.failure ??= reason ?? new FtpConnectionError("data connection: closed", { code: "ERR_FTP_CLOSED" });
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.settled !== undefined) this.settled.destroy(reason);
     else this.raw.destroy();

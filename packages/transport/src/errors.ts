@@ -5,7 +5,8 @@
 import { FtpConnectionError, FtpError, FtpTlsError } from "@ftplib/protocol";
 
 // Error codes that come from TLS: OpenSSL's (ERR_SSL_*), Node's (ERR_TLS_*), and verification's.
-const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|HOSTNAME_MISMATCH|ERR_OSSL_)/;
+const TLS_CODES =
+  /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|HOSTNAME_MISMATCH|ERR_OSSL_)/;
 
 /** The contract's error for anything a socket threw. FtpErrors pass through unchanged. */
 export function toFtpError(error: unknown, what: string): Error {

@@ -56,7 +56,10 @@ async function localAddressOf(host: string | undefined, target: string): Promise
     // Of the target's family when it is an address: `localhost` may be ::1 or 127.0.0.1.
     return (await lookup(host, { family: net.isIP(target) })).address;
   } catch (error) {
-    throw new FtpConnectionError(`source address ${host} could not be resolved`, { code: "ERR_FTP_SOURCE_ADDRESS", cause: error });
+    throw new FtpConnectionError(`source address ${host} could not be resolved`, {
+      code: "ERR_FTP_SOURCE_ADDRESS",
+      cause: error,
+    });
   }
 }
 

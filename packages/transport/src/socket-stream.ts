@@ -57,7 +57,10 @@ export class SocketStream implements ByteStream {
    * @param options.finished called once the consumer is done: it read the end, or destroyed the
    *   stream (so a reused read buffer may serve another connection)
    */
-  constructor(socket: Socket, options: { label: string; timeout?: number; userBuffer?: boolean; owned?: boolean; finished?: () => void }) {
+  constructor(
+    socket: Socket,
+    options: { label: string; timeout?: number; userBuffer?: boolean; owned?: boolean; finished?: () => void },
+  ) {
     this.finished = options.finished;
     this.socket = socket;
     this.label = options.label;

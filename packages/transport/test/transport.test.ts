@@ -14,7 +14,10 @@ afterEach(() => {
 });
 
 /** A loopback server; each connection goes to `onConnection`. */
-async function server(onConnection: (socket: net.Socket) => void, host = "127.0.0.1"): Promise<{ host: string; port: number; sockets: Set<net.Socket> }> {
+async function server(
+  onConnection: (socket: net.Socket) => void,
+  host = "127.0.0.1",
+): Promise<{ host: string; port: number; sockets: Set<net.Socket> }> {
   const sockets = new Set<net.Socket>();
   const srv = net.createServer((socket) => {
     sockets.add(socket);
@@ -37,7 +40,10 @@ async function control(transport = new NodeTransport(), timeout = 1000) {
   return stream;
 }
 
-async function readAll(stream: { read(): Promise<Uint8Array | null> }, onChunk?: (c: Uint8Array) => void): Promise<Buffer> {
+async function readAll(
+  stream: { read(): Promise<Uint8Array | null> },
+  onChunk?: (c: Uint8Array) => void,
+): Promise<Buffer> {
   const parts: Buffer[] = [];
   for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) {
     onChunk?.(chunk);
@@ -67,12 +73,19 @@ describe("NodeTransport", () => {
       // Large writes (reads that fill the buffer: handed over) and small ones (copied out).
       socket.write(payload.subarray(0, 5 * 1024 * 1024));
       setTimeout(() => {
-        for (let at = 5 * 1024 * 1024; at < payload.length; at += 100_000) socket.write(payload.subarray(at, at + 100_000));
+        for (let at = 5 * 1024 * 1024; at < payload.length; at += 100_000)
+          socket.write(payload.subarray(at, at + 100_000));
         socket.end();
       }, 20);
     });
     const ctl = await control(new NodeTransport({ readBufferSize: 64 * 1024 }));
-    const conn = await ctl.connectData({ host: data.host, port: data.port, secure: false, timeout: 1000, ownChunks: true });
+    const conn = await ctl.connectData({
+      host: data.host,
+      port: data.port,
+      secure: false,
+      timeout: 1000,
+      ownChunks: true,
+    });
     expect(conn.ownsChunks).toBe(true);
     const kept: Uint8Array[] = [];
     for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) kept.push(chunk);
@@ -153,7 +166,9 @@ describe("NodeTransport", () => {
     const listener = await ctl.listenData({ secure: false, timeout: 2000 });
     expect(listener.address.host).toBe("127.0.0.1");
     const intruder = net.connect({ host: "127.0.0.1", port: listener.address.port, localAddress: "127.0.0.2" });
-    const intruderClosed = new Promise<void>((resolve) => intruder.on("close", () => resolve()).on("error", () => undefined));
+    const intruderClosed = new Promise<void>((resolve) =>
+      intruder.on("close", () => resolve()).on("error", () => undefined),
+    );
     await intruderClosed;
     const real = net.connect({ host: "127.0.0.1", port: listener.address.port }, () => real.end("ok"));
     const conn = await listener.accept();

@@ -5,15 +5,29 @@ import { contender, eachFile, discard } from "./contender.mjs";
 
 async function open(c, secure = false) {
   const client = new Client(0);
-  await client.access({ host: c.host, port: c.port, user: c.user, password: c.password, secure, secureOptions: { ca: c.ca } });
+  await client.access({
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    password: c.password,
+    secure,
+    secureOptions: { ca: c.ca },
+  });
   return client;
 }
 /** A scenario on one client, logged in (by `connect`) before the clock starts and closed after. */
-const session = (run, connect = open) => ({ prepare: async (c) => ({ ...c, client: await connect(c) }), run, finish: (c) => c.client.close() });
+const session = (run, connect = open) => ({
+  prepare: async (c) => ({ ...c, client: await connect(c) }),
+  run,
+  finish: (c) => c.client.close(),
+});
 
 async function retrieve(client, remote) {
   let bytes = 0;
-  await client.downloadTo(discard((n) => (bytes += n)), remote);
+  await client.downloadTo(
+    discard((n) => (bytes += n)),
+    remote,
+  );
   return { bytes };
 }
 
@@ -29,7 +43,10 @@ const listing = (commands) =>
 
 await contender({
   download: session((c) => retrieve(c.client, c.remote)),
-  "ftps-download": session((c) => retrieve(c.client, c.remote), (c) => open(c, true)),
+  "ftps-download": session(
+    (c) => retrieve(c.client, c.remote),
+    (c) => open(c, true),
+  ),
   "download-file": session(async (c) => {
     await c.client.downloadTo(c.local, c.remote);
     return { bytes: statSync(c.local).size };

@@ -9,7 +9,11 @@ const openTls = async (c) => {
   return ftp;
 };
 /** A scenario on one connection, opened (by `connect`) before the clock starts and closed after. */
-const session = (run, connect = open) => ({ prepare: async (c) => ({ ...c, ftp: await connect(c) }), run, finish: (c) => c.ftp.close() });
+const session = (run, connect = open) => ({
+  prepare: async (c) => ({ ...c, ftp: await connect(c) }),
+  run,
+  finish: (c) => c.ftp.close(),
+});
 
 async function retrieve(ftp, remote) {
   let bytes = 0;
@@ -51,7 +55,8 @@ await contender({
   // ftp.mlsd(), ftplib's: the whole listing is received before the first entry.
   "mlsd-buffered": session(async (c) => {
     let items = 0;
-    for await (const [name, facts] of c.ftp.mlsd(c.remote)) if (facts.type !== "cdir" && facts.type !== "pdir" && name) items++;
+    for await (const [name, facts] of c.ftp.mlsd(c.remote))
+      if (facts.type !== "cdir" && facts.type !== "pdir" && name) items++;
     return { items };
   }),
 });

@@ -37,7 +37,13 @@ describe("EntryIterator", () => {
   it("answers next() calls made before the previous settled in order, as a generator does", async () => {
     const { generator } = batches([["a"], ["b", "c"], ["d"]]);
     const iterator = new EntryIterator(generator, entry);
-    const results = await Promise.all([iterator.next(), iterator.next(), iterator.next(), iterator.next(), iterator.next()]);
+    const results = await Promise.all([
+      iterator.next(),
+      iterator.next(),
+      iterator.next(),
+      iterator.next(),
+      iterator.next(),
+    ]);
     expect(results.map((r) => (r.done ? "done" : r.value.name))).toEqual(["a", "b", "c", "d", "done"]);
   });
 

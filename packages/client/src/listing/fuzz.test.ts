@@ -14,7 +14,9 @@ import { ListParserStream, listParsers } from "./parse-list.js";
 
 const RUNS = Number(process.env.FTPLIB_FUZZ_RUNS ?? 1000);
 const fixtures = join(import.meta.dirname, "../../test/fixtures/listings");
-const realLines = readdirSync(fixtures).flatMap((file) => readFileSync(join(fixtures, file), "utf8").split(/\r?\n/).filter(Boolean));
+const realLines = readdirSync(fixtures).flatMap((file) =>
+  readFileSync(join(fixtures, file), "utf8").split(/\r?\n/).filter(Boolean),
+);
 const samples = [
   ...realLines,
   "01-02-26  03:04PM       <DIR>          dir",
@@ -28,13 +30,37 @@ function checkEntry(entry: FileEntry | null): void {
   if (entry === null) return;
   expect(typeof entry.name).toBe("string");
   expect(["file", "dir", "link", "unknown"]).toContain(entry.type);
-  if (entry.size !== undefined) expect(Number.isSafeInteger(entry.size) && entry.size >= 0, `size ${entry.size}`).toBe(true);
-  if (entry.modifiedAt !== undefined) expect(Number.isNaN(entry.modifiedAt.getTime()), `date of ${JSON.stringify(entry.raw)}`).toBe(false);
+  if (entry.size !== undefined)
+    expect(Number.isSafeInteger(entry.size) && entry.size >= 0, `size ${entry.size}`).toBe(true);
+  if (entry.modifiedAt !== undefined)
+    expect(Number.isNaN(entry.modifiedAt.getTime()), `date of ${JSON.stringify(entry.raw)}`).toBe(false);
 }
 
 /** A real line with one whitespace-separated field replaced, or bytes spliced in. */
 const mutated = fc
-  .tuple(fc.constantFrom(...samples), fc.nat(), fc.oneof(fc.string({ unit: "binary", maxLength: 30 }), fc.constantFrom("99999999999999999999999", "-1", "Feb", "31", "99:99", "2026", "1e400", "0x10", "<DIR>", "->", ";", "=", ".", "..")))
+  .tuple(
+    fc.constantFrom(...samples),
+    fc.nat(),
+    fc.oneof(
+      fc.string({ unit: "binary", maxLength: 30 }),
+      fc.constantFrom(
+        "99999999999999999999999",
+        "-1",
+        "Feb",
+        "31",
+        "99:99",
+        "2026",
+        "1e400",
+        "0x10",
+        "<DIR>",
+        "->",
+        ";",
+        "=",
+        ".",
+        "..",
+      ),
+    ),
+  )
   .map(([line, at, value]) => {
     const fields = line.split(/(\s+)/);
     const i = (at % Math.ceil(fields.length / 2)) * 2;
@@ -47,7 +73,10 @@ describe("fuzzing the listing parsers", () => {
   it("LIST lines: a sensible entry or none, never an exception", () => {
     fc.assert(
       fc.property(fc.array(line, { minLength: 1, maxLength: 5 }), (lines) => {
-        for (const parser of [new ListParserStream(), ...listParsers.map((p) => new ListParserStream({ parsers: [p] }))]) {
+        for (const parser of [
+          new ListParserStream(),
+          ...listParsers.map((p) => new ListParserStream({ parsers: [p] })),
+        ]) {
           for (const l of lines) checkEntry(parser.parse(l));
         }
       }),

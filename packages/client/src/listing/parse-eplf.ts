@@ -16,7 +16,8 @@ export const eplfParser: ListParser = checkedParser({
       if (fact === "/") entry.type = "dir";
       else if (fact === "r") entry.type = entry.type === "dir" ? "dir" : "file";
       else if (fact.startsWith("s") && /^\d+$/.test(fact.slice(1))) entry.size = Number(fact.slice(1));
-      else if (fact.startsWith("m") && /^\d+$/.test(fact.slice(1))) entry.modifiedAt = new Date(Number(fact.slice(1)) * 1000);
+      else if (fact.startsWith("m") && /^\d+$/.test(fact.slice(1)))
+        entry.modifiedAt = new Date(Number(fact.slice(1)) * 1000);
       else if (fact.startsWith("up")) entry.permissions = fact.slice(2);
     }
     return entry;

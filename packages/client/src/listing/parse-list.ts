@@ -9,7 +9,14 @@ import { unixParser } from "./parse-unix.js";
 import type { FileEntry, ListOptions, ListParser } from "./file-entry.js";
 
 /** The parsers tried, in order. */
-export const listParsers: readonly ListParser[] = [unixParser, dosParser, eplfParser, netwareParser, vmsParser, os400Parser];
+export const listParsers: readonly ListParser[] = [
+  unixParser,
+  dosParser,
+  eplfParser,
+  netwareParser,
+  vmsParser,
+  os400Parser,
+];
 
 /** Whether a line carries no entry (`total 12`, blank). */
 function isMeta(line: string): boolean {
@@ -45,7 +52,10 @@ export class ListParserStream {
 }
 
 /** Parses a whole LIST listing. */
-export function parseList(lines: Iterable<string>, options: ListOptions & { parsers?: readonly ListParser[] } = {}): FileEntry[] {
+export function parseList(
+  lines: Iterable<string>,
+  options: ListOptions & { parsers?: readonly ListParser[] } = {},
+): FileEntry[] {
   const stream = new ListParserStream(options);
   const entries: FileEntry[] = [];
   for (const line of lines) {

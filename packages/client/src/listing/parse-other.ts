@@ -6,12 +6,21 @@ import { type FileEntry, type ListOptions, type ListParser, checkedParser } from
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
-function utc(year: number, month: number, day: number, hour: number, minute: number, second: number, options: ListOptions): Date {
+function utc(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  options: ListOptions,
+): Date {
   return new Date(Date.UTC(year, month, day, hour, minute, second) - (options.timezoneOffset ?? 0) * 60_000);
 }
 
 /** NetWare: `d [RWCEAFMS] owner 512 Jan 16 18:53 name`. */
-const NETWARE = /^([d-])\s+\[([RWCEAFMS-]{8})\]\s+(\S+)\s+(\d+)\s+([A-Za-z]{3})\s+(\d{1,2})\s+(?:(\d{1,2}):(\d{2})|(\d{4}))\s+([^]+)$/;
+const NETWARE =
+  /^([d-])\s+\[([RWCEAFMS-]{8})\]\s+(\S+)\s+(\d+)\s+([A-Za-z]{3})\s+(\d{1,2})\s+(?:(\d{1,2}):(\d{2})|(\d{4}))\s+([^]+)$/;
 
 export const netwareParser: ListParser = checkedParser({
   name: "netware",
@@ -24,13 +33,23 @@ export const netwareParser: ListParser = checkedParser({
     const now = options.now ?? new Date();
     let y = year !== undefined ? Number(year) : now.getUTCFullYear();
     let modifiedAt = utc(y, month, Number(day), Number(hour ?? 0), Number(minute ?? 0), 0, options);
-    if (year === undefined && modifiedAt.getTime() > now.getTime() + 86_400_000) modifiedAt = utc(--y, month, Number(day), Number(hour), Number(minute), 0, options);
-    return { name: name!, type: kind === "d" ? "dir" : "file", size: Number(size), modifiedAt, permissions: rights, owner, raw: line };
+    if (year === undefined && modifiedAt.getTime() > now.getTime() + 86_400_000)
+      modifiedAt = utc(--y, month, Number(day), Number(hour), Number(minute), 0, options);
+    return {
+      name: name!,
+      type: kind === "d" ? "dir" : "file",
+      size: Number(size),
+      modifiedAt,
+      permissions: rights,
+      owner,
+      raw: line,
+    };
   },
 });
 
 /** OpenVMS: `NAME.EXT;1  12/18  3-JAN-1994 12:00:00 [GROUP,OWNER] (RWED,RWED,RE,)`; `.DIR` is a directory. */
-const VMS = /^(\S+;\d+)\s+(\d+)(?:\/\d+)?\s+(\d{1,2})-([A-Za-z]{3})-(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s+\[([^\]]*)\](?:\s+\(([^)]*)\))?/;
+const VMS =
+  /^(\S+;\d+)\s+(\d+)(?:\/\d+)?\s+(\d{1,2})-([A-Za-z]{3})-(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s+\[([^\]]*)\](?:\s+\(([^)]*)\))?/;
 
 export const vmsParser: ListParser = checkedParser({
   name: "vms",
@@ -46,7 +65,15 @@ export const vmsParser: ListParser = checkedParser({
       type: dir ? "dir" : "file",
       // VMS sizes are in 512-byte blocks.
       size: Number(blocks) * 512,
-      modifiedAt: utc(Number(year), MONTHS.indexOf(mon!.toLowerCase()), Number(day), Number(hour), Number(minute), Number(second ?? 0), options),
+      modifiedAt: utc(
+        Number(year),
+        MONTHS.indexOf(mon!.toLowerCase()),
+        Number(day),
+        Number(hour),
+        Number(minute),
+        Number(second ?? 0),
+        options,
+      ),
       owner,
       raw: line,
     };

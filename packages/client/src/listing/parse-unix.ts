@@ -25,7 +25,15 @@ const LINE = new RegExp(
 );
 
 /** Milliseconds since the epoch of a time the server printed in its own zone. */
-function localTime(year: number, month: number, day: number, hour: number, minute: number, second: number, options: ListOptions): number {
+function localTime(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  options: ListOptions,
+): number {
   return Date.UTC(year, month, day, hour, minute, second) - (options.timezoneOffset ?? 0) * 60_000;
 }
 

@@ -9,7 +9,14 @@ import { FTP, FtpTimeoutError } from "../../dist/index.js";
 
 const [port, dir, size, timeout] = process.argv.slice(2);
 const sha = (b) => createHash("sha256").update(b).digest("hex");
-const open = () => FTP.open({ host: "127.0.0.1", port: Number(port), user: "ftplib", password: "secret-pass", timeout: Number(timeout) });
+const open = () =>
+  FTP.open({
+    host: "127.0.0.1",
+    port: Number(port),
+    user: "ftplib",
+    password: "secret-pass",
+    timeout: Number(timeout),
+  });
 const result = {};
 
 const original = randomBytes(Number(size));
@@ -35,7 +42,10 @@ const error = await ftp
       }
     },
   })
-  .then(() => undefined, (e) => e);
+  .then(
+    () => undefined,
+    (e) => e,
+  );
 result.deadLinkError = error === undefined ? null : `${error.name} ${error.code}`;
 result.deadLinkTimeout = FtpTimeoutError.isInstance(error);
 result.deadLinkSeconds = (Date.now() - started) / 1000;
