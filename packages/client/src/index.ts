@@ -34,12 +34,9 @@ export {
 } from "@ftplib/protocol";
 export { connectChannel, sendcmdChannel } from "./diagnostics.js";
 export {
-  ListParserStream,
   dosParser,
   eplfParser,
-  factsEntry,
   listParsers,
-  mlsxFileEntry,
   netwareParser,
   os400Parser,
   parseList,
