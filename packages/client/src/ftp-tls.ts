@@ -6,7 +6,8 @@
 import { FtpTlsError, LocalProtocolError, replyIs } from "@ftplib/protocol";
 import type { NodeTlsOptions } from "@ftplib/transport";
 import { booleanOption, invalidOption } from "./options.js";
-import { FTP, type FTPOptions, type OpenOptions } from "./ftp.js";
+import { FTP } from "./ftp.js";
+import type { FTPOptions, OpenOptions } from "./ftp-options.js";
 import type { Session } from "./session.js";
 
 /** The port of implicit FTPS. */

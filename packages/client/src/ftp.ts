@@ -83,17 +83,6 @@ import {
 } from "./transfer.js";
 import type { Readable, Writable } from "node:stream";
 
-export { FTP_PORT } from "./ftp-options.js";
-export type {
-  ConnectOptions,
-  FTPOptions,
-  ListingOptions,
-  OpenOptions,
-  RetrBinaryOptions,
-  SourceAddress,
-  StorBinaryOptions,
-} from "./ftp-options.js";
-
 export class FTP implements SessionSettings {
   /** The host last connected to. */
   host = "";

@@ -1,7 +1,8 @@
 /**
  * @ftplib/client: Python's ftplib for TypeScript.
  */
-export { FTP, FTP_PORT } from "./ftp.js";
+export { FTP } from "./ftp.js";
+export { FTP_PORT } from "./ftp-options.js";
 export { FTP_TLS, FTPS_IMPLICIT_PORT } from "./ftp-tls.js";
 export type { FTP_TLSOpenOptions, FTP_TLSOptions } from "./ftp-tls.js";
 export type {
@@ -12,7 +13,7 @@ export type {
   RetrBinaryOptions,
   SourceAddress,
   StorBinaryOptions,
-} from "./ftp.js";
+} from "./ftp-options.js";
 export type { UploadSource } from "./sources.js";
 export type { DownloadOptions, Progress, TransferOptions } from "./file-transfers.js";
 export type { TreeEntry, TreeOptions } from "./directories.js";

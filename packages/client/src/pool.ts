@@ -5,7 +5,8 @@
  */
 import { ErrorTemp, FtpConnectionError, utf8 } from "@ftplib/protocol";
 import { checkSendable, functionOption, integerOption, invalidOption } from "./options.js";
-import { FTP, type OpenOptions } from "./ftp.js";
+import { FTP } from "./ftp.js";
+import type { OpenOptions } from "./ftp-options.js";
 import { FTP_TLS, type FTP_TLSOpenOptions } from "./ftp-tls.js";
 import type { DownloadOptions, TransferOptions } from "./file-transfers.js";
 
