@@ -69,7 +69,7 @@ import {
   portOption,
   restOption,
 } from "./options.js";
-import { Session, type SessionSettings, expect2xx } from "./session.js";
+import { Session, expect2xx } from "./session.js";
 import type { UploadSource } from "./sources.js";
 import { lineBatches, readLines, storLines } from "./text-transfers.js";
 import {
@@ -83,7 +83,7 @@ import {
 } from "./transfer.js";
 import type { Readable, Writable } from "node:stream";
 
-export class FTP implements SessionSettings {
+export class FTP {
   /** The host last connected to. */
   host = "";
   /** The port last connected to. */
