@@ -69,7 +69,7 @@ import {
   portOption,
   restOption,
 } from "./options.js";
-import { Session, expect2xx } from "./session.js";
+import { Session } from "./session.js";
 import type { UploadSource } from "./sources.js";
 import { lineBatches, readLines, storLines } from "./text-transfers.js";
 import {
@@ -278,7 +278,7 @@ export class FTP {
   voidResp(): Promise<string> {
     const transfer = this.session?.transfer;
     if (transfer?.kind === "caller") return endTransfer(this.session!, transfer, true);
-    return this.run(async (s) => expect2xx(await s.getResp()));
+    return this.run((s) => s.voidResp());
   }
 
   /**

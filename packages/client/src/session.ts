@@ -12,6 +12,7 @@ import {
   ErrorPerm,
   ErrorProto,
   ErrorReply,
+  completionError,
   FtpTimeoutError,
   LocalProtocolError,
   type Reply,
@@ -87,15 +88,10 @@ export interface RunningTransfer {
 
 export type Transfer = CallerTransfer | RunningTransfer;
 
-/** The reply text, if it is a 2xx; ErrorReply otherwise (ftplib's voidresp). */
-export function expect2xx(resp: string): string {
-  if (!replyIs(resp, "2xx")) throw new ErrorReply(resp);
-  return resp;
-}
-
-/** The reply, if it is a 2xx completion; ErrorReply otherwise. */
+/** The reply, if it is a 2xx completion; otherwise the error ftplib's voidresp raises. */
 function completed(reply: Reply): Reply {
-  if (!replyIs(reply, "2xx")) throw new ErrorReply(reply);
+  const error = completionError(reply);
+  if (error !== undefined) throw error;
   return reply;
 }
 
@@ -177,11 +173,20 @@ export class Session {
   }
 
   /** ftplib's getresp: the next reply to the oldest command that is owed one. */
-  getResp(): Promise<string> {
+  async getResp(): Promise<string> {
+    return (await this.oldestReply()).text;
+  }
+
+  /** ftplib's voidresp: as getResp, and anything but a 2xx raises. */
+  async voidResp(): Promise<string> {
+    return completed(await this.oldestReply()).text;
+  }
+
+  private oldestReply(): Promise<Reply> {
     const id = this.channel.oldestPending;
     if (id === undefined)
       return Promise.reject(new LocalProtocolError("no command is waiting for a reply", "ERR_FTP_STATE"));
-    return this.replyText(id);
+    return this.answer(id);
   }
 
   /** ftplib's sendcmd: the command's first reply, as text, with 4xx and 5xx raised. */

@@ -25,7 +25,6 @@ import {
   type RunningTransfer,
   type Session,
   type Transfer,
-  expect2xx,
 } from "./session.js";
 import { type UploadSource, chunksOf } from "./sources.js";
 
@@ -39,7 +38,7 @@ const MARKER_DELAY = 250;
 const DRAIN_MOMENT = 100;
 
 /** True if `work` settles (either way) within `ms`; the work goes on either way. */
-export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
@@ -77,17 +76,17 @@ export async function openCallerTransfer(
  */
 export async function endTransfer(session: Session, transfer: CallerTransfer, expectSuccess: boolean): Promise<string> {
   try {
-    let text: string;
+    let reply: Reply;
     if (transfer.afterAbort !== undefined) {
       const { transfer: final, abort } = await transfer.afterAbort;
-      const reply = (final ?? abort)!;
-      const error = replyError(reply);
-      if (error !== undefined) throw error;
-      text = reply.text;
+      reply = (final ?? abort)!;
     } else {
-      text = await session.replyText(transfer.id);
+      reply = await session.reply(transfer.id);
     }
-    return expectSuccess ? expect2xx(text) : text;
+    // ftplib's getresp raises for 4xx and 5xx; its voidresp for anything but 2xx.
+    const error = expectSuccess ? completionError(reply) : replyError(reply);
+    if (error !== undefined) throw error;
+    return reply.text;
   } finally {
     session.transfer = undefined;
     transfer.release();

@@ -144,61 +144,55 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
       await whenReady(raw, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
       return this.deferredTls(raw, timeout);
     }
-    if (request.ownChunks) return this.connectOwned(request, localAddress, timeout);
-    const buffers = this.options.readBuffers;
-    const buffer = buffers.pop() ?? Buffer.allocUnsafe(this.options.readBufferSize);
+    // Chunks the consumer keeps (OwnedReads), or one reused buffer of the free list.
+    const owned = request.ownChunks ? new OwnedReads(this.options.readBufferSize) : undefined;
+    const reused = owned === undefined ? this.borrowReadBuffer() : undefined;
     const socket: net.Socket = net.connect({
       host: request.host,
       port: request.port,
       localAddress,
       localPort: request.localPort,
       // Called only once connected, when `stream` exists.
-      onread: { buffer, callback: (length: number, buf: Uint8Array): boolean => stream.onRead(length, buf) },
+      onread:
+        owned !== undefined
+          ? {
+              buffer: () => owned.buffer,
+              callback: (length: number, buf: Buffer) => stream.onOwnedRead(owned.take(length, buf)),
+            }
+          : {
+              buffer: reused!.buffer,
+              callback: (length: number, buf: Uint8Array): boolean => stream.onRead(length, buf),
+            },
     });
+    reused?.returnWhenClosed(socket);
     // Created before the connect completes, so that no byte or end is missed.
-    // The buffer goes back to the free list once the consumer is done and the socket is gone.
-    let release!: () => void;
-    const done = Promise.all([
-      new Promise<void>((resolve) => socket.once("close", () => resolve())),
-      new Promise<void>((resolve) => {
-        release = resolve;
-      }),
-    ]);
-    void done.then(() => {
-      if (buffers.length < 16) buffers.push(buffer);
-    });
     const stream: SocketStream = new SocketStream(socket, {
       label: "data connection",
       timeout,
       userBuffer: true,
-      finished: () => release(),
+      owned: owned !== undefined,
+      finished: reused?.release,
     });
     await whenReady(socket, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
     return stream;
   }
 
-  /** A plain data connection whose chunks the consumer keeps (`ownChunks`): see OwnedReads. */
-  private async connectOwned(request: DataConnectRequest, localAddress: string, timeout: number): Promise<ByteStream> {
-    const reads = new OwnedReads(this.options.readBufferSize);
-    const socket: net.Socket = net.connect({
-      host: request.host,
-      port: request.port,
-      localAddress,
-      localPort: request.localPort,
-      // Called only once connected, when `stream` exists.
-      onread: {
-        buffer: () => reads.buffer,
-        callback: (length: number, buf: Buffer): boolean => stream.onOwnedRead(reads.take(length, buf)),
-      },
-    });
-    const stream: SocketStream = new SocketStream(socket, {
-      label: "data connection",
-      timeout,
-      userBuffer: true,
-      owned: true,
-    });
-    await whenReady(socket, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
-    return stream;
+  /**
+   * A read buffer from the free list. It goes back once the consumer is done with it (`release`)
+   * and its socket is gone.
+   */
+  private borrowReadBuffer(): { buffer: Buffer; release: () => void; returnWhenClosed: (socket: net.Socket) => void } {
+    const buffers = this.options.readBuffers;
+    const buffer = buffers.pop() ?? Buffer.allocUnsafe(this.options.readBufferSize);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const returnWhenClosed = (socket: net.Socket) => {
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      void Promise.all([closed, released]).then(() => {
+        if (buffers.length < 16) buffers.push(buffer);
+      });
+    };
+    return { buffer, release, returnWhenClosed };
   }
 
   async listenData(request: DataListenRequest): Promise<DataListener> {
