@@ -20,9 +20,12 @@
  * An operation that holds the turn and makes several calls (`walk`, `ensureDir`, `downloadDir`)
  * makes them on the session directly (FTP.direct), never through the queue.
  *
- * Windows are told apart with AsyncLocalStorage, enabled only while one is open: enabled, its
- * hooks run for every promise in the process (a loop of awaits runs 3.5 times slower on Node 20),
- * so it is disabled when the last window closes.
+ * Windows are told apart with one AsyncLocalStorage, which is never disabled: nothing else in
+ * JavaScript follows a callback past its awaits, and both cheaper guesses break a promise above
+ * (queueing a callback's call hangs it; refusing every call while a window is open refuses other
+ * code). On Node 20 and 22 it costs every promise of the process a hook once the first window
+ * has opened (`node packages/client/bench/async-context.mjs` measures it); Node 24 propagates
+ * the context without hooks.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { LocalProtocolError } from "@ftplib/protocol";
@@ -32,14 +35,11 @@ interface Window {
   open: boolean;
 }
 
+/** A window stays in the context of what its callback started, so it also says whether it is still open. */
 const windows = new AsyncLocalStorage<Window>();
-/** Windows open in the process: the storage is disabled (and its hooks off) while there are none. */
-let openWindows = 0;
 
 function closeWindow(window: Window): void {
-  if (!window.open) return;
   window.open = false;
-  if (--openWindows === 0) windows.disable();
 }
 
 export class CallQueue {
@@ -49,7 +49,6 @@ export class CallQueue {
 
   /** True when called from a callback that a call of this queue is running (rule 2). */
   get inside(): boolean {
-    if (openWindows === 0) return false;
     const window = windows.getStore();
     return window !== undefined && window.open && window.queue === this;
   }
@@ -89,7 +88,6 @@ export class CallQueue {
    */
   nested<T>(callback: () => T): T {
     const window: Window = { queue: this, open: true };
-    openWindows++;
     let result: T;
     try {
       result = windows.run(window, callback);
