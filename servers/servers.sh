@@ -544,6 +544,10 @@ ControlsEngine        off
 DelayEngine           off
 ModulePath            $PKGS/proftpd/usr/lib/proftpd
 LoadModule            mod_tls.c
+# MODE Z (deflate on the data connection) and HASH, XCRC, XMD5, XSHA1, XSHA256: the only server
+# of the matrix that offers them.
+LoadModule            mod_deflate.c
+LoadModule            mod_digest.c
 
 <Global>
   AuthOrder             mod_auth_file.c
@@ -570,6 +574,13 @@ LoadModule            mod_tls.c
   TimeoutIdle           600
   TimeoutNoTransfer     600
   TimeoutStalled        600
+  <IfModule mod_deflate.c>
+    DeflateEngine            on
+  </IfModule>
+  <IfModule mod_digest.c>
+    DigestEngine             on
+    DigestAlgorithms         all
+  </IfModule>
   <IfModule mod_tls.c>
     TLSEngine                on
     TLSLog                   $LOG_DIR/proftpd.tls.log
