@@ -57,7 +57,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /** Refuses, before anything is sent, a remote name that cannot be sent and options of the wrong kind. */
-function checkTransferOptions(ftp: FileClient, remote: string, options: TransferOptions): void {
+export function checkTransferOptions(ftp: FileClient, remote: string, options: TransferOptions): void {
   checkSendable(ftp.encoding, [], [remote]);
   functionOption("onProgress", options.onProgress);
   booleanOption("resume", options.resume, false);
@@ -70,14 +70,14 @@ function checkTransferOptions(ftp: FileClient, remote: string, options: Transfer
   }
 }
 
-function tooLong(remote: string, total: number): ErrorProto {
+export function tooLong(remote: string, total: number): ErrorProto {
   return new ErrorProto(`${remote}: more data than the ${total} bytes the server says it holds`, {
     code: "ERR_FTP_SIZE_MISMATCH",
   });
 }
 
 /** Progress reports, throttled. */
-function progressReporter(onProgress: TransferOptions["onProgress"], total: number | null) {
+export function progressReporter(onProgress: TransferOptions["onProgress"], total: number | null) {
   const started = Date.now();
   let last = 0;
   let bytes = 0;
@@ -101,7 +101,7 @@ function progressReporter(onProgress: TransferOptions["onProgress"], total: numb
  * Runs `transfer` with `signal` wired to `ftp.abort()`; throws the signal's reason when aborted,
  * however the transfer ended.
  */
-async function cancellable<T>(
+export async function cancellable<T>(
   ftp: FileClient,
   signal: AbortSignal | undefined,
   transfer: () => Promise<T>,
@@ -136,7 +136,7 @@ async function remoteSize(ftp: FileClient, remote: string): Promise<number | nul
   }
 }
 
-function shortTransfer(remote: string, written: number, total: number): ErrorProto {
+export function shortTransfer(remote: string, written: number, total: number): ErrorProto {
   return new ErrorProto(`${remote}: got ${written} bytes, the server says ${total}`, {
     code: "ERR_FTP_SHORT_TRANSFER",
   });

@@ -19,6 +19,7 @@ export type { DownloadOptions, Progress, TransferOptions } from "./file-transfer
 export type { TreeEntry, TreeOptions } from "./directories.js";
 export { FtpPool } from "./pool.js";
 export type { FtpPoolOptions } from "./pool.js";
+export type { SegmentedDownloadOptions } from "./segmented-download.js";
 export { ftpcp } from "./ftpcp.js";
 export { allErrors, isFtpError } from "./errors.js";
 export {

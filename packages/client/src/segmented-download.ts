@@ -1,0 +1,336 @@
+/**
+ * One file over several connections of a pool: the file is split into segments, each fetched on
+ * its own connection (REST at its offset, RETR, and a stop at its end) and written in place into
+ * one temporary file, renamed only when every segment is complete and the size matches.
+ *
+ * A segment stops at its end with RANG (draft-bryan-ftp-range, proftpd's FEAT `RANG STREAM`)
+ * where the server offers it, so the server sends only that range; elsewhere with ABOR, sent from
+ * the block callback once the segment's last byte is written (the engine drains the data
+ * connection and reads both replies, so the connection stays in step for the pool). The last
+ * segment just ends with the file.
+ *
+ * With `resume`, the segments' progress is kept in a small state file beside the part file
+ * (`<part>.segments`, JSON, replaced atomically and only after the bytes it counts are written),
+ * so a download killed at any moment continues with only what is missing.
+ */
+import { randomBytes } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import type { Writable } from "node:stream";
+import { ErrorPerm, ErrorTemp, FtpConnectionError } from "@ftplib/protocol";
+import { connectionLost } from "./errors.js";
+import {
+  type DownloadOptions,
+  cancellable,
+  checkTransferOptions,
+  progressReporter,
+  shortTransfer,
+  tooLong,
+} from "./file-transfers.js";
+import type { FTP } from "./ftp.js";
+import { booleanOption, integerOption } from "./options.js";
+
+/** Smallest segment: a file under two of these is one stream. */
+export const MIN_SEGMENT_SIZE = 1 << 20;
+/** Attempts per segment on a broken connection before the whole download fails. */
+const SEGMENT_ATTEMPTS = 3;
+/** Milliseconds between two saves of the resume state while segments run. */
+const SAVE_INTERVAL = 500;
+
+export interface SegmentedDownloadOptions extends DownloadOptions {
+  /**
+   * Connections to use at most (default: the pool's size). Each segment is at least 1 MiB, so a
+   * file under 2 MiB is one stream; 1 is always one stream.
+   */
+  segments?: number;
+}
+
+/** What a segmented download needs of a pool. */
+export interface SegmentPool {
+  readonly size: number;
+  run<T>(task: (ftp: FTP) => Promise<T>): Promise<T>;
+}
+
+/** Bytes `[start, end)` of the file, of which the first `done` are written. */
+interface Segment {
+  start: number;
+  end: number;
+  done: number;
+}
+
+/** The resume state as saved. */
+interface SavedState {
+  size: number;
+  segments: [start: number, end: number, done: number][];
+}
+
+function splitRange(from: number, to: number, count: number): Segment[] {
+  const length = to - from;
+  return Array.from({ length: count }, (_, i) => {
+    const start = from + Math.floor((length * i) / count);
+    return { start, end: from + Math.floor((length * (i + 1)) / count), done: 0 };
+  });
+}
+
+/** How many segments `bytes` make: at most `wanted`, each at least MIN_SEGMENT_SIZE. */
+function segmentCount(bytes: number, wanted: number): number {
+  return Math.max(1, Math.min(wanted, Math.floor(bytes / MIN_SEGMENT_SIZE)));
+}
+
+/** True when the server takes REST in TYPE I: FEAT says so, or a `REST 0` is accepted. */
+async function offersRest(ftp: FTP): Promise<boolean> {
+  if ((await ftp.features()).has("REST")) return true;
+  try {
+    // Harmless if it stays pending: a restart at 0 is the start.
+    await ftp.sendCmd("REST 0");
+    return true;
+  } catch (error) {
+    if (error instanceof ErrorPerm) return false;
+    throw error;
+  }
+}
+
+/** Segments saved by an earlier attempt at a file of `size` bytes, or undefined if unusable. */
+async function loadState(path: string, size: number): Promise<Segment[] | undefined> {
+  let saved: SavedState;
+  try {
+    saved = JSON.parse(await readFile(path, "utf8")) as SavedState;
+  } catch {
+    return undefined;
+  }
+  if (saved?.size !== size || !Array.isArray(saved.segments)) return undefined;
+  const segments: Segment[] = [];
+  let expected = 0;
+  for (const entry of saved.segments) {
+    if (!Array.isArray(entry) || !entry.every((n) => Number.isSafeInteger(n) && n >= 0)) return undefined;
+    const [start, end, done] = entry;
+    // The segments must cover the file, in order, without gaps.
+    if (start !== expected || end <= start || done > end - start) return undefined;
+    segments.push({ start, end, done });
+    expected = end;
+  }
+  return expected === size ? segments : undefined;
+}
+
+/** The resume state file: saved at most every SAVE_INTERVAL while segments run, and on `flush`. */
+class StateFile {
+  private chain: Promise<void> = Promise.resolve();
+  private last = 0;
+  private pending = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly size: number,
+    private readonly segments: readonly Segment[],
+  ) {}
+
+  touch(): void {
+    if (this.pending || Date.now() - this.last < SAVE_INTERVAL) return;
+    this.pending = true;
+    this.save().catch(() => undefined);
+  }
+
+  flush(): Promise<void> {
+    return this.save();
+  }
+
+  private save(): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      this.pending = false;
+      this.last = Date.now();
+      const state: SavedState = { size: this.size, segments: this.segments.map((s) => [s.start, s.end, s.done]) };
+      // Replaced in one step: a process killed mid-save leaves the previous state, never half of one.
+      await writeFile(`${this.path}.tmp`, JSON.stringify(state));
+      await rename(`${this.path}.tmp`, this.path);
+    });
+    return this.chain;
+  }
+}
+
+/** One download's shared state: the file, the progress, and the signal that stops every segment. */
+interface Job {
+  readonly remote: string;
+  readonly size: number;
+  readonly file: FileHandle;
+  readonly signal: AbortSignal;
+  readonly progress: ReturnType<typeof progressReporter>;
+  readonly state: StateFile | undefined;
+}
+
+/**
+ * Fetches what is missing of `segment` on `ftp`: from its first missing byte to its end, where
+ * RANG (if offered) or ABOR stops the server. Blocks are written at their offset in the file.
+ */
+async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void> {
+  const { end } = segment;
+  let position = segment.start + segment.done;
+  if (position >= end) return;
+  const last = end === job.size;
+  const ranged = !last && (await ftp.features()).has("RANG");
+  // RANG is refused in TYPE A (proftpd: 551), and the transfer wants binary too.
+  await ftp.setType("I");
+  if (ranged) await ftp.sendCmd(`RANG ${position} ${end - 1}`);
+  const rest = ranged || position === 0 ? undefined : position;
+  let stopping = false;
+  await cancellable(ftp, job.signal, () =>
+    ftp.retrBinary(
+      `RETR ${job.remote}`,
+      async (block) => {
+        if (stopping) return;
+        const room = end - position;
+        // More than the server said the whole file holds: stop rather than fill the disk.
+        if (last && block.length > room) throw tooLong(job.remote, job.size);
+        const piece = block.length > room ? block.subarray(0, room) : block;
+        if (piece.length > 0) {
+          // Written before the callback settles, so the block needs no copy (zeroCopy).
+          await job.file.write(piece, 0, piece.length, position);
+          position += piece.length;
+          segment.done += piece.length;
+          job.progress.add(piece.length);
+          job.state?.touch();
+        }
+        if (position === end && !last && !ranged) {
+          stopping = true;
+          // The segment is written: whatever ABOR's replies say, its bytes stand. The engine
+          // keeps the connection in step, or fails it, and the pool drops a failed one.
+          await ftp.abort().catch(() => undefined);
+        }
+      },
+      { rest, zeroCopy: true },
+    ),
+  );
+  if (position < end) throw shortTransfer(job.remote, position, end);
+}
+
+/** A failure worth another connection: the connection or its data connection broke. */
+function retriable(error: unknown): boolean {
+  return connectionLost(error) || (error instanceof ErrorTemp && (error.replyCode === 425 || error.replyCode === 426));
+}
+
+/** Runs `segment` on the pool, again on another connection after a broken one, a bounded number of times. */
+async function runSegment(pool: SegmentPool, job: Job, segment: Segment): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pool.run((ftp) => fetchSegment(ftp, job, segment));
+      return;
+    } catch (error) {
+      if (job.signal.aborted || !retriable(error)) throw error;
+      if (attempt >= SEGMENT_ATTEMPTS) {
+        throw new FtpConnectionError(
+          `${job.remote}: bytes ${segment.start}-${segment.end - 1} failed on ${attempt} connections`,
+          { code: "ERR_FTP_SEGMENT", cause: error },
+        );
+      }
+    }
+  }
+}
+
+/** Runs every segment, `connections` at a time; the first failure stops the others. */
+async function runSegments(
+  pool: SegmentPool,
+  job: Job,
+  segments: readonly Segment[],
+  connections: number,
+  stop: AbortController,
+): Promise<void> {
+  const queue = segments.filter((s) => s.done < s.end - s.start);
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    for (let segment = queue.shift(); segment !== undefined && failure === undefined; segment = queue.shift()) {
+      try {
+        await runSegment(pool, job, segment);
+      } catch (error) {
+        failure ??= { error };
+        stop.abort(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(connections, queue.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+}
+
+/**
+ * The plan for `remote`: its size, and whether it can be split (false for an unknown size, a
+ * file too small, or a server without REST), asked on one connection.
+ */
+async function plan(ftp: FTP, remote: string, wanted: number): Promise<number | undefined> {
+  // SIZE in TYPE I: some servers refuse it in TYPE A, others count line-ending expansion.
+  await ftp.setType("I");
+  const size = await ftp.size(remote).catch(() => null);
+  if (size === null || segmentCount(size, wanted) < 2) return undefined;
+  return (await offersRest(ftp)) ? size : undefined;
+}
+
+/**
+ * Downloads `remote` to `destination` over up to `segments` connections of `pool`; see the
+ * module's opening comment. Falls back to one stream (`FTP.download`) for a Writable or a Buffer
+ * path, one segment, a file under two segments, an unknown size, or a server without REST.
+ * Resolves with the bytes written in this call.
+ */
+export async function segmentedDownload(
+  pool: SegmentPool,
+  remote: string,
+  destination: string | Buffer | Writable,
+  options: SegmentedDownloadOptions = {},
+): Promise<number> {
+  const wanted = integerOption("segments", options.segments, pool.size, 1, 64);
+  const atomic = booleanOption("atomic", options.atomic, true);
+  const { segments: _segments, ...single } = options;
+  if (typeof destination !== "string" || wanted < 2)
+    return pool.run((ftp) => ftp.download(remote, destination, single));
+  const planned = await pool.run(async (ftp) => {
+    checkTransferOptions(ftp, remote, options);
+    const size = await plan(ftp, remote, wanted);
+    return size === undefined ? { single: await ftp.download(remote, destination, single) } : { size };
+  });
+  if (planned.size === undefined) return planned.single;
+  const size = planned.size;
+
+  const suffix = atomic ? `.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : "";
+  const target = `${destination}${suffix}`;
+  const statePath = `${target}.segments`;
+  const existing = options.resume
+    ? await stat(target).then(
+        (s) => s.size,
+        () => undefined,
+      )
+    : undefined;
+  let segments = existing === undefined ? undefined : await loadState(statePath, size);
+  if (segments === undefined && existing !== undefined && existing <= size) {
+    // A part file without a state, as one stream leaves it: its bytes are the file's first ones.
+    segments = [
+      { start: 0, end: existing, done: existing },
+      ...splitRange(existing, size, segmentCount(size - existing, wanted)),
+    ];
+    segments = segments.filter((s) => s.end > s.start);
+  }
+  const fresh = segments === undefined;
+  segments ??= splitRange(0, size, segmentCount(size, wanted));
+
+  const file = await open(target, fresh ? "w" : "r+");
+  const stop = new AbortController();
+  const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  const state = options.resume ? new StateFile(statePath, size, segments) : undefined;
+  const progress = progressReporter(options.onProgress, size);
+  const job: Job = { remote, size, file, signal, progress, state };
+  try {
+    await state?.flush();
+    await runSegments(pool, job, segments, wanted, stop);
+    const written = segments.reduce((n, s) => n + s.done, 0);
+    const onDisk = (await file.stat()).size;
+    if (written !== size || onDisk !== size) throw shortTransfer(remote, Math.min(written, onDisk), size);
+    await file.sync();
+  } catch (error) {
+    await file.close();
+    if (options.resume) await state?.flush().catch(() => undefined);
+    else if (atomic) await rm(target, { force: true });
+    // The caller's signal explains whatever failed after it fired.
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw error;
+  }
+  await file.close();
+  progress.add(0, true);
+  if (atomic) await rename(target, destination);
+  if (options.resume) await rm(statePath, { force: true });
+  return progress.bytes;
+}
