@@ -21,7 +21,6 @@ import { ErrorPerm, ErrorTemp, FtpConnectionError } from "@ftplib/protocol";
 import { connectionLost } from "./errors.js";
 import {
   type DownloadOptions,
-  cancellable,
   checkTransferOptions,
   progressReporter,
   shortTransfer,
@@ -35,7 +34,7 @@ export const MIN_SEGMENT_SIZE = 1 << 20;
 /** Attempts per segment on a broken connection before the whole download fails. */
 const SEGMENT_ATTEMPTS = 3;
 /** Milliseconds between two saves of the resume state while segments run. */
-const SAVE_INTERVAL = 500;
+const SAVE_INTERVAL = 200;
 
 export interface SegmentedDownloadOptions extends DownloadOptions {
   /**
@@ -166,14 +165,26 @@ async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void>
   let position = segment.start + segment.done;
   if (position >= end) return;
   const last = end === job.size;
-  const ranged = !last && (await ftp.features()).has("RANG");
+  // Every segment gets its RANG where the server offers it, the last one too: a range is the
+  // server's state until a transfer uses it, and one left by a transfer stopped earlier on this
+  // connection must not apply to this one.
+  const ranged = (await ftp.features()).has("RANG");
   // RANG is refused in TYPE A (proftpd: 551), and the transfer wants binary too.
   await ftp.setType("I");
+  if (job.signal.aborted) throw job.signal.reason;
   if (ranged) await ftp.sendCmd(`RANG ${position} ${end - 1}`);
   const rest = ranged || position === 0 ? undefined : position;
   let stopping = false;
-  await cancellable(ftp, job.signal, () =>
-    ftp.retrBinary(
+  let writing: Promise<unknown> = Promise.resolve();
+  // On the signal, ABOR waits for the write in flight: the engine drains the data connection
+  // into the buffer that write is reading from (zeroCopy). No write starts after the signal.
+  const onAbort = () => {
+    stopping = true;
+    writing.then(() => ftp.abort()).catch(() => undefined);
+  };
+  job.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    await ftp.retrBinary(
       `RETR ${job.remote}`,
       async (block) => {
         if (stopping) return;
@@ -183,13 +194,14 @@ async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void>
         const piece = block.length > room ? block.subarray(0, room) : block;
         if (piece.length > 0) {
           // Written before the callback settles, so the block needs no copy (zeroCopy).
-          await job.file.write(piece, 0, piece.length, position);
+          writing = job.file.write(piece, 0, piece.length, position);
+          await writing;
           position += piece.length;
           segment.done += piece.length;
           job.progress.add(piece.length);
           job.state?.touch();
         }
-        if (position === end && !last && !ranged) {
+        if (position === end && !last && !ranged && !stopping) {
           stopping = true;
           // The segment is written: whatever ABOR's replies say, its bytes stand. The engine
           // keeps the connection in step, or fails it, and the pool drops a failed one.
@@ -197,8 +209,11 @@ async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void>
         }
       },
       { rest, zeroCopy: true },
-    ),
-  );
+    );
+  } finally {
+    job.signal.removeEventListener("abort", onAbort);
+  }
+  if (job.signal.aborted) throw job.signal.reason;
   if (position < end) throw shortTransfer(job.remote, position, end);
 }
 
