@@ -1,6 +1,6 @@
 /** What every command gets: the streams, the options, the cancellation signal, and a way to connect. */
 import type { Readable, Writable } from "node:stream";
-import type { FTP } from "@ftplib/client";
+import { type FTP, FtpPool } from "@ftplib/client";
 import { type ConnectSettings, type Credentials, credentialsFor, openClient, tlsOptionsFor } from "./connect.js";
 import { ProgressBar } from "./progress.js";
 import type { FtpTarget } from "./url.js";
@@ -19,6 +19,8 @@ export interface Flags {
   parents: boolean;
   resume: boolean;
   parallel: number;
+  /** get -n, mirror --segments: connections for one file (1: one stream). */
+  segments: number;
   dryRun: boolean;
   verbose: boolean;
   /** Progress bars and summaries on stderr. */
@@ -82,6 +84,11 @@ export class Context {
     } finally {
       await this.release(ftp);
     }
+  }
+
+  /** A pool of `size` connections to `target`; those after the first resume its TLS session. */
+  pool(target: FtpTarget, size: number): FtpPool {
+    return FtpPool.resumingFirstSession((session) => this.open(target, session), size);
   }
 
   /** A progress bar for one transfer, or nothing when no one is watching. */

@@ -3,7 +3,7 @@ export const USAGE = `ftplib: an FTP and FTPS client for the command line and fo
 
 Usage:
   ftplib ls     [-l] [--json] <url>           list a directory (names; -l details; --json all facts)
-  ftplib get    [--resume] <url> [local]       download a file (local: a path, a directory, or - for stdout)
+  ftplib get    [-c] [-n N] <url> [local]      download a file (local: a path, a directory, or - for stdout)
   ftplib put    <local> <url>                  upload a file (local - reads stdin; a URL ending in / takes the local name)
   ftplib cat    <url>                          write a remote file to stdout
   ftplib rm     [-r] <url>                     delete a file (-r: a directory and everything in it)
@@ -11,6 +11,7 @@ Usage:
   ftplib rmdir  <url>                          remove an empty directory
   ftplib mv     <url> <new-name|url>           rename (a bare name stays in the same directory)
   ftplib mirror [-j N] [-n] <url> <local-dir>  download a tree: only files whose size or time changed
+                [--segments N]
   ftplib mirror [-j N] [-n] <local-dir> <url>  upload a tree, the same way
 
 URLs:
@@ -41,8 +42,13 @@ Options:
   -r, --recursive         rm: remove a directory tree
   -p, --parents           mkdir: make missing parents too
   -c, --resume            get: continue a partial download (put: continue an upload)
+  -n <n>                  get: the file over n connections at once, each fetching its own part
+                          (as lftp's pget -n; at most 16); a file under 2 MiB takes one
   -j, --parallel <n>      mirror: transfers at once, one connection each (default 4, at most 16)
-  -n, --dry-run           mirror: print what would be transferred, transfer nothing
+      --segments <n>      mirror: files of 8 MiB and more over up to n connections each, taken
+                          from the -j connections
+  -n, --dry-run           mirror: print what would be transferred, transfer nothing (after get,
+                          -n is the number of connections)
       --progress          progress bars even when stderr is not a terminal
   -q, --quiet             no progress bars, no summary
   -v, --verbose           mirror: a line per file transferred

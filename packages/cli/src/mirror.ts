@@ -9,11 +9,11 @@
  */
 import { mkdir, readdir, stat, utimes } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ErrorPerm, ErrorProto, ErrorTemp, type FTP, FtpPool, type TreeEntry } from "@ftplib/client";
+import { ErrorPerm, ErrorProto, ErrorTemp, type FTP, type FtpPool, type TreeEntry } from "@ftplib/client";
 import type { Context } from "./context.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { ProgressBar, formatBytes } from "./progress.js";
-import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash, type FtpTarget } from "./url.js";
+import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash } from "./url.js";
 
 interface PlannedFile {
   relativePath: string;
@@ -44,10 +44,8 @@ function unchanged(source: { size?: number; mtime?: Date }, copy: { size?: numbe
   return copy.mtime.getTime() + tolerance >= source.mtime.getTime();
 }
 
-/** A pool whose connections after the first resume the first one's TLS session. */
-function poolFor(ctx: Context, target: FtpTarget): FtpPool {
-  return FtpPool.resumingFirstSession((session) => ctx.open(target, session), ctx.flags.parallel);
-}
+/** With --segments, files from this size up are split over several connections; smaller ones take one. */
+export const MIRROR_SEGMENT_MIN = 8 << 20;
 
 /** The local tree under `root`, parents first; links and special files are left out. */
 async function localTree(
@@ -67,13 +65,17 @@ async function localTree(
   return found;
 }
 
+type OnProgress = (p: { bytes: number }) => void;
+
 /** Runs the transfers through the pool, with one progress bar for all of them; returns the errors. */
 async function transferAll(
   ctx: Context,
   pool: FtpPool,
   files: PlannedFile[],
   summary: Summary,
-  each: (ftp: FTP, file: PlannedFile, onProgress: (p: { bytes: number }) => void) => Promise<void>,
+  each: (ftp: FTP, file: PlannedFile, onProgress: OnProgress) => Promise<void>,
+  /** For a file that takes a segmented download: that download, which takes the pool's connections itself. */
+  segmented?: (file: PlannedFile) => ((onProgress: OnProgress) => Promise<void>) | undefined,
 ): Promise<unknown[]> {
   const total = files.reduce((sum, f) => sum + f.size, 0);
   const label = `${summary.direction} ${files.length} file${files.length === 1 ? "" : "s"}`;
@@ -90,14 +92,15 @@ async function transferAll(
     bar.update(bytes, total);
   };
   const transfer = async (file: PlannedFile) => {
+    const onProgress = ({ bytes }: { bytes: number }) => {
+      moving.set(file.relativePath, bytes);
+      draw();
+    };
     try {
-      await pool.run((ftp) => {
-        moving.set(file.relativePath, 0);
-        return each(ftp, file, ({ bytes }) => {
-          moving.set(file.relativePath, bytes);
-          draw();
-        });
-      });
+      moving.set(file.relativePath, 0);
+      const own = segmented?.(file);
+      if (own !== undefined) await own(onProgress);
+      else await pool.run((ftp) => each(ftp, file, onProgress));
       summary.bytes += file.size;
       summary.transferred.push(file.relativePath);
       if (ctx.flags.verbose) {
@@ -169,11 +172,32 @@ async function mirrorDown(
   await mkdir(localRoot, { recursive: true });
   for (const dir of dirs) await mkdir(join(localRoot, ...dir.split("/")), { recursive: true });
   summary.directoriesMade = dirs.length;
-  return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
-    const localPath = join(localRoot, ...file.relativePath.split("/"));
-    await ftp.download(joinRemote(remoteRoot, file.relativePath), localPath, { onProgress, signal: ctx.signal });
-    if (file.mtime !== undefined) await utimes(localPath, new Date(), file.mtime);
-  });
+  const localFile = (file: PlannedFile) => join(localRoot, ...file.relativePath.split("/"));
+  const stamp = async (file: PlannedFile) => {
+    if (file.mtime !== undefined) await utimes(localFile(file), new Date(), file.mtime);
+  };
+  const segments = ctx.flags.segments;
+  return transferAll(
+    ctx,
+    pool,
+    files,
+    summary,
+    async (ftp, file, onProgress) => {
+      await ftp.download(joinRemote(remoteRoot, file.relativePath), localFile(file), {
+        onProgress,
+        signal: ctx.signal,
+      });
+      await stamp(file);
+    },
+    (file) =>
+      segments > 1 && file.size >= MIRROR_SEGMENT_MIN
+        ? async (onProgress) => {
+            const remote = joinRemote(remoteRoot, file.relativePath);
+            await pool.download(remote, localFile(file), { segments, onProgress, signal: ctx.signal });
+            await stamp(file);
+          }
+        : undefined,
+  );
 }
 
 async function mirrorUp(
@@ -240,7 +264,7 @@ function plan(ctx: Context, dirVerb: string, dirs: string[], fileVerb: string, f
 export async function mirror(ctx: Context, args: string[]): Promise<void> {
   if (args.length !== 2)
     throw new CliError(
-      "usage: ftplib mirror [-j N] [-n] <url> <local-dir>  |  ftplib mirror [-j N] [-n] <local-dir> <url>",
+      "usage: ftplib mirror [-j N] [--segments N] [-n] <url> <local-dir>  |  ftplib mirror [-j N] [-n] <local-dir> <url>",
       ExitCode.USAGE,
     );
   const [from, to] = args as [string, string];
@@ -258,7 +282,7 @@ export async function mirror(ctx: Context, args: string[]): Promise<void> {
   };
   // The tree's root on the server, without a trailing slash (but "/" stays "/").
   const remoteRoot = trimTrailingSlash(target.path);
-  const pool = poolFor(ctx, target);
+  const pool = ctx.pool(target, ctx.flags.parallel);
   let failures: unknown[];
   try {
     failures = download
