@@ -60,7 +60,12 @@ const get: Command = async (ctx, args) => {
     local = join(local, name);
   const bar = ctx.progress(name);
   const destination = local === "-" ? ctx.io.stdout : local;
-  const options = { onProgress: bar.onProgress, signal: ctx.signal, resume: ctx.flags.resume && local !== "-" };
+  const options = {
+    onProgress: bar.onProgress,
+    signal: ctx.signal,
+    resume: ctx.flags.resume && local !== "-",
+    fsync: ctx.flags.fsync,
+  };
   try {
     if (ctx.flags.segments > 1) {
       // -n N: one file over N connections (a file under 2 MiB, or stdout, takes one).

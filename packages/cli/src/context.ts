@@ -22,6 +22,8 @@ export interface Flags {
   /** get -n, mirror --segments: connections for one file (1: one stream). */
   segments: number;
   dryRun: boolean;
+  /** Downloads flushed to the disk before they are renamed into place (--fsync). */
+  fsync: boolean;
   verbose: boolean;
   /** Progress bars and summaries on stderr. */
   showProgress: boolean;

@@ -49,6 +49,8 @@ Options:
                           from the -j connections
   -n, --dry-run           mirror: print what would be transferred, transfer nothing (after get,
                           -n is the number of connections)
+      --fsync             get, mirror: flush each downloaded file to the disk before it is
+                          renamed into place (off by default, as in curl, wget and rclone)
       --progress          progress bars even when stderr is not a terminal
   -q, --quiet             no progress bars, no summary
   -v, --verbose           mirror: a line per file transferred

@@ -18,6 +18,8 @@ import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash } from "./url.js";
 interface PlannedFile {
   relativePath: string;
   size: number;
+  /** The size the listing gave, when it gave one: the download then sends no SIZE. */
+  listedSize?: number;
   /** The source's time, to stamp on the copy. */
   mtime?: Date;
 }
@@ -165,7 +167,13 @@ async function mirrorDown(
     } else if (entry.type === "file") {
       const copy = local?.isFile() ? { size: local.size, mtime: local.mtime } : undefined;
       if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy)) summary.unchanged++;
-      else files.push({ relativePath: entry.relativePath, size: entry.size ?? 0, mtime: entry.modifiedAt });
+      else
+        files.push({
+          relativePath: entry.relativePath,
+          size: entry.size ?? 0,
+          ...(entry.size === undefined ? {} : { listedSize: entry.size }),
+          mtime: entry.modifiedAt,
+        });
     }
   }
   if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "get", files);
@@ -186,6 +194,8 @@ async function mirrorDown(
       await ftp.download(joinRemote(remoteRoot, file.relativePath), localFile(file), {
         onProgress,
         signal: ctx.signal,
+        size: file.listedSize,
+        fsync: ctx.flags.fsync,
       });
       await stamp(file);
     },
@@ -193,7 +203,8 @@ async function mirrorDown(
       segments > 1 && file.size >= MIRROR_SEGMENT_MIN
         ? async (onProgress) => {
             const remote = joinRemote(remoteRoot, file.relativePath);
-            await pool.download(remote, localFile(file), { segments, onProgress, signal: ctx.signal });
+            const options = { segments, onProgress, signal: ctx.signal, size: file.listedSize, fsync: ctx.flags.fsync };
+            await pool.download(remote, localFile(file), options);
             await stamp(file);
           }
         : undefined,

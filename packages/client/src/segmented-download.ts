@@ -264,16 +264,23 @@ async function runSegments(
   if (failure !== undefined) throw failure.error;
 }
 
+interface Plan {
+  /** The file's size, or null when the server does not say. */
+  size: number | null;
+  /** False for a file too small, an unknown size, or a server without REST. */
+  split: boolean;
+}
+
 /**
  * The plan for `remote`: its size, and whether it can be split (false for an unknown size, a
  * file too small, or a server without REST), asked on one connection.
  */
-async function plan(ftp: FTP, remote: string, wanted: number): Promise<number | undefined> {
+async function plan(ftp: FTP, remote: string, wanted: number, known: number | undefined): Promise<Plan> {
   // SIZE in TYPE I: some servers refuse it in TYPE A, others count line-ending expansion.
   await ftp.setType("I");
-  const size = await ftp.size(remote).catch(() => null);
-  if (size === null || segmentCount(size, wanted) < 2) return undefined;
-  return (await offersRest(ftp)) ? size : undefined;
+  const size = known ?? (await ftp.size(remote).catch(() => null));
+  const split = size !== null && segmentCount(size, wanted) >= 2 && (await offersRest(ftp));
+  return { size, split };
 }
 
 /**
@@ -293,10 +300,15 @@ export async function segmentedDownload(
   const { segments: _segments, ...single } = options;
   if (typeof destination !== "string" || wanted < 2)
     return pool.run((ftp) => ftp.download(remote, destination, single));
+  const fsync = booleanOption("fsync", options.fsync, false);
+  const known =
+    options.size === undefined ? undefined : integerOption("size", options.size, 0, 0, Number.MAX_SAFE_INTEGER);
   const planned = await pool.run(async (ftp) => {
     checkTransferOptions(ftp, remote, options);
-    const size = await plan(ftp, remote, wanted);
-    return size === undefined ? { single: await ftp.download(remote, destination, single) } : { size };
+    const { size, split } = await plan(ftp, remote, wanted, known);
+    if (split) return { size: size! };
+    // One stream, on this connection, without asking SIZE again.
+    return { single: await ftp.download(remote, destination, size === null ? single : { ...single, size }) };
   });
   if (planned.size === undefined) return planned.single;
   const size = planned.size;
@@ -334,7 +346,7 @@ export async function segmentedDownload(
     const written = segments.reduce((n, s) => n + s.done, 0);
     const onDisk = (await file.stat()).size;
     if (written !== size || onDisk !== size) throw shortTransfer(remote, Math.min(written, onDisk), size);
-    await file.sync();
+    if (fsync) await file.sync();
   } catch (error) {
     await file.close();
     if (options.resume) await state?.flush().catch(() => undefined);

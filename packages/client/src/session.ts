@@ -8,6 +8,8 @@
  */
 import {
   type ByteStream,
+  type DataConnectRequest,
+  FtpConnectionError,
   type DataListener,
   ErrorPerm,
   ErrorProto,
@@ -42,6 +44,7 @@ export interface SessionSettings {
   readonly timeout: number;
   readonly passiveServer: boolean;
   readonly epsv: boolean;
+  readonly pipelineTransfers: boolean;
   readonly trustServerPasvIpv4Address: boolean;
   readonly sourceAddress: SourceAddress | undefined;
   readonly encoding: TextEncoding;
@@ -95,6 +98,11 @@ function completed(reply: Reply): Reply {
   return reply;
 }
 
+/** Milliseconds a server gets to answer a pipelined command whose data connection failed. */
+const PIPELINE_GRACE = 1000;
+
+const delay = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+
 export class Session {
   /** The transfer in progress, while there is one. */
   transfer: Transfer | undefined;
@@ -104,6 +112,13 @@ export class Session {
   private epsvRefused = false;
   /** FEAT of this connection, once asked. */
   private featureCache: Map<string, string> | undefined;
+  /**
+   * The server said a download's size in its 150 reply (vsftpd and proftpd do): a download need not
+   * ask SIZE first to know when too much is coming. Learned at this connection's first RETR.
+   */
+  announcesSizes = false;
+  /** A passive data connection of this session has connected: the passive ports are reachable. */
+  private dataConnected = false;
   /** The representation type the server has, to skip a TYPE that changes nothing. */
   private type: "I" | "A" | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
@@ -372,7 +387,9 @@ export class Session {
       // Bound to the source address's port when one is given, as ftplib does.
       const localPort = sourceAddressOf(this.settings.sourceAddress)?.port || undefined;
       const request = { host, port, secure: this.dataProtected, timeout: this.settings.timeout, localPort, ownChunks };
+      if (this.settings.pipelineTransfers && this.dataConnected) return this.pipelinedTransfer(request, cmd, rest);
       const conn = await this.channel.connectData(request);
+      this.dataConnected = true;
       try {
         return [conn, ...(await this.sendTransferCommand(cmd, rest))];
       } catch (error) {
@@ -397,6 +414,50 @@ export class Session {
     }
   }
 
+  /**
+   * The transfer command sent while the data connection connects (pipelineTransfers). A connect
+   * that fails then leaves the server waiting for it with the command in hand, and most servers
+   * read no ABOR until their accept timeout: unless the server answers the command at once (550:
+   * no such file, which also closes its listener), the session cannot go on, and is closed.
+   */
+  private async pipelinedTransfer(
+    request: DataConnectRequest,
+    cmd: string,
+    rest: number | string | undefined,
+  ): Promise<[ByteStream, number | null, number]> {
+    const connecting = this.channel.connectData(request);
+    const started = this.sendTransferCommand(cmd, rest);
+    const connect = connecting.then(
+      (conn) => ({ conn }),
+      (error: unknown) => ({ error }),
+    );
+    const answer = started.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ refused: error }),
+    );
+    const first = await Promise.race([connect, answer]);
+    if ("refused" in first) {
+      void connect.then((c) => "conn" in c && c.conn.destroy());
+      throw first.refused;
+    }
+    const connected = await connect;
+    if ("conn" in connected) {
+      const answered = await answer;
+      if ("refused" in answered) {
+        connected.conn.destroy();
+        throw answered.refused;
+      }
+      return [connected.conn, ...answered.value];
+    }
+    const late = await Promise.race([answer, delay(PIPELINE_GRACE)]);
+    if (late !== undefined && "refused" in late && late.refused instanceof ErrorReply) throw late.refused;
+    this.close();
+    throw new FtpConnectionError(
+      `the data connection failed after ${cmd.split(" ")[0]} was sent (pipelineTransfers): session closed`,
+      { code: "ERR_FTP_DATA_AFTER_COMMAND", cause: connected.error },
+    );
+  }
+
   private async sendTransferCommand(cmd: string, rest: number | string | undefined): Promise<[number | null, number]> {
     if (rest !== undefined) await this.command(`REST ${rest}`);
     const id = await this.send(cmd, { transfer: true });
@@ -405,6 +466,8 @@ export class Session {
     // keeps the transfer waiting for its 1xx).
     if (replyIs(reply, "2xx")) reply = await this.answer(id);
     if (!replyIs(reply, "1xx")) throw new ErrorReply(reply);
-    return [replyIs(reply, 150) ? parse150(reply) : null, id];
+    const size = replyIs(reply, 150) ? parse150(reply) : null;
+    if (rest === undefined && /^RETR /i.test(cmd)) this.announcesSizes = size !== null;
+    return [size, id];
   }
 }
