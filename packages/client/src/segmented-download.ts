@@ -9,9 +9,12 @@
  * connection and reads both replies, so the connection stays in step for the pool). The last
  * segment just ends with the file.
  *
- * With `resume`, the segments' progress is kept in a small state file beside the part file
- * (`<part>.segments`, JSON, replaced atomically and only after the bytes it counts are written),
- * so a download killed at any moment continues with only what is missing.
+ * With `resume`, the part is `<local>.part-segments` (a name of its own: it has holes where
+ * segments are missing, and one stream must never append to it), and the segments' progress is
+ * kept in `<local>.part-segments.json` (replaced atomically, and only after the bytes it counts
+ * are written), so a download killed at any moment continues with only what is missing. One
+ * stream's `<local>.part` is taken over as the file's first bytes; a segmented part that one
+ * stream continues is first cut to its gapless first bytes.
  */
 import { randomBytes } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
@@ -90,14 +93,15 @@ async function offersRest(ftp: FTP): Promise<boolean> {
 }
 
 /** Segments saved by an earlier attempt at a file of `size` bytes, or undefined if unusable. */
-async function loadState(path: string, size: number): Promise<Segment[] | undefined> {
+async function loadState(path: string, size?: number): Promise<Segment[] | undefined> {
   let saved: SavedState;
   try {
     saved = JSON.parse(await readFile(path, "utf8")) as SavedState;
   } catch {
     return undefined;
   }
-  if (saved?.size !== size || !Array.isArray(saved.segments)) return undefined;
+  if (!Number.isSafeInteger(saved?.size) || !Array.isArray(saved.segments)) return undefined;
+  if (size !== undefined && saved.size !== size) return undefined;
   const segments: Segment[] = [];
   let expected = 0;
   for (const entry of saved.segments) {
@@ -108,7 +112,47 @@ async function loadState(path: string, size: number): Promise<Segment[] | undefi
     segments.push({ start, end, done });
     expected = end;
   }
-  return expected === size ? segments : undefined;
+  return expected === saved.size ? segments : undefined;
+}
+
+/**
+ * The files a download to `destination` keeps until it is complete: one stream's part (what
+ * `FTP.download` continues), a segmented download's part (holes where segments are missing, so
+ * under a name of its own that one stream never appends to) and its state.
+ */
+function partFiles(destination: string, atomic: boolean) {
+  return {
+    oneStream: atomic ? `${destination}.part` : destination,
+    segmented: atomic ? `${destination}.part-segments` : destination,
+    state: `${destination}.part-segments.json`,
+  };
+}
+
+/** Bytes from the file's start that `segments` have written without a gap. */
+function writtenPrefix(segments: readonly Segment[]): number {
+  let prefix = 0;
+  for (const s of segments) {
+    prefix = s.start + s.done;
+    if (s.done < s.end - s.start) break;
+  }
+  return prefix;
+}
+
+/**
+ * Before one stream resumes: a segmented part becomes a one-stream part of its gapless first
+ * bytes (the rest is fetched again), so that nothing is appended after a hole.
+ */
+async function toOneStream(destination: string, atomic: boolean): Promise<void> {
+  const files = partFiles(destination, atomic);
+  const segments = await loadState(files.state);
+  if (segments === undefined) return;
+  const part = await open(files.segmented, "r+").catch(() => undefined);
+  if (part !== undefined) {
+    await part.truncate(writtenPrefix(segments));
+    await part.close();
+    if (atomic) await rename(files.segmented, files.oneStream);
+  }
+  await rm(files.state, { force: true });
 }
 
 /** The resume state file: saved at most every SAVE_INTERVAL while segments run, and on `flush`. */
@@ -123,14 +167,23 @@ class StateFile {
     private readonly segments: readonly Segment[],
   ) {}
 
+  private ended = false;
+
   touch(): void {
-    if (this.pending || Date.now() - this.last < SAVE_INTERVAL) return;
+    if (this.ended || this.pending || Date.now() - this.last < SAVE_INTERVAL) return;
     this.pending = true;
     this.save().catch(() => undefined);
   }
 
   flush(): Promise<void> {
     return this.save();
+  }
+
+  /** The download is complete: no save after this one, and the file goes. */
+  async remove(): Promise<void> {
+    this.ended = true;
+    await this.chain.catch(() => undefined);
+    await rm(this.path, { force: true });
   }
 
   private save(): Promise<void> {
@@ -283,6 +336,30 @@ async function plan(ftp: FTP, remote: string, wanted: number, known: number | un
   return { size, split };
 }
 
+/** The segments an earlier attempt left (segmented, or one stream's part as its first bytes), or undefined. */
+async function resumable(
+  files: ReturnType<typeof partFiles>,
+  atomic: boolean,
+  size: number,
+  wanted: number,
+): Promise<Segment[] | undefined> {
+  const sizeOf = (path: string) =>
+    stat(path).then(
+      (s) => s.size,
+      () => undefined,
+    );
+  if ((await sizeOf(files.segmented)) !== undefined) {
+    const saved = await loadState(files.state, size);
+    if (saved !== undefined) return saved;
+  }
+  const prefix = await sizeOf(files.oneStream);
+  if (prefix === undefined || prefix > size) return undefined;
+  // One stream's part: its bytes are the file's first ones.
+  if (atomic) await rename(files.oneStream, files.segmented);
+  const rest = splitRange(prefix, size, segmentCount(size - prefix, wanted));
+  return [{ start: 0, end: prefix, done: prefix }, ...rest].filter((s) => s.end > s.start);
+}
+
 /**
  * Downloads `remote` to `destination` over up to `segments` connections of `pool`; see the
  * module's opening comment. Falls back to one stream (`FTP.download`) for a Writable or a Buffer
@@ -298,8 +375,11 @@ export async function segmentedDownload(
   const wanted = integerOption("segments", options.segments, pool.size, 1, 64);
   const atomic = booleanOption("atomic", options.atomic, true);
   const { segments: _segments, ...single } = options;
-  if (typeof destination !== "string" || wanted < 2)
-    return pool.run((ftp) => ftp.download(remote, destination, single));
+  const oneStream = async (ftp: FTP, size?: number | null) => {
+    if (options.resume && typeof destination === "string") await toOneStream(destination, atomic);
+    return ftp.download(remote, destination, size === undefined || size === null ? single : { ...single, size });
+  };
+  if (typeof destination !== "string" || wanted < 2) return pool.run((ftp) => oneStream(ftp));
   const fsync = booleanOption("fsync", options.fsync, false);
   const known =
     options.size === undefined ? undefined : integerOption("size", options.size, 0, 0, Number.MAX_SAFE_INTEGER);
@@ -308,36 +388,21 @@ export async function segmentedDownload(
     const { size, split } = await plan(ftp, remote, wanted, known);
     if (split) return { size: size! };
     // One stream, on this connection, without asking SIZE again.
-    return { single: await ftp.download(remote, destination, size === null ? single : { ...single, size }) };
+    return { single: await oneStream(ftp, size) };
   });
   if (planned.size === undefined) return planned.single;
   const size = planned.size;
 
-  const suffix = atomic ? `.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : "";
-  const target = `${destination}${suffix}`;
-  const statePath = `${target}.segments`;
-  const existing = options.resume
-    ? await stat(target).then(
-        (s) => s.size,
-        () => undefined,
-      )
-    : undefined;
-  let segments = existing === undefined ? undefined : await loadState(statePath, size);
-  if (segments === undefined && existing !== undefined && existing <= size) {
-    // A part file without a state, as one stream leaves it: its bytes are the file's first ones.
-    segments = [
-      { start: 0, end: existing, done: existing },
-      ...splitRange(existing, size, segmentCount(size - existing, wanted)),
-    ];
-    segments = segments.filter((s) => s.end > s.start);
-  }
+  const files = partFiles(destination, atomic);
+  const target = options.resume || !atomic ? files.segmented : `${destination}.part-${randomBytes(4).toString("hex")}`;
+  let segments = options.resume ? await resumable(files, atomic, size, wanted) : undefined;
   const fresh = segments === undefined;
   segments ??= splitRange(0, size, segmentCount(size, wanted));
 
   const file = await open(target, fresh ? "w" : "r+");
   const stop = new AbortController();
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
-  const state = options.resume ? new StateFile(statePath, size, segments) : undefined;
+  const state = options.resume ? new StateFile(files.state, size, segments) : undefined;
   const progress = progressReporter(options.onProgress, size);
   const job: Job = { remote, size, file, signal, progress, state };
   try {
@@ -358,6 +423,6 @@ export async function segmentedDownload(
   await file.close();
   progress.add(0, true);
   if (atomic) await rename(target, destination);
-  if (options.resume) await rm(statePath, { force: true });
+  await state?.remove();
   return progress.bytes;
 }

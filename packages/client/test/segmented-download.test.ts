@@ -73,10 +73,10 @@ function breakSoon(ftp: FTP): void {
   setImmediate(() => (ftp as unknown as { session: { channel: { destroy(): void } } }).session.channel.destroy());
 }
 
-/** Bytes the resume state beside `part` counts as written. */
-async function savedBytes(part: string): Promise<number> {
+/** Bytes the resume state of a download to `local` counts as written. */
+async function savedBytes(local: string): Promise<number> {
   try {
-    const state = JSON.parse(await readFile(`${part}.segments`, "utf8")) as { segments: number[][] };
+    const state = JSON.parse(await readFile(`${local}.part-segments.json`, "utf8")) as { segments: number[][] };
     return state.segments.reduce((n, s) => n + s[2]!, 0);
   } catch {
     return 0;
@@ -158,12 +158,30 @@ describe.runIf(wanted)("segmented download", { timeout: 60_000 }, () => {
         });
         await expect(first).rejects.toThrow("stop here");
         expect(existsSync(local)).toBe(false);
-        expect(existsSync(`${local}.part.segments`)).toBe(true);
+        expect(existsSync(`${local}.part-segments.json`)).toBe(true);
         const again = await pool.download(remote, local, { segments: 4, resume: true });
         expect(again).toBeGreaterThan(0);
         expect(again).toBeLessThan(data.length);
         expect(sha256(await readFile(local))).toBe(sha256(data));
-        expect(existsSync(`${local}.part`) || existsSync(`${local}.part.segments`)).toBe(false);
+        expect((await readdir(tmp)).filter((n) => n.startsWith(`${server.name}-resume.bin.`))).toEqual([]);
+        await pool.close();
+      });
+
+      it("continues a segmented part with one stream from its gapless first bytes", async () => {
+        const remote = await put(server, "collapse.bin", DATA);
+        const { pool } = recordingPool(server, 4);
+        const local = join(tmp, `${server.name}-collapse.bin`);
+        const controller = new AbortController();
+        const first = pool.download(remote, local, {
+          segments: 4,
+          resume: true,
+          signal: controller.signal,
+          onProgress: () => controller.abort(new Error("stop here")),
+        });
+        await expect(first).rejects.toThrow("stop here");
+        expect(await pool.download(remote, local, { segments: 1, resume: true })).toBeLessThanOrEqual(DATA.length);
+        expect(sha256(await readFile(local))).toBe(sha256(DATA));
+        expect((await readdir(tmp)).filter((n) => n.startsWith(`${server.name}-collapse.bin.`))).toEqual([]);
         await pool.close();
       });
 
@@ -185,7 +203,7 @@ describe.runIf(wanted)("segmented download", { timeout: 60_000 }, () => {
             const line = chunk.toString().trim().split("\n").at(-1)!;
             if (line === "done") resolve("finished");
             // Killed once the state counts some bytes, so that the resume has something to skip.
-            void savedBytes(`${local}.part`).then((saved) => {
+            void savedBytes(local).then((saved) => {
               if (saved === 0 || child.exitCode !== null) return;
               child.kill("SIGKILL");
               resolve("killed");
@@ -197,7 +215,7 @@ describe.runIf(wanted)("segmented download", { timeout: 60_000 }, () => {
         await new Promise((r) => child.on("exit", r));
         expect(existsSync(local)).toBe(false);
         const { pool } = recordingPool(server, 4);
-        const saved = await savedBytes(`${local}.part`);
+        const saved = await savedBytes(local);
         const again = await pool.download(remote, local, { segments: 4, resume: true });
         expect(again).toBeLessThanOrEqual(data.length - saved);
         expect(sha256(await readFile(local))).toBe(sha256(data));
