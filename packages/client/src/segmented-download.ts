@@ -4,10 +4,10 @@
  * one temporary file, renamed only when every segment is complete and the size matches.
  *
  * A segment stops at its end with RANG (draft-bryan-ftp-range, proftpd's FEAT `RANG STREAM`)
- * where the server offers it, so the server sends only that range; elsewhere with ABOR, sent from
- * the block callback once the segment's last byte is written (the engine drains the data
- * connection and reads both replies, so the connection stays in step for the pool). The last
- * segment just ends with the file.
+ * where the server offers it, so the server sends only that range; elsewhere by closing its data
+ * connection and sending ABOR once its last byte is written (`abort()` on a transfer opened with
+ * `ntransferCmd`, which reads both replies, so the connection stays in step for the pool). The
+ * last segment just ends with the file.
  *
  * With `resume`, the part is `<local>.part-segments` (a name of its own: it has holes where
  * segments are missing, and one stream must never append to it), and the segments' progress is
@@ -210,8 +210,11 @@ interface Job {
 }
 
 /**
- * Fetches what is missing of `segment` on `ftp`: from its first missing byte to its end, where
- * RANG (if offered) or ABOR stops the server. Blocks are written at their offset in the file.
+ * Fetches what is missing of `segment` on `ftp`: from its first missing byte to its end. The
+ * transfer is driven by hand (`ntransferCmd`), so that a segment that reaches its end closes its
+ * data connection at once and sends ABOR: servers that do not read ABOR while they send (vsftpd)
+ * stop when their data connection closes, and nothing of the rest of the file is drained. Where
+ * the server offers RANG, it sends only the segment and the transfer ends by itself.
  */
 async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void> {
   const { end } = segment;
@@ -226,48 +229,58 @@ async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void>
   await ftp.setType("I");
   if (job.signal.aborted) throw job.signal.reason;
   if (ranged) await ftp.sendCmd(`RANG ${position} ${end - 1}`);
-  const rest = ranged || position === 0 ? undefined : position;
-  let stopping = false;
-  let writing: Promise<unknown> = Promise.resolve();
-  // On the signal, ABOR waits for the write in flight: the engine drains the data connection
-  // into the buffer that write is reading from (zeroCopy). No write starts after the signal.
-  const onAbort = () => {
-    stopping = true;
-    writing.then(() => ftp.abort()).catch(() => undefined);
-  };
-  job.signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    await ftp.retrBinary(
-      `RETR ${job.remote}`,
-      async (block) => {
-        if (stopping) return;
-        const room = end - position;
-        // More than the server said the whole file holds: stop rather than fill the disk.
-        if (last && block.length > room) throw tooLong(job.remote, job.size);
-        const piece = block.length > room ? block.subarray(0, room) : block;
-        if (piece.length > 0) {
-          // Written before the callback settles, so the block needs no copy (zeroCopy).
-          writing = job.file.write(piece, 0, piece.length, position);
-          await writing;
-          position += piece.length;
-          segment.done += piece.length;
-          job.progress.add(piece.length);
-          job.state?.touch();
-        }
-        if (position === end && !last && !ranged && !stopping) {
-          stopping = true;
-          // The segment is written: whatever ABOR's replies say, its bytes stand. The engine
-          // keeps the connection in step, or fails it, and the pool drops a failed one.
-          await ftp.abort().catch(() => undefined);
-        }
+  const [conn] = await ftp.ntransferCmd(`RETR ${job.remote}`, ranged || position === 0 ? undefined : position);
+  let stopped: Promise<void> | undefined;
+  let abortFailure: unknown;
+  // ABOR closes the data connection at once; the final reply is read below, either way.
+  const stop = () =>
+    (stopped ??= ftp.abort().then(
+      () => undefined,
+      (error: unknown) => {
+        abortFailure = error;
       },
-      { rest, zeroCopy: true },
-    );
+    ));
+  const onAbort = () => void stop();
+  job.signal.addEventListener("abort", onAbort, { once: true });
+  // Without RANG, a segment before the last is stopped at its end; otherwise the server ends it.
+  const stopAtEnd = !last && !ranged;
+  let early = false;
+  let failure: unknown;
+  try {
+    for (let block = await conn.read(); block !== null; block = await conn.read()) {
+      const room = end - position;
+      // More than the server said it would send: stop rather than fill the disk.
+      if (!stopAtEnd && block.length > room) throw tooLong(job.remote, job.size);
+      const piece = block.length > room ? block.subarray(0, room) : block;
+      // The block is valid until the next read: written first.
+      await job.file.write(piece, 0, piece.length, position);
+      position += piece.length;
+      segment.done += piece.length;
+      job.progress.add(piece.length);
+      job.state?.touch();
+      if (job.signal.aborted || (stopAtEnd && position === end)) {
+        early = true;
+        break;
+      }
+    }
+  } catch (error) {
+    failure = error;
   } finally {
     job.signal.removeEventListener("abort", onAbort);
   }
+  if (early || failure !== undefined) await stop();
+  conn.destroy();
+  try {
+    await ftp.voidResp();
+  } catch (error) {
+    // After ABOR the transfer's reply is 426 or 451 by design. Without ABOR, a refusal counts.
+    if (stopped === undefined) failure ??= error;
+  }
   if (job.signal.aborted) throw job.signal.reason;
+  if (failure !== undefined) throw failure;
   if (position < end) throw shortTransfer(job.remote, position, end);
+  // The segment is complete, but a connection whose ABOR failed is not fit for another: the pool drops it.
+  if (abortFailure !== undefined && connectionLost(abortFailure)) throw abortFailure;
 }
 
 /** A failure worth another connection: the connection or its data connection broke. */
@@ -282,6 +295,7 @@ async function runSegment(pool: SegmentPool, job: Job, segment: Segment): Promis
       await pool.run((ftp) => fetchSegment(ftp, job, segment));
       return;
     } catch (error) {
+      if (segment.done === segment.end - segment.start && !job.signal.aborted) return;
       if (job.signal.aborted || !retriable(error)) throw error;
       if (attempt >= SEGMENT_ATTEMPTS) {
         throw new FtpConnectionError(
@@ -328,12 +342,22 @@ interface Plan {
  * The plan for `remote`: its size, and whether it can be split (false for an unknown size, a
  * file too small, or a server without REST), asked on one connection.
  */
-async function plan(ftp: FTP, remote: string, wanted: number, known: number | undefined): Promise<Plan> {
+async function plan(
+  pool: SegmentPool,
+  ftp: FTP,
+  remote: string,
+  wanted: number,
+  known: number | undefined,
+): Promise<Plan> {
   // SIZE in TYPE I: some servers refuse it in TYPE A, others count line-ending expansion.
   await ftp.setType("I");
   const size = known ?? (await ftp.size(remote).catch(() => null));
-  const split = size !== null && segmentCount(size, wanted) >= 2 && (await offersRest(ftp));
-  return { size, split };
+  if (size === null || segmentCount(size, wanted) < 2) return { size, split: false };
+  // The other segments' connections log in while this one asks about REST: on a link far away a
+  // login is several round trips.
+  for (let i = 1; i < Math.min(segmentCount(size, wanted), pool.size); i++)
+    pool.run(() => Promise.resolve()).catch(() => undefined);
+  return { size, split: await offersRest(ftp) };
 }
 
 /** The segments an earlier attempt left (segmented, or one stream's part as its first bytes), or undefined. */
@@ -385,7 +409,7 @@ export async function segmentedDownload(
     options.size === undefined ? undefined : integerOption("size", options.size, 0, 0, Number.MAX_SAFE_INTEGER);
   const planned = await pool.run(async (ftp) => {
     checkTransferOptions(ftp, remote, options);
-    const { size, split } = await plan(ftp, remote, wanted, known);
+    const { size, split } = await plan(pool, ftp, remote, wanted, known);
     if (split) return { size: size! };
     // One stream, on this connection, without asking SIZE again.
     return { single: await oneStream(ftp, size) };
