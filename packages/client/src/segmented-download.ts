@@ -249,8 +249,8 @@ async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void>
   try {
     for (let block = await conn.read(); block !== null; block = await conn.read()) {
       const room = end - position;
-      // More than the server said it would send: stop rather than fill the disk.
-      if (!stopAtEnd && block.length > room) throw tooLong(job.remote, job.size);
+      // More than the whole file: stop rather than fill the disk.
+      if (last && block.length > room) throw tooLong(job.remote, job.size);
       const piece = block.length > room ? block.subarray(0, room) : block;
       // The block is valid until the next read: written first.
       await job.file.write(piece, 0, piece.length, position);
@@ -258,7 +258,10 @@ async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void>
       segment.done += piece.length;
       job.progress.add(piece.length);
       job.state?.touch();
-      if (job.signal.aborted || (stopAtEnd && position === end)) {
+      // proftpd over TLS sends past a RANG's end (up to a buffer): the extra bytes are dropped
+      // and the transfer stopped as without RANG.
+      const overshoot = piece.length < block.length;
+      if (job.signal.aborted || (position === end && !last && (stopAtEnd || overshoot))) {
         early = true;
         break;
       }

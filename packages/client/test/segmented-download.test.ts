@@ -129,6 +129,21 @@ describe.runIf(wanted)("segmented download", { timeout: 60_000 }, () => {
     });
   }
 
+  for (const server of servers.filter((s) => s.endpoints.some((e) => e.tls === "explicit" && e.family === 4))) {
+    it(`${server.name}: over explicit TLS with PROT P, twice on the same pool`, async () => {
+      const remote = await put(server, "tls.bin", DATA);
+      const e = server.endpoints.find((x) => x.tls === "explicit" && x.family === 4)!;
+      const ca = await readFile(server.ca!, "utf8");
+      const pool = FtpPool.open({ ...login(server), host: e.host, port: e.port, secure: true, tls: { ca }, size: 4 });
+      const local = join(tmp, `${server.name}-tls.bin`);
+      for (let i = 0; i < 2; i++) {
+        expect(await pool.download(remote, local, { segments: 4 })).toBe(DATA.length);
+        expect(sha256(await readFile(local))).toBe(sha256(DATA));
+      }
+      await pool.close();
+    });
+  }
+
   const splitting = servers.filter((s) => !["aioftp", "twisted", "nodeftpd"].includes(s.name));
   for (const server of splitting.filter((s) => ["vsftpd", "proftpd"].includes(s.name))) {
     describe(`${server.name}: failures and resume`, () => {
