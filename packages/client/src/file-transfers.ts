@@ -42,6 +42,8 @@ export interface TransferOptions {
   onProgress?: (progress: Progress) => void;
   /** Continue where a previous attempt stopped (REST for downloads, APPE for uploads). */
   resume?: boolean;
+  /** MODE Z (deflate) where the server offers it, stream mode otherwise (default: the client's `modeZ`). */
+  modeZ?: boolean;
 }
 
 export interface DownloadOptions extends TransferOptions {
@@ -61,6 +63,7 @@ function checkTransferOptions(ftp: FileClient, remote: string, options: Transfer
   checkSendable(ftp.encoding, [], [remote]);
   functionOption("onProgress", options.onProgress);
   booleanOption("resume", options.resume, false);
+  booleanOption("modeZ", options.modeZ, false);
   const signal: unknown = options.signal;
   if (
     signal !== undefined &&
@@ -160,12 +163,16 @@ export async function download(
   if (typeof destination !== "string" && !Buffer.isBuffer(destination)) {
     const progress = progressReporter(options.onProgress, total);
     await cancellable(ftp, options.signal, () =>
-      ftp.retrBinary(`RETR ${remote}`, (block) => {
-        if (total !== null && progress.bytes + block.length > total) throw tooLong(remote, total);
-        progress.add(block.length);
-        // Blocks are copies (no zeroCopy): a stream may keep them after its callback.
-        return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
-      }),
+      ftp.retrBinary(
+        `RETR ${remote}`,
+        (block) => {
+          if (total !== null && progress.bytes + block.length > total) throw tooLong(remote, total);
+          progress.add(block.length);
+          // Blocks are copies (no zeroCopy): a stream may keep them after its callback.
+          return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
+        },
+        { modeZ: options.modeZ },
+      ),
     );
     progress.add(0, true);
     if (total !== null && progress.bytes !== total) throw shortTransfer(remote, progress.bytes, total);
@@ -199,7 +206,7 @@ export async function download(
             written += block.length;
             progress.add(block.length);
           },
-          offset > 0 ? { rest: offset, zeroCopy: true } : { zeroCopy: true },
+          { ...(offset > 0 ? { rest: offset } : {}), zeroCopy: true, modeZ: options.modeZ },
         ),
       );
     }
@@ -240,7 +247,10 @@ export async function upload(
   const progress = progressReporter(options.onProgress, total);
   const verb = options.append || offset > 0 ? "APPE" : "STOR";
   await cancellable(ftp, options.signal, () =>
-    ftp.storBinary(`${verb} ${remote}`, input, { callback: (block) => progress.add(block.length) }),
+    ftp.storBinary(`${verb} ${remote}`, input, {
+      callback: (block) => progress.add(block.length),
+      modeZ: options.modeZ,
+    }),
   );
   progress.add(0, true);
   return progress.bytes;

@@ -39,6 +39,12 @@ export interface FTPOptions {
   debugOutput?: (line: string) => void;
   /** Send NOOP after this many idle milliseconds, so that the server keeps the session (default: never). */
   keepAlive?: number;
+  /**
+   * Deflate the data connection (MODE Z) of every transfer and listing where the server offers it
+   * (FEAT), unless a call says otherwise (default false). An optimisation only: a server without
+   * it gets stream mode and the same bytes, and debug output says so.
+   */
+  modeZ?: boolean;
 }
 
 export interface ConnectOptions {
@@ -65,6 +71,8 @@ export interface RetrBinaryOptions {
    * overwrites it. Copy what you keep. Saves one copy of every byte.
    */
   zeroCopy?: boolean;
+  /** MODE Z (deflate) where the server offers it, stream mode otherwise (default: the client's `modeZ`). */
+  modeZ?: boolean;
 }
 
 export interface StorBinaryOptions {
@@ -74,6 +82,8 @@ export interface StorBinaryOptions {
   callback?: (block: Uint8Array) => unknown;
   /** Restart offset, sent as REST before the command. */
   rest?: number | string;
+  /** MODE Z (deflate) where the server offers it, stream mode otherwise (default: the client's `modeZ`). */
+  modeZ?: boolean;
 }
 
 /** How to list a directory: `list()` and `listStream()`. */
@@ -82,6 +92,8 @@ export interface ListingOptions extends ListOptions {
   parsers?: readonly ListParser[];
   /** MLSD or LIST (default: MLSD when the server lists MLST among its features). */
   command?: "MLSD" | "LIST";
+  /** MODE Z (deflate) where the server offers it, stream mode otherwise (default: the client's `modeZ`). */
+  modeZ?: boolean;
 }
 
 export const DEFAULT_TIMEOUT = 30_000;
