@@ -42,7 +42,10 @@ export interface TransferOptions {
   onProgress?: (progress: Progress) => void;
   /** Continue where a previous attempt stopped (REST for downloads, APPE for uploads). */
   resume?: boolean;
-  /** MODE Z (deflate) where the server offers it, stream mode otherwise (default: the client's `modeZ`). */
+  /**
+   * MODE Z (deflate) where the server offers it, stream mode otherwise. Downloads default to the
+   * client's `modeZ`; uploads are deflated only when asked here, and their stored size is checked.
+   */
   modeZ?: boolean;
 }
 
@@ -253,5 +256,13 @@ export async function upload(
     }),
   );
   progress.add(0, true);
+  // proftpd 1.3.8's mod_deflate may store a MODE Z upload wrong (its issue #1896): it must hold what was sent.
+  if (options.modeZ === true && total !== null && !(options.append && offset === 0)) {
+    const stored = await remoteSize(ftp, remote);
+    if (stored !== null && stored !== total)
+      throw new ErrorProto(`${remote}: the server stored ${stored} bytes of ${total} (MODE Z)`, {
+        code: "ERR_FTP_SIZE_MISMATCH",
+      });
+  }
   return progress.bytes;
 }

@@ -40,9 +40,12 @@ export interface FTPOptions {
   /** Send NOOP after this many idle milliseconds, so that the server keeps the session (default: never). */
   keepAlive?: number;
   /**
-   * Deflate the data connection (MODE Z) of every transfer and listing where the server offers it
+   * Deflate the data connection (MODE Z) of downloads and listings where the server offers it
    * (FEAT), unless a call says otherwise (default false). An optimisation only: a server without
-   * it gets stream mode and the same bytes, and debug output says so.
+   * it gets stream mode and the same bytes, and debug output says so. Uploads deflate only when
+   * the call asks (`storBinary`, `upload`: `{ modeZ: true }`): proftpd up to 1.3.8, the server
+   * that most often offers MODE Z, stalls on compressed uploads or stores them wrong (its issue
+   * #1896).
    */
   modeZ?: boolean;
 }
@@ -82,7 +85,7 @@ export interface StorBinaryOptions {
   callback?: (block: Uint8Array) => unknown;
   /** Restart offset, sent as REST before the command. */
   rest?: number | string;
-  /** MODE Z (deflate) where the server offers it, stream mode otherwise (default: the client's `modeZ`). */
+  /** MODE Z (deflate) where the server offers it, stream mode otherwise (default false; see `FTPOptions.modeZ`). */
   modeZ?: boolean;
 }
 

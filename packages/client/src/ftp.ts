@@ -104,7 +104,7 @@ export class FTP {
   trustServerPasvIpv4Address: boolean;
   /** The debug level: 0 quiet, 1 commands and replies, 2 raw lines too. */
   debugging: number;
-  /** MODE Z (deflate) for transfers and listings where the server offers it, unless a call says otherwise. */
+  /** MODE Z (deflate) for downloads and listings where the server offers it, unless a call says otherwise. */
   modeZ: boolean;
 
   protected readonly transport: Transport<unknown>;

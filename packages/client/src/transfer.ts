@@ -193,8 +193,8 @@ async function stopTransfer(session: Session, transfer: RunningTransfer): Promis
  * server's side with ABOR. After `abort()` the final reply is returned whatever it is, as ftplib
  * does. The order of errors: a refused data certificate, then the control connection's failure,
  * then the caller's own (a callback or source that threw), then the server's reply, then the
- * data connection's. With `modeZ` (default: the client's), the body reads and writes
- * uncompressed bytes, deflated on the connection where the server offers MODE Z.
+ * data connection's. With `modeZ` (a download's default: the client's), the body reads and
+ * writes uncompressed bytes, deflated on the connection where the server offers MODE Z.
  */
 export async function runTransfer(
   session: Session,
@@ -204,7 +204,8 @@ export async function runTransfer(
   data: { ownChunks?: boolean; modeZ?: boolean | undefined },
   body: (conn: ByteStream, announced: number | null) => Promise<void>,
 ): Promise<string> {
-  const modeZ = data.modeZ ?? session.settings.modeZ;
+  // The client's default covers downloads only: uploads deflate when the call asks (see FTPOptions.modeZ).
+  const modeZ = data.modeZ ?? (direction === "download" && session.settings.modeZ);
   // Stream mode, and the server in it: nothing to send, nothing to wrap.
   const deflated = (modeZ || session.mode !== "S") && (await session.transferMode(modeZ));
   // zlib holds the chunks it is given for a while: they must be the transfer's own.

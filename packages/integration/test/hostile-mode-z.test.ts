@@ -87,12 +87,16 @@ describe("MODE Z against a scripted server", () => {
     expect(server.commands.filter((c) => c.startsWith("MODE"))).toEqual(["MODE Z"]);
   });
 
-  it("deflates an upload into one zlib stream of the file", async () => {
+  it("deflates an upload that asks for it into one zlib stream of the file", async () => {
     let received = Buffer.alloc(0);
-    const [, ftp] = await connected({ STOR: receiveData((bytes) => (received = bytes)) });
-    await ftp.storBinary("STOR file.txt", TEXT, { blocksize: 7000 });
+    const [server, ftp] = await connected({ STOR: receiveData((bytes) => (received = bytes)) });
+    // The client's modeZ covers downloads: this upload goes in stream mode.
+    await ftp.storBinary("STOR file.txt", TEXT);
+    expect(received.equals(TEXT)).toBe(true);
+    await ftp.storBinary("STOR file.txt", TEXT, { blocksize: 7000, modeZ: true });
     expect(received.length).toBeLessThan(TEXT.length / 10);
     expect(inflateSync(received).equals(TEXT)).toBe(true);
+    expect(server.commands.filter((c) => c.startsWith("MODE"))).toEqual(["MODE Z"]);
   });
 
   it("uses stream mode where FEAT does not offer MODE Z, and says so in debug output", async () => {
