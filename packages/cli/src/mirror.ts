@@ -171,7 +171,11 @@ async function mirrorDown(
   summary.directoriesMade = dirs.length;
   return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
     const localPath = join(localRoot, ...file.relativePath.split("/"));
-    await ftp.download(joinRemote(remoteRoot, file.relativePath), localPath, { onProgress, signal: ctx.signal });
+    await ftp.download(joinRemote(remoteRoot, file.relativePath), localPath, {
+      onProgress,
+      signal: ctx.signal,
+      modeZ: ctx.settings.modeZ,
+    });
     if (file.mtime !== undefined) await utimes(localPath, new Date(), file.mtime);
   });
 }
@@ -225,7 +229,11 @@ async function mirrorUp(
   summary.directoriesMade = dirs.length;
   return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
     const remotePath = joinRemote(remoteRoot, file.relativePath);
-    await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, { onProgress, signal: ctx.signal });
+    await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, {
+      onProgress,
+      signal: ctx.signal,
+      modeZ: ctx.settings.modeZ,
+    });
     if (canStamp && file.mtime !== undefined) await ftp.setLastMod(remotePath, file.mtime).catch(() => undefined);
   });
 }
