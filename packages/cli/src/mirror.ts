@@ -18,6 +18,8 @@ import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash, type FtpTarget } 
 interface PlannedFile {
   relativePath: string;
   size: number;
+  /** The size the listing gave, when it gave one: the download then sends no SIZE. */
+  listedSize?: number;
   /** The source's time, to stamp on the copy. */
   mtime?: Date;
 }
@@ -162,7 +164,13 @@ async function mirrorDown(
     } else if (entry.type === "file") {
       const copy = local?.isFile() ? { size: local.size, mtime: local.mtime } : undefined;
       if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy)) summary.unchanged++;
-      else files.push({ relativePath: entry.relativePath, size: entry.size ?? 0, mtime: entry.modifiedAt });
+      else
+        files.push({
+          relativePath: entry.relativePath,
+          size: entry.size ?? 0,
+          ...(entry.size === undefined ? {} : { listedSize: entry.size }),
+          mtime: entry.modifiedAt,
+        });
     }
   }
   if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "get", files);
@@ -174,6 +182,8 @@ async function mirrorDown(
     await ftp.download(joinRemote(remoteRoot, file.relativePath), localPath, {
       onProgress,
       signal: ctx.signal,
+      size: file.listedSize,
+      fsync: ctx.flags.fsync,
       modeZ: ctx.settings.modeZ,
     });
     if (file.mtime !== undefined) await utimes(localPath, new Date(), file.mtime);

@@ -76,6 +76,11 @@ export interface RetrBinaryOptions {
   zeroCopy?: boolean;
   /** MODE Z (deflate) where the server offers it, stream mode otherwise (default: the client's `modeZ`). */
   modeZ?: boolean;
+  /**
+   * Called once the server has started the transfer (its 1xx reply), before the first block, with
+   * the size that reply announced, or null (ftplib's `ntransfercmd` size).
+   */
+  onStart?: (announcedSize: number | null) => void;
 }
 
 export interface StorBinaryOptions {

@@ -318,6 +318,7 @@ export function checkRetrOptions(callback: unknown, options: RetrBinaryOptions):
   functionOption("callback", callback);
   booleanOption("zeroCopy", options.zeroCopy, false);
   booleanOption("modeZ", options.modeZ, false);
+  functionOption("onStart", options.onStart);
 }
 
 /** retrBinary: TYPE I, then each block to `callback`, in the rule's window. Returns the final reply. */
@@ -327,9 +328,10 @@ export async function retrBinary(
   callback: (block: Uint8Array) => unknown,
   options: RetrBinaryOptions,
 ): Promise<string> {
-  const { blocksize = 0, rest, zeroCopy = false, modeZ } = options;
+  const { blocksize = 0, rest, zeroCopy = false, modeZ, onStart } = options;
   await session.setType("I");
   return runTransfer(session, cmd, rest, "download", { ownChunks: !zeroCopy, modeZ }, async (conn, announced) => {
+    if (onStart !== undefined) session.rule.nested(() => onStart(announced));
     const deliver = (block: Uint8Array) => session.rule.nested(() => callback(block));
     // Blocks handed out stay what they were (ftplib code keeps them: `received.append(block)`):
     // the transport's own chunks when it can hand them over, copies otherwise.
