@@ -57,7 +57,7 @@ function countingTransport(): { transport: Transport; counted: { read: number; w
     });
   const transport: Transport = {
     async connect(request) {
-      const stream = await nodeTransport.connect(request);
+      const stream = await nodeTransport.connect(request as Parameters<typeof nodeTransport.connect>[0]);
       return new Proxy(stream, {
         get(target, key) {
           if (key === "connectData")

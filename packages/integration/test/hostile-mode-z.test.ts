@@ -88,7 +88,7 @@ describe("MODE Z against a scripted server", () => {
   });
 
   it("deflates an upload that asks for it into one zlib stream of the file", async () => {
-    let received = Buffer.alloc(0);
+    let received: Buffer = Buffer.alloc(0);
     const [server, ftp] = await connected({ STOR: receiveData((bytes) => (received = bytes)) });
     // The client's modeZ covers downloads: this upload goes in stream mode.
     await ftp.storBinary("STOR file.txt", TEXT);
