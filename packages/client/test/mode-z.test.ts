@@ -212,7 +212,7 @@ describe.runIf(wanted && proftpd !== undefined)("MODE Z against proftpd (mod_def
   });
 
   it("aborts a deflated upload and stays in step", async () => {
-    const source = (async function* () {
+    const source = (function* () {
       for (let i = 0; i < 1000; i++) yield randomBytes(64 * 1024);
     })();
     let sent = 0;
