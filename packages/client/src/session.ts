@@ -1,7 +1,8 @@
 /**
  * One connection, from `connect()` to `close()`: its control channel, the transfer in progress,
- * and what the server refused or offered (EPSV, features), the representation type and the data
- * protection. Everything here dies with the connection, so nothing is ever reset by hand.
+ * and what the server refused or offered (EPSV, features, MODE Z), the representation type, the
+ * transmission mode and the data protection. Everything here dies with the connection, so nothing
+ * is ever reset by hand.
  *
  * Its methods run at once: the caller holds the turn (see call-queue.ts). The FTP class is the
  * public facade that takes the turn first; the tree and file helpers call a session directly.
