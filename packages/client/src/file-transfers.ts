@@ -12,7 +12,7 @@ import type { RetrBinaryOptions, StorBinaryOptions } from "./ftp-options.js";
 import type { UploadSource } from "./sources.js";
 import { FileWriter } from "./file-writer.js";
 import { booleanOption, checkSendable, functionOption, integerOption, invalidOption } from "./options.js";
-import { fileChunks } from "./sources.js";
+import { FILE_BUFFER, fileChunks } from "./sources.js";
 
 /**
  * The calls a file transfer makes on its connection: an FTP client's own (each takes its turn),
@@ -328,6 +328,8 @@ export async function upload(
   const verb = options.append || offset > 0 ? "APPE" : "STOR";
   await cancellable(ftp, options.signal, () =>
     ftp.storBinary(`${verb} ${remote}`, input, {
+      // A file's chunks whole: a quarter of the writes of the default blocksize.
+      ...(typeof source === "string" ? { blocksize: FILE_BUFFER } : {}),
       callback: (block) => progress.add(block.length),
       modeZ: options.modeZ,
     }),

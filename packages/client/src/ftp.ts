@@ -101,6 +101,8 @@ export class FTP {
   passiveServer: boolean;
   /** EPSV on IPv4 too (the default), or PASV there (see `FTPOptions.epsv`). */
   epsv: boolean;
+  /** Transfer commands sent while the data connection connects (see `FTPOptions.pipelineTransfers`). */
+  pipelineTransfers: boolean;
   trustServerPasvIpv4Address: boolean;
   /** The debug level: 0 quiet, 1 commands and replies, 2 raw lines too. */
   debugging: number;
@@ -151,6 +153,7 @@ export class FTP {
     this.passiveServer = booleanOption("passive", options.passive, true);
     this.epsv = booleanOption("epsv", options.epsv, true);
     this.modeZ = booleanOption("modeZ", options.modeZ, false);
+    this.pipelineTransfers = booleanOption("pipelineTransfers", options.pipelineTransfers, false);
     this.debugging = integerOption("debugLevel", options.debugLevel, 0, 0, 3);
     this.debugOutput =
       functionOption("debugOutput", options.debugOutput) ?? ((line) => process.stderr.write(`${line}\n`));
