@@ -184,6 +184,7 @@ async function mirrorDown(
       signal: ctx.signal,
       size: file.listedSize,
       fsync: ctx.flags.fsync,
+      modeZ: ctx.settings.modeZ,
     });
     if (file.mtime !== undefined) await utimes(localPath, new Date(), file.mtime);
   });
@@ -238,7 +239,11 @@ async function mirrorUp(
   summary.directoriesMade = dirs.length;
   return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
     const remotePath = joinRemote(remoteRoot, file.relativePath);
-    await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, { onProgress, signal: ctx.signal });
+    await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, {
+      onProgress,
+      signal: ctx.signal,
+      modeZ: ctx.settings.modeZ,
+    });
     if (canStamp && file.mtime !== undefined) await ftp.setLastMod(remotePath, file.mtime).catch(() => undefined);
   });
 }
