@@ -101,6 +101,7 @@ const put: Command = async (ctx, args) => {
         onProgress: bar.onProgress,
         signal: ctx.signal,
         resume: ctx.flags.resume && local !== "-",
+        modeZ: ctx.settings.modeZ,
       }),
     );
   } finally {

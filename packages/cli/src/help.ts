@@ -3,8 +3,8 @@ export const USAGE = `ftplib: an FTP and FTPS client for the command line and fo
 
 Usage:
   ftplib ls     [-l] [--json] <url>           list a directory (names; -l details; --json all facts)
-  ftplib get    [-c] [-n N] <url> [local]      download a file (local: a path, a directory, or - for stdout)
-  ftplib put    <local> <url>                  upload a file (local - reads stdin; a URL ending in / takes the local name)
+  ftplib get    [-cz] [-n N] <url> [local]     download a file (local: a path, a directory, or - for stdout)
+  ftplib put    [-z] <local> <url>             upload a file (local - reads stdin; a URL ending in / takes the local name)
   ftplib cat    <url>                          write a remote file to stdout
   ftplib rm     [-r] <url>                     delete a file (-r: a directory and everything in it)
   ftplib mkdir  [-p] <url>                     make a directory (-p: with its parents, no error if it exists)
@@ -44,6 +44,10 @@ Options:
   -c, --resume            get: continue a partial download (put: continue an upload)
   -n <n>                  get: the file over n connections at once, each fetching its own part
                           (as lftp's pget -n; at most 16); a file under 2 MiB takes one
+  -z, --compress          get, put, mirror, ls, cat: deflate the data connection (MODE Z) where the
+                          server offers it (FEAT), uncompressed otherwise: text moves faster on a
+                          slow link. proftpd up to 1.3.8 mishandles compressed uploads (put, mirror
+                          up): use -z with it for downloads only
   -j, --parallel <n>      mirror: transfers at once, one connection each (default 4, at most 16)
       --segments <n>      mirror: files of 8 MiB and more over up to n connections each, taken
                           from the -j connections

@@ -196,6 +196,7 @@ async function mirrorDown(
         signal: ctx.signal,
         size: file.listedSize,
         fsync: ctx.flags.fsync,
+        modeZ: ctx.settings.modeZ,
       });
       await stamp(file);
     },
@@ -203,7 +204,8 @@ async function mirrorDown(
       segments > 1 && file.size >= MIRROR_SEGMENT_MIN
         ? async (onProgress) => {
             const remote = joinRemote(remoteRoot, file.relativePath);
-            const options = { segments, onProgress, signal: ctx.signal, size: file.listedSize, fsync: ctx.flags.fsync };
+            const { fsync } = ctx.flags;
+            const options = { segments, onProgress, signal: ctx.signal, size: file.listedSize, fsync };
             await pool.download(remote, localFile(file), options);
             await stamp(file);
           }
@@ -260,7 +262,11 @@ async function mirrorUp(
   summary.directoriesMade = dirs.length;
   return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
     const remotePath = joinRemote(remoteRoot, file.relativePath);
-    await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, { onProgress, signal: ctx.signal });
+    await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, {
+      onProgress,
+      signal: ctx.signal,
+      modeZ: ctx.settings.modeZ,
+    });
     if (canStamp && file.mtime !== undefined) await ftp.setLastMod(remotePath, file.mtime).catch(() => undefined);
   });
 }

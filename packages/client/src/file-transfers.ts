@@ -12,7 +12,7 @@ import type { RetrBinaryOptions, StorBinaryOptions } from "./ftp-options.js";
 import type { UploadSource } from "./sources.js";
 import { FileWriter } from "./file-writer.js";
 import { booleanOption, checkSendable, functionOption, integerOption, invalidOption } from "./options.js";
-import { fileChunks } from "./sources.js";
+import { FILE_BUFFER, fileChunks } from "./sources.js";
 
 /**
  * The calls a file transfer makes on its connection: an FTP client's own (each takes its turn),
@@ -45,6 +45,11 @@ export interface TransferOptions {
   onProgress?: (progress: Progress) => void;
   /** Continue where a previous attempt stopped (REST for downloads, APPE for uploads). */
   resume?: boolean;
+  /**
+   * MODE Z (deflate) where the server offers it, stream mode otherwise. Downloads default to the
+   * client's `modeZ`; uploads are deflated only when asked here, and their stored size is checked.
+   */
+  modeZ?: boolean;
 }
 
 export interface DownloadOptions extends TransferOptions {
@@ -75,6 +80,7 @@ export function checkTransferOptions(ftp: FileClient, remote: string, options: T
   checkSendable(ftp.encoding, [], [remote]);
   functionOption("onProgress", options.onProgress);
   booleanOption("resume", options.resume, false);
+  booleanOption("modeZ", options.modeZ, false);
   const signal: unknown = options.signal;
   if (
     signal !== undefined &&
@@ -226,6 +232,7 @@ export async function download(
           return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
         },
         {
+          modeZ: options.modeZ,
           onStart: (size) => {
             expected.announced(size, false);
             progress.total = expected.value;
@@ -271,6 +278,7 @@ export async function download(
           },
           {
             ...(offset > 0 ? { rest: offset } : {}),
+            modeZ: options.modeZ,
             onStart: (size) => {
               expected.announced(size, offset > 0);
               progress.total = expected.value;
@@ -319,8 +327,21 @@ export async function upload(
   const progress = progressReporter(options.onProgress, total);
   const verb = options.append || offset > 0 ? "APPE" : "STOR";
   await cancellable(ftp, options.signal, () =>
-    ftp.storBinary(`${verb} ${remote}`, input, { callback: (block) => progress.add(block.length) }),
+    ftp.storBinary(`${verb} ${remote}`, input, {
+      // A file's chunks whole: a quarter of the writes of the default blocksize.
+      ...(typeof source === "string" ? { blocksize: FILE_BUFFER } : {}),
+      callback: (block) => progress.add(block.length),
+      modeZ: options.modeZ,
+    }),
   );
   progress.add(0, true);
+  // proftpd 1.3.8's mod_deflate may store a MODE Z upload wrong (its issue #1896): it must hold what was sent.
+  if (options.modeZ === true && total !== null && !(options.append && offset === 0)) {
+    const stored = await remoteSize(ftp, remote);
+    if (stored !== null && stored !== total)
+      throw new ErrorProto(`${remote}: the server stored ${stored} bytes of ${total} (MODE Z)`, {
+        code: "ERR_FTP_SIZE_MISMATCH",
+      });
+  }
   return progress.bytes;
 }
