@@ -82,6 +82,8 @@ describe.runIf(wanted)("ftplib get -n and mirror --segments", () => {
         expect(sha256(await readFile(join(local, "small.bin")))).toBe(sha256(SMALL));
         // 9 MiB: three segments; 1000 bytes: one stream.
         expect(sent(result.stderr, "RETR")).toHaveLength(4);
+        // The listing gave the sizes: no SIZE for either file.
+        expect(sent(result.stderr, "SIZE")).toEqual([]);
       });
     });
   }
