@@ -12,6 +12,9 @@ import type { RetrBinaryOptions, StorBinaryOptions } from "./ftp-options.js";
 import type { UploadSource } from "./sources.js";
 import { booleanOption, checkSendable, functionOption, invalidOption } from "./options.js";
 import { fileChunks } from "./sources.js";
+import type { HashAlgorithm } from "./checksums.js";
+import type { RemoteHash, RemoteHashOptions } from "./remote-hash.js";
+import { Verifier, type VerifyOptions } from "./verification.js";
 
 /**
  * The calls a file transfer makes on its connection: an FTP client's own (each takes its turn),
@@ -24,6 +27,12 @@ export interface FileClient {
   size(filename: string): Promise<number | null>;
   setType(type: "I" | "A"): Promise<void>;
   abort(): Promise<string>;
+  delete(filename: string): Promise<string>;
+  /** For `verify`: the algorithms the server can hash with, strongest first, and a file's hash. */
+  hashAlgorithms(): Promise<HashAlgorithm[]>;
+  remoteHash(path: string, options?: RemoteHashOptions): Promise<RemoteHash | null>;
+  readonly debugging: number;
+  debug(line: string): void;
 }
 
 export interface Progress {
@@ -35,7 +44,7 @@ export interface Progress {
   rate: number;
 }
 
-export interface TransferOptions {
+export interface TransferOptions extends VerifyOptions {
   /** Cancels the transfer: ABOR is sent, the replies drained, the connection stays usable. */
   signal?: AbortSignal;
   /** Called as data moves (at most every 100 ms, and at the end). */
@@ -157,18 +166,21 @@ export async function download(
   checkTransferOptions(ftp, remote, options);
   const atomic = booleanOption("atomic", options.atomic, true);
   const total = await remoteSize(ftp, remote);
+  const verifier = await Verifier.start(ftp, remote, options);
   if (typeof destination !== "string" && !Buffer.isBuffer(destination)) {
     const progress = progressReporter(options.onProgress, total);
     await cancellable(ftp, options.signal, () =>
       ftp.retrBinary(`RETR ${remote}`, (block) => {
         if (total !== null && progress.bytes + block.length > total) throw tooLong(remote, total);
         progress.add(block.length);
+        verifier?.update(block);
         // Blocks are copies (no zeroCopy): a stream may keep them after its callback.
         return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
       }),
     );
     progress.add(0, true);
     if (total !== null && progress.bytes !== total) throw shortTransfer(remote, progress.bytes, total);
+    await verifier?.finish(progress.bytes, total !== null);
     return progress.bytes;
   }
   const suffix = atomic ? `.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : "";
@@ -182,6 +194,8 @@ export async function download(
     : 0;
   if (total !== null && offset > total)
     throw new ErrorProto(`local part is larger than ${remote}`, { code: "ERR_FTP_RESUME" });
+  // A resumed file is verified whole: the part already here is hashed first.
+  await verifier?.prefix(target, offset);
   const file = await open(target, offset > 0 ? "a" : "w");
   const progress = progressReporter(options.onProgress, total);
   let written = offset;
@@ -193,6 +207,7 @@ export async function download(
           async (block) => {
             // More than the server said the file holds: stop now rather than fill the disk.
             if (total !== null && written + block.length > total) throw tooLong(remote, total);
+            verifier?.update(block);
             // Written before the callback settles, so no copy is needed (zeroCopy): the transport
             // reuses the block's buffer after.
             await file.write(block);
@@ -215,6 +230,13 @@ export async function download(
     if (atomic && !options.resume) await rm(target, { force: true });
     throw shortTransfer(remote, written, total);
   }
+  if (verifier !== undefined) {
+    // A file that does not match is no use, resumed or not: it goes.
+    await verifier.finish(written, total !== null).catch(async (error: unknown) => {
+      await rm(target, { force: true });
+      throw error;
+    });
+  }
   if (atomic) await rename(target, destination);
   return written - offset;
 }
@@ -230,18 +252,35 @@ export async function upload(
   options: TransferOptions & { append?: boolean } = {},
 ): Promise<number> {
   checkTransferOptions(ftp, remote, options);
+  if (options.append && options.verify) throw new TypeError("verify needs the whole file: not with append");
   let offset = 0;
   if (options.resume) {
     if (typeof source !== "string") throw new TypeError("resume needs a local path");
     offset = (await remoteSize(ftp, remote)) ?? 0;
   }
   const total = typeof source === "string" ? (await stat(source)).size : null;
-  const input = typeof source === "string" ? fileChunks(source, offset) : source;
+  const verifier = await Verifier.start(ftp, remote, options);
+  if (offset > 0 && typeof source === "string") await verifier?.prefix(source, offset);
+  const chunks = typeof source === "string" ? fileChunks(source, offset) : source;
+  const input = verifier === undefined ? chunks : verifier.tap(chunks);
   const progress = progressReporter(options.onProgress, total);
   const verb = options.append || offset > 0 ? "APPE" : "STOR";
   await cancellable(ftp, options.signal, () =>
     ftp.storBinary(`${verb} ${remote}`, input, { callback: (block) => progress.add(block.length) }),
   );
   progress.add(0, true);
+  await verifier?.finish(offset + progress.bytes, false).catch(async (error: unknown) => {
+    throw await removeMismatched(ftp, remote, error);
+  });
   return progress.bytes;
+}
+
+/** After an upload that does not match: the remote file deleted, and the error saying so (or why not). */
+async function removeMismatched(ftp: FileClient, remote: string, error: unknown): Promise<unknown> {
+  if (!(error instanceof ErrorProto) || error.code !== "ERR_FTP_CHECKSUM_MISMATCH") return error;
+  const left = await ftp.delete(remote).then(
+    () => "the remote file was deleted",
+    (e: unknown) => `the remote file is left as it is (DELE failed: ${e instanceof Error ? e.message : String(e)})`,
+  );
+  return new ErrorProto(`${error.message}; ${left}`, { code: error.code, cause: error });
 }

@@ -106,6 +106,8 @@ export class Session {
   private featureCache: Map<string, string> | undefined;
   /** The representation type the server has, to skip a TYPE that changes nothing. */
   private type: "I" | "A" | undefined;
+  /** The algorithm HASH computes, once this client selected it (OPTS HASH); undefined when unknown. */
+  hashSelection: string | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -206,10 +208,11 @@ export class Session {
     this.type = type;
   }
 
-  /** A command line went out: a TYPE, REIN or USER sent by anyone makes the type unknown. */
+  /** A command line went out: a TYPE, REIN or USER sent by anyone makes the type unknown; OPTS HASH, the hash selection. */
   sent(line: string): void {
     this.touch();
     if (/^(TYPE|REIN|USER)\b/i.test(line)) this.type = undefined;
+    if (/^(OPTS\s+HASH|REIN|USER)\b/i.test(line)) this.hashSelection = undefined;
   }
 
   /** Re-arms the keep-alive: `ping` when the session has been quiet for its milliseconds. */
