@@ -14,7 +14,7 @@ import { booleanOption, checkSendable, functionOption, invalidOption } from "./o
 import { fileChunks } from "./sources.js";
 import type { HashAlgorithm } from "./checksums.js";
 import type { RemoteHash, RemoteHashOptions } from "./remote-hash.js";
-import { Verifier, type VerifyOptions } from "./verification.js";
+import { Verifier, type VerifyOptions, checkVerifyOptions } from "./verification.js";
 
 /**
  * The calls a file transfer makes on its connection: an FTP client's own (each takes its turn),
@@ -70,6 +70,7 @@ function checkTransferOptions(ftp: FileClient, remote: string, options: Transfer
   checkSendable(ftp.encoding, [], [remote]);
   functionOption("onProgress", options.onProgress);
   booleanOption("resume", options.resume, false);
+  checkVerifyOptions(options);
   const signal: unknown = options.signal;
   if (
     signal !== undefined &&

@@ -132,6 +132,12 @@ function describe(verification: Verification): string {
   return "no hash and no size from the server: nothing compared";
 }
 
+/** Refuses `verify` and `onVerify` of the wrong kind, before anything is sent. */
+export function checkVerifyOptions(options: VerifyOptions): void {
+  verifyOption(options.verify);
+  functionOption("onVerify", options.onVerify);
+}
+
 function verifyOption(value: unknown): VerifyMode {
   if (value === undefined) return false;
   if (value === true || value === false || value === "hash") return value;
