@@ -46,7 +46,7 @@ function fileName(path: string, what: string): string {
 }
 
 const get: Command = async (ctx, args) => {
-  expectArgs(args, 1, 2, "get [--resume] <url> [local]");
+  expectArgs(args, 1, 2, "get [--resume] [--verify] <url> [local]");
   const target = parseFtpUrl(args[0]!);
   const name = fileName(target.path, "the URL");
   let local = args[1] ?? name;
@@ -65,6 +65,7 @@ const get: Command = async (ctx, args) => {
         onProgress: bar.onProgress,
         signal: ctx.signal,
         resume: ctx.flags.resume && local !== "-",
+        ...ctx.verifyOptions(name),
       }),
     );
   } finally {
@@ -73,7 +74,7 @@ const get: Command = async (ctx, args) => {
 };
 
 const put: Command = async (ctx, args) => {
-  expectArgs(args, 2, 2, "put <local> <url>");
+  expectArgs(args, 2, 2, "put [--resume] [--verify] <local> <url>");
   const [local, url] = args as [string, string];
   const target = parseFtpUrl(url);
   let remote = target.path;
@@ -90,6 +91,7 @@ const put: Command = async (ctx, args) => {
         onProgress: bar.onProgress,
         signal: ctx.signal,
         resume: ctx.flags.resume && local !== "-",
+        ...ctx.verifyOptions(remoteBasename(remote)),
       }),
     );
   } finally {

@@ -79,3 +79,10 @@ export async function checksumFile(path: string | Buffer, sum: Checksum, length?
   const stream = createReadStream(path, length === undefined ? {} : { end: length - 1 });
   for await (const chunk of stream) sum.update(chunk as Buffer);
 }
+
+/** The lower-case hex digest of a whole local file by `algorithm` (as a server's HASH gives it). */
+export async function fileHash(path: string | Buffer, algorithm: HashAlgorithm): Promise<string> {
+  const sum = checksum(algorithm);
+  await checksumFile(path, sum);
+  return sum.digest();
+}
