@@ -24,6 +24,8 @@ export interface Flags {
   checksum: boolean;
   parallel: number;
   dryRun: boolean;
+  /** Downloads flushed to the disk before they are renamed into place (--fsync). */
+  fsync: boolean;
   verbose: boolean;
   /** Progress bars and summaries on stderr. */
   showProgress: boolean;

@@ -52,6 +52,8 @@ Options:
                           time (where the server can hash; otherwise said, and size and time used)
   -j, --parallel <n>      mirror: transfers at once, one connection each (default 4, at most 16)
   -n, --dry-run           mirror: print what would be transferred, transfer nothing
+      --fsync             get, mirror: flush each downloaded file to the disk before it is
+                          renamed into place (off by default, as in curl, wget and rclone)
       --progress          progress bars even when stderr is not a terminal
   -q, --quiet             no progress bars, no summary
   -v, --verbose           mirror: a line per file transferred

@@ -31,6 +31,8 @@ import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash, type FtpTarget } 
 interface PlannedFile {
   relativePath: string;
   size: number;
+  /** The size the listing gave, when it gave one: the download then sends no SIZE. */
+  listedSize?: number;
   /** The source's time, to stamp on the copy. */
   mtime?: Date;
 }
@@ -208,7 +210,12 @@ async function mirrorDown(
         throw new CliError(`${localPath} is in the way of the directory ${entry.path}`, ExitCode.LOCAL);
     } else if (entry.type === "file") {
       const copy = local?.isFile() ? { size: local.size, mtime: local.mtime } : undefined;
-      const file = { relativePath: entry.relativePath, size: entry.size ?? 0, mtime: entry.modifiedAt };
+      const file = {
+        relativePath: entry.relativePath,
+        size: entry.size ?? 0,
+        ...(entry.size === undefined ? {} : { listedSize: entry.size }),
+        mtime: entry.modifiedAt,
+      };
       if (algorithm !== undefined && copy !== undefined && copy.size === entry.size)
         byHash.push({ file, localPath, remotePath: entry.path });
       else if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy))
@@ -226,6 +233,8 @@ async function mirrorDown(
     await ftp.download(joinRemote(remoteRoot, file.relativePath), localPath, {
       onProgress,
       signal: ctx.signal,
+      size: file.listedSize,
+      fsync: ctx.flags.fsync,
       ...ctx.verifyOptions(file.relativePath),
     });
     if (file.mtime !== undefined) await utimes(localPath, new Date(), file.mtime);

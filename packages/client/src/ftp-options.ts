@@ -65,6 +65,11 @@ export interface RetrBinaryOptions {
    * overwrites it. Copy what you keep. Saves one copy of every byte.
    */
   zeroCopy?: boolean;
+  /**
+   * Called once the server has started the transfer (its 1xx reply), before the first block, with
+   * the size that reply announced, or null (ftplib's `ntransfercmd` size).
+   */
+  onStart?: (announcedSize: number | null) => void;
 }
 
 export interface StorBinaryOptions {

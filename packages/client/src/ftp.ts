@@ -110,6 +110,14 @@ export class FTP {
   protected readonly transport: Transport<unknown>;
   /** The connection, from `connect()` to `close()`. */
   protected session: Session | undefined;
+
+  /**
+   * True once this connection's server has announced a download's size when starting it (in its
+   * 150 reply, as vsftpd and proftpd do): `download()` then sends no SIZE before a transfer.
+   */
+  get announcesSizes(): boolean {
+    return this.session?.announcesSizes ?? false;
+  }
   /** TLS options handed to the transport (FTP_TLS). */
   protected tlsOptions: unknown = undefined;
   /** Implicit TLS from the first byte (FTP_TLS). */
@@ -626,6 +634,9 @@ export class FTP {
   private direct(session: Session): TreeClient {
     const files: FileClient = {
       encoding: this.encoding,
+      get announcesSizes() {
+        return session.announcesSizes;
+      },
       retrBinary: (cmd, callback, options = {}) => retrBinary(session, cmd, callback, options),
       storBinary: (cmd, source, options = {}) => storBinary(session, cmd, source, options),
       size: (filename) => session.size(filename),

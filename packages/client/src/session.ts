@@ -104,6 +104,11 @@ export class Session {
   private epsvRefused = false;
   /** FEAT of this connection, once asked. */
   private featureCache: Map<string, string> | undefined;
+  /**
+   * The server said a download's size in its 150 reply (vsftpd and proftpd do): a download need not
+   * ask SIZE first to know when too much is coming. Learned at this connection's first RETR.
+   */
+  announcesSizes = false;
   /** The representation type the server has, to skip a TYPE that changes nothing. */
   private type: "I" | "A" | undefined;
   /** The algorithm HASH computes, once this client selected it (OPTS HASH); undefined when unknown. */
@@ -408,6 +413,8 @@ export class Session {
     // keeps the transfer waiting for its 1xx).
     if (replyIs(reply, "2xx")) reply = await this.answer(id);
     if (!replyIs(reply, "1xx")) throw new ErrorReply(reply);
-    return [replyIs(reply, 150) ? parse150(reply) : null, id];
+    const size = replyIs(reply, 150) ? parse150(reply) : null;
+    if (rest === undefined && /^RETR /i.test(cmd)) this.announcesSizes = size !== null;
+    return [size, id];
   }
 }

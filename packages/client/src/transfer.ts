@@ -307,6 +307,7 @@ export function checkRetrOptions(callback: unknown, options: RetrBinaryOptions):
   restOption(options.rest);
   functionOption("callback", callback);
   booleanOption("zeroCopy", options.zeroCopy, false);
+  functionOption("onStart", options.onStart);
 }
 
 /** retrBinary: TYPE I, then each block to `callback`, in the rule's window. Returns the final reply. */
@@ -316,9 +317,10 @@ export async function retrBinary(
   callback: (block: Uint8Array) => unknown,
   options: RetrBinaryOptions,
 ): Promise<string> {
-  const { blocksize = 0, rest, zeroCopy = false } = options;
+  const { blocksize = 0, rest, zeroCopy = false, onStart } = options;
   await session.setType("I");
   return runTransfer(session, cmd, rest, "download", { ownChunks: !zeroCopy }, async (conn, announced) => {
+    if (onStart !== undefined) session.rule.nested(() => onStart(announced));
     const deliver = (block: Uint8Array) => session.rule.nested(() => callback(block));
     // Blocks handed out stay what they were (ftplib code keeps them: `received.append(block)`):
     // the transport's own chunks when it can hand them over, copies otherwise.
