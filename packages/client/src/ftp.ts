@@ -103,6 +103,8 @@ export class FTP {
   passiveServer: boolean;
   /** EPSV on IPv4 too (the default), or PASV there (see `FTPOptions.epsv`). */
   epsv: boolean;
+  /** Transfer commands sent while the data connection connects (see `FTPOptions.pipelineTransfers`). */
+  pipelineTransfers: boolean;
   trustServerPasvIpv4Address: boolean;
   /** The debug level: 0 quiet, 1 commands and replies, 2 raw lines too. */
   debugging: number;
@@ -150,6 +152,7 @@ export class FTP {
     this.maxline = integerOption("maxline", options.maxline, 8192, 4, 1 << 24);
     this.passiveServer = booleanOption("passive", options.passive, true);
     this.epsv = booleanOption("epsv", options.epsv, true);
+    this.pipelineTransfers = booleanOption("pipelineTransfers", options.pipelineTransfers, false);
     this.debugging = integerOption("debugLevel", options.debugLevel, 0, 0, 3);
     this.debugOutput =
       functionOption("debugOutput", options.debugOutput) ?? ((line) => process.stderr.write(`${line}\n`));

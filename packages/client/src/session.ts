@@ -8,6 +8,8 @@
  */
 import {
   type ByteStream,
+  type DataConnectRequest,
+  FtpConnectionError,
   type DataListener,
   ErrorPerm,
   ErrorProto,
@@ -42,6 +44,7 @@ export interface SessionSettings {
   readonly timeout: number;
   readonly passiveServer: boolean;
   readonly epsv: boolean;
+  readonly pipelineTransfers: boolean;
   readonly trustServerPasvIpv4Address: boolean;
   readonly sourceAddress: SourceAddress | undefined;
   readonly encoding: TextEncoding;
@@ -95,6 +98,11 @@ function completed(reply: Reply): Reply {
   return reply;
 }
 
+/** Milliseconds a server gets to answer a pipelined command whose data connection failed. */
+const PIPELINE_GRACE = 1000;
+
+const delay = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+
 export class Session {
   /** The transfer in progress, while there is one. */
   transfer: Transfer | undefined;
@@ -109,6 +117,8 @@ export class Session {
    * ask SIZE first to know when too much is coming. Learned at this connection's first RETR.
    */
   announcesSizes = false;
+  /** A passive data connection of this session has connected: the passive ports are reachable. */
+  private dataConnected = false;
   /** The representation type the server has, to skip a TYPE that changes nothing. */
   private type: "I" | "A" | undefined;
   /** The algorithm HASH computes, once this client selected it (OPTS HASH); undefined when unknown. */
@@ -380,7 +390,9 @@ export class Session {
       // Bound to the source address's port when one is given, as ftplib does.
       const localPort = sourceAddressOf(this.settings.sourceAddress)?.port || undefined;
       const request = { host, port, secure: this.dataProtected, timeout: this.settings.timeout, localPort, ownChunks };
+      if (this.settings.pipelineTransfers && this.dataConnected) return this.pipelinedTransfer(request, cmd, rest);
       const conn = await this.channel.connectData(request);
+      this.dataConnected = true;
       try {
         return [conn, ...(await this.sendTransferCommand(cmd, rest))];
       } catch (error) {
@@ -403,6 +415,50 @@ export class Session {
     } finally {
       listener.close();
     }
+  }
+
+  /**
+   * The transfer command sent while the data connection connects (pipelineTransfers). A connect
+   * that fails then leaves the server waiting for it with the command in hand, and most servers
+   * read no ABOR until their accept timeout: unless the server answers the command at once (550:
+   * no such file, which also closes its listener), the session cannot go on, and is closed.
+   */
+  private async pipelinedTransfer(
+    request: DataConnectRequest,
+    cmd: string,
+    rest: number | string | undefined,
+  ): Promise<[ByteStream, number | null, number]> {
+    const connecting = this.channel.connectData(request);
+    const started = this.sendTransferCommand(cmd, rest);
+    const connect = connecting.then(
+      (conn) => ({ conn }),
+      (error: unknown) => ({ error }),
+    );
+    const answer = started.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ refused: error }),
+    );
+    const first = await Promise.race([connect, answer]);
+    if ("refused" in first) {
+      void connect.then((c) => "conn" in c && c.conn.destroy());
+      throw first.refused;
+    }
+    const connected = await connect;
+    if ("conn" in connected) {
+      const answered = await answer;
+      if ("refused" in answered) {
+        connected.conn.destroy();
+        throw answered.refused;
+      }
+      return [connected.conn, ...answered.value];
+    }
+    const late = await Promise.race([answer, delay(PIPELINE_GRACE)]);
+    if (late !== undefined && "refused" in late && late.refused instanceof ErrorReply) throw late.refused;
+    this.close();
+    throw new FtpConnectionError(
+      `the data connection failed after ${cmd.split(" ")[0]} was sent (pipelineTransfers): session closed`,
+      { code: "ERR_FTP_DATA_AFTER_COMMAND", cause: connected.error },
+    );
   }
 
   private async sendTransferCommand(cmd: string, rest: number | string | undefined): Promise<[number | null, number]> {
