@@ -125,6 +125,30 @@ describe.runIf(wanted && proftpd !== undefined)("verified transfers on proftpd",
     }
   });
 
+  it("verifies each file of uploadDir and downloadDir", async () => {
+    const ftp = await open(proftpd!);
+    const tree = join(tmp, "tree");
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(join(tree, "sub"), { recursive: true });
+    await writeFile(join(tree, "a.bin"), DATA.subarray(0, 1000));
+    await writeFile(join(tree, "sub", "b.bin"), DATA);
+    const seen: string[] = [];
+    const onVerify = (v: Verification) => seen.push(v.method === "hash" ? v.hex : v.method);
+    try {
+      await ftp.uploadDir(tree, name("tree"), { verify: "hash", onVerify });
+      await ftp.downloadDir(name("tree"), join(tmp, "tree-back"), { verify: "hash", onVerify });
+      const digests = [NODE["SHA-512"](DATA.subarray(0, 1000)), NODE["SHA-512"](DATA)];
+      expect(seen.sort()).toEqual([...digests, ...digests].sort());
+      expect((await readFile(join(tmp, "tree-back", "sub", "b.bin"))).equals(DATA)).toBe(true);
+      await expect(ftp.downloadDir(name("tree"), join(tmp, "x"), { verify: "yes" as never })).rejects.toThrow(
+        /verify must be/,
+      );
+      await ftp.removeDir(name("tree"));
+    } finally {
+      ftp.close();
+    }
+  });
+
   it("fails a download whose file changed on the server during the transfer", async () => {
     const ftp = await open(proftpd!);
     const other = await open(proftpd!);
