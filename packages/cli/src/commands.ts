@@ -92,6 +92,7 @@ const put: Command = async (ctx, args) => {
         onProgress: bar.onProgress,
         signal: ctx.signal,
         resume: ctx.flags.resume && local !== "-",
+        modeZ: ctx.settings.modeZ,
         ...ctx.verifyOptions(remoteBasename(remote)),
       }),
     );

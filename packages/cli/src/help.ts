@@ -3,9 +3,9 @@ export const USAGE = `ftplib: an FTP and FTPS client for the command line and fo
 
 Usage:
   ftplib ls     [-l] [--json] <url>           list a directory (names; -l details; --json all facts)
-  ftplib get    [--resume] [--verify] <url> [local]
+  ftplib get    [-c] [-z] [--verify] <url> [local]
                                                download a file (local: a path, a directory, or - for stdout)
-  ftplib put    [--resume] [--verify] <local> <url>
+  ftplib put    [-c] [-z] [--verify] <local> <url>
                                                upload a file (local - reads stdin; a URL ending in / takes the local name)
   ftplib cat    <url>                          write a remote file to stdout
   ftplib rm     [-r] <url>                     delete a file (-r: a directory and everything in it)
@@ -50,6 +50,10 @@ Options:
                           (said on stderr). A mismatch fails (exit 8) and leaves no file behind
       --checksum          mirror: a file of the same size on both sides is compared by hash, not
                           time (where the server can hash; otherwise said, and size and time used)
+  -z, --compress          get, put, mirror, ls, cat: deflate the data connection (MODE Z) where the
+                          server offers it (FEAT), uncompressed otherwise: text moves faster on a
+                          slow link. proftpd up to 1.3.8 mishandles compressed uploads (put, mirror
+                          up): use -z with it for downloads only
   -j, --parallel <n>      mirror: transfers at once, one connection each (default 4, at most 16)
   -n, --dry-run           mirror: print what would be transferred, transfer nothing
       --fsync             get, mirror: flush each downloaded file to the disk before it is

@@ -235,6 +235,7 @@ async function mirrorDown(
       signal: ctx.signal,
       size: file.listedSize,
       fsync: ctx.flags.fsync,
+      modeZ: ctx.settings.modeZ,
       ...ctx.verifyOptions(file.relativePath),
     });
     if (file.mtime !== undefined) await utimes(localPath, new Date(), file.mtime);
@@ -301,6 +302,7 @@ async function mirrorUp(
     await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, {
       onProgress,
       signal: ctx.signal,
+      modeZ: ctx.settings.modeZ,
       ...ctx.verifyOptions(file.relativePath),
     });
     if (canStamp && file.mtime !== undefined) await ftp.setLastMod(remotePath, file.mtime).catch(() => undefined);

@@ -33,6 +33,7 @@ const OPTIONS = {
   quiet: { type: "boolean", short: "q" },
   verbose: { type: "boolean", short: "v" },
   debug: { type: "boolean" },
+  compress: { type: "boolean", short: "z" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -99,6 +100,7 @@ export async function main(
       insecure: values.insecure ?? false,
       timeout: timeout === undefined ? undefined : timeout * 1000,
       debug: values.debug ?? false,
+      modeZ: values.compress ?? false,
       log: (line) => io.stderr.write(`${line}\n`),
     };
     const showProgress = !values.quiet && (values.progress === true || io.stderr.isTTY === true);

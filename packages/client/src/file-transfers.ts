@@ -54,6 +54,11 @@ export interface TransferOptions extends VerifyOptions {
   onProgress?: (progress: Progress) => void;
   /** Continue where a previous attempt stopped (REST for downloads, APPE for uploads). */
   resume?: boolean;
+  /**
+   * MODE Z (deflate) where the server offers it, stream mode otherwise. Downloads default to the
+   * client's `modeZ`; uploads are deflated only when asked here, and their stored size is checked.
+   */
+  modeZ?: boolean;
 }
 
 export interface DownloadOptions extends TransferOptions {
@@ -85,6 +90,7 @@ function checkTransferOptions(ftp: FileClient, remote: string, options: Transfer
   functionOption("onProgress", options.onProgress);
   booleanOption("resume", options.resume, false);
   checkVerifyOptions(options);
+  booleanOption("modeZ", options.modeZ, false);
   const signal: unknown = options.signal;
   if (
     signal !== undefined &&
@@ -238,6 +244,7 @@ export async function download(
           return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
         },
         {
+          modeZ: options.modeZ,
           onStart: (size) => {
             expected.announced(size, false);
             progress.total = expected.value;
@@ -287,6 +294,7 @@ export async function download(
           },
           {
             ...(offset > 0 ? { rest: offset } : {}),
+            modeZ: options.modeZ,
             onStart: (size) => {
               expected.announced(size, offset > 0);
               progress.total = expected.value;
@@ -350,12 +358,21 @@ export async function upload(
       // A file's chunks whole: a quarter of the writes of the default blocksize.
       ...(typeof source === "string" ? { blocksize: FILE_BUFFER } : {}),
       callback: (block) => progress.add(block.length),
+      modeZ: options.modeZ,
     }),
   );
   progress.add(0, true);
   await verifier?.finish(offset + progress.bytes, false).catch(async (error: unknown) => {
     throw await removeMismatched(ftp, remote, error);
   });
+  // proftpd 1.3.8's mod_deflate may store a MODE Z upload wrong (its issue #1896): it must hold what was sent.
+  if (options.modeZ === true && total !== null && !(options.append && offset === 0)) {
+    const stored = await remoteSize(ftp, remote);
+    if (stored !== null && stored !== total)
+      throw new ErrorProto(`${remote}: the server stored ${stored} bytes of ${total} (MODE Z)`, {
+        code: "ERR_FTP_SIZE_MISMATCH",
+      });
+  }
   return progress.bytes;
 }
 

@@ -47,7 +47,7 @@ describe("FileWriter", () => {
     const file = await open(join(dir, "closed"), "w");
     const writer = new FileWriter(file, 0);
     await file.close();
-    writer.write(Buffer.from("lost"));
+    void writer.write(Buffer.from("lost"));
     await expect(writer.close()).rejects.toMatchObject({ code: "EBADF" });
     expect(() => writer.write(Buffer.from("more"))).toThrow();
   });

@@ -108,6 +108,8 @@ export class FTP {
   trustServerPasvIpv4Address: boolean;
   /** The debug level: 0 quiet, 1 commands and replies, 2 raw lines too. */
   debugging: number;
+  /** MODE Z (deflate) for downloads and listings where the server offers it, unless a call says otherwise. */
+  modeZ: boolean;
 
   protected readonly transport: Transport<unknown>;
   /** The connection, from `connect()` to `close()`. */
@@ -152,6 +154,7 @@ export class FTP {
     this.maxline = integerOption("maxline", options.maxline, 8192, 4, 1 << 24);
     this.passiveServer = booleanOption("passive", options.passive, true);
     this.epsv = booleanOption("epsv", options.epsv, true);
+    this.modeZ = booleanOption("modeZ", options.modeZ, false);
     this.pipelineTransfers = booleanOption("pipelineTransfers", options.pipelineTransfers, false);
     this.debugging = integerOption("debugLevel", options.debugLevel, 0, 0, 3);
     this.debugOutput =
@@ -523,7 +526,8 @@ export class FTP {
       parse = listingParser(verb, options);
       const cmd = path === "" ? verb : `${verb} ${path}`;
       yield* lineBatches(
-        (onLine, afterChunk) => this.run((s) => readLines(s, cmd, maxBytes, onLine, { afterChunk })),
+        (onLine, afterChunk) =>
+          this.run((s) => readLines(s, cmd, maxBytes, onLine, { afterChunk, modeZ: options.modeZ })),
         (busy) => this.queue.setBusy(busy ? "a listing is being iterated on this connection" : undefined),
       );
     };

@@ -1,7 +1,8 @@
 /**
  * One connection, from `connect()` to `close()`: its control channel, the transfer in progress,
- * and what the server refused or offered (EPSV, features), the representation type and the data
- * protection. Everything here dies with the connection, so nothing is ever reset by hand.
+ * and what the server refused or offered (EPSV, features, MODE Z), the representation type, the
+ * transmission mode and the data protection. Everything here dies with the connection, so nothing
+ * is ever reset by hand.
  *
  * Its methods run at once: the caller holds the turn (see call-queue.ts). The FTP class is the
  * public facade that takes the turn first; the tree and file helpers call a session directly.
@@ -49,6 +50,8 @@ export interface SessionSettings {
   readonly sourceAddress: SourceAddress | undefined;
   readonly encoding: TextEncoding;
   readonly maxline: number;
+  /** Transfers in MODE Z (deflate) unless a call says otherwise, where the server offers it. */
+  readonly modeZ: boolean;
   /** Debug level and output, for text transfers' lines. */
   readonly debugging: number;
   debug(line: string): void;
@@ -123,6 +126,13 @@ export class Session {
   private type: "I" | "A" | undefined;
   /** The algorithm HASH computes, once this client selected it (OPTS HASH); undefined when unknown. */
   hashSelection: string | undefined;
+  /**
+   * The transmission mode the server has: stream (S) until a MODE Z; undefined after a MODE the
+   * caller sent (sendCmd), or a USER or REIN in MODE Z.
+   */
+  mode: "S" | "Z" | undefined = "S";
+  /** MODE Z is not offered (FEAT) or was refused: stream mode for good, said once in debug output. */
+  private modeZMissing: string | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -223,10 +233,49 @@ export class Session {
     this.type = type;
   }
 
-  /** A command line went out: a TYPE, REIN or USER sent by anyone makes the type unknown; OPTS HASH, the hash selection. */
+  /** Sets the transmission mode (MODE), unless the server has it already: no round trip in stream mode. */
+  async setMode(mode: "S" | "Z"): Promise<void> {
+    if (this.mode === mode) return;
+    await this.voidCommand(`MODE ${mode}`);
+    this.mode = mode;
+  }
+
+  /**
+   * The mode of the next transfer: MODE Z when `wanted` and the server offers it (FEAT lists
+   * `MODE Z`), stream mode otherwise. Compression is an optimisation: a server without it gets
+   * the same bytes uncompressed, and debug output says so. True when the data is deflated.
+   */
+  async transferMode(wanted: boolean): Promise<boolean> {
+    if (wanted && this.modeZMissing === undefined) {
+      const modes = (await this.features()).get("MODE") ?? "";
+      if (!/(^|[\s,;])Z($|[\s,;])/i.test(modes)) this.modeZMissing = "not offered (FEAT)";
+    }
+    if (wanted && this.modeZMissing === undefined) {
+      const before = this.mode;
+      try {
+        await this.setMode("Z");
+        return true;
+      } catch (error) {
+        if (!(error instanceof ErrorPerm)) throw error;
+        this.mode = before;
+        this.modeZMissing = `refused (${error.message})`;
+      }
+    }
+    if (wanted && this.settings.debugging) {
+      this.settings.debug(`*mode* MODE Z ${this.modeZMissing}: stream mode, uncompressed`);
+    }
+    if (this.mode !== "S") await this.setMode("S");
+    return false;
+  }
+
+  /**
+   * A command line went out: a TYPE, REIN or USER sent by anyone makes the type unknown, a MODE the
+   * mode, an OPTS HASH the hash selection.
+   */
   sent(line: string): void {
     this.touch();
     if (/^(TYPE|REIN|USER)\b/i.test(line)) this.type = undefined;
+    if (/^MODE\b/i.test(line) || (this.mode !== "S" && /^(REIN|USER)\b/i.test(line))) this.mode = undefined;
     if (/^(OPTS\s+HASH|REIN|USER)\b/i.test(line)) this.hashSelection = undefined;
   }
 
