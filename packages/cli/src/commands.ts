@@ -46,7 +46,7 @@ function fileName(path: string, what: string): string {
 }
 
 const get: Command = async (ctx, args) => {
-  expectArgs(args, 1, 2, "get [--resume] [-n N] <url> [local]");
+  expectArgs(args, 1, 2, "get [--resume] [-n N] [--verify] <url> [local]");
   const target = parseFtpUrl(args[0]!);
   const name = fileName(target.path, "the URL");
   let local = args[1] ?? name;
@@ -65,6 +65,7 @@ const get: Command = async (ctx, args) => {
     signal: ctx.signal,
     resume: ctx.flags.resume && local !== "-",
     fsync: ctx.flags.fsync,
+    ...ctx.verifyOptions(name),
   };
   try {
     if (ctx.flags.segments > 1) {
@@ -84,7 +85,7 @@ const get: Command = async (ctx, args) => {
 };
 
 const put: Command = async (ctx, args) => {
-  expectArgs(args, 2, 2, "put <local> <url>");
+  expectArgs(args, 2, 2, "put [--resume] [--verify] <local> <url>");
   const [local, url] = args as [string, string];
   const target = parseFtpUrl(url);
   let remote = target.path;
@@ -102,6 +103,7 @@ const put: Command = async (ctx, args) => {
         signal: ctx.signal,
         resume: ctx.flags.resume && local !== "-",
         modeZ: ctx.settings.modeZ,
+        ...ctx.verifyOptions(remoteBasename(remote)),
       }),
     );
   } finally {

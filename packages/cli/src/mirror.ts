@@ -6,10 +6,23 @@
  * source. Downloaded files get the server's time; uploaded files get the local time where the
  * server can set it (MFMT) and list it back to the second (MLSD). Otherwise the server stamps the
  * upload time, which is newer than the local file, so the next run finds it unchanged too.
+ *
+ * With --checksum (rclone's name), a file of the same size on both sides is compared by hash
+ * instead of time, where the server can hash (HASH, XSHA256 and the others): the same bytes are
+ * unchanged whatever their times. A server that cannot hash gets size and time, and a warning.
  */
 import { mkdir, readdir, stat, utimes } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ErrorPerm, ErrorProto, ErrorTemp, type FTP, type FtpPool, type TreeEntry } from "@ftplib/client";
+import {
+  ErrorPerm,
+  ErrorProto,
+  ErrorTemp,
+  type FTP,
+  type FtpPool,
+  type HashAlgorithm,
+  type TreeEntry,
+  fileHash,
+} from "@ftplib/client";
 import type { Context } from "./context.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { ProgressBar, formatBytes } from "./progress.js";
@@ -48,6 +61,38 @@ function unchanged(source: { size?: number; mtime?: Date }, copy: { size?: numbe
 
 /** With --segments, files from this size up are split over several connections; smaller ones take one. */
 export const MIRROR_SEGMENT_MIN = 8 << 20;
+
+/** --checksum: the algorithm to compare by, or undefined (said on stderr) when the server cannot hash. */
+async function checksumAlgorithm(ctx: Context, pool: FtpPool): Promise<HashAlgorithm | undefined> {
+  if (!ctx.flags.checksum) return undefined;
+  const [algorithm] = await pool.run((ftp) => ftp.hashAlgorithms());
+  if (algorithm === undefined)
+    ctx.log("ftplib: mirror: --checksum: the server cannot hash files; comparing size and time instead");
+  return algorithm;
+}
+
+/**
+ * --checksum: of the files of the same size on both sides, those whose hashes differ (to
+ * transfer); the others count as unchanged. Hashed through the pool, several at once.
+ */
+async function differingByHash(
+  pool: FtpPool,
+  algorithm: HashAlgorithm,
+  candidates: { file: PlannedFile; localPath: string; remotePath: string }[],
+  summary: Summary,
+): Promise<PlannedFile[]> {
+  const same = await Promise.all(
+    candidates.map(async ({ localPath, remotePath }) => {
+      const [local, remote] = await Promise.all([
+        fileHash(localPath, algorithm),
+        pool.run((ftp) => ftp.remoteHash(remotePath, { algorithm })),
+      ]);
+      return remote !== null && remote.hex === local;
+    }),
+  );
+  summary.unchanged += same.filter(Boolean).length;
+  return candidates.filter((_, i) => !same[i]).map((c) => c.file);
+}
 
 /** The local tree under `root`, parents first; links and special files are left out. */
 async function localTree(
@@ -155,7 +200,9 @@ async function mirrorDown(
   summary: Summary,
 ): Promise<unknown[]> {
   const tree: TreeEntry[] = await pool.run((ftp) => ftp.walk(remoteRoot));
+  const algorithm = await checksumAlgorithm(ctx, pool);
   const files: PlannedFile[] = [];
+  const byHash: { file: PlannedFile; localPath: string; remotePath: string }[] = [];
   const dirs: string[] = [];
   for (const entry of tree) {
     const localPath = localPathOf(localRoot, entry.relativePath);
@@ -166,16 +213,20 @@ async function mirrorDown(
         throw new CliError(`${localPath} is in the way of the directory ${entry.path}`, ExitCode.LOCAL);
     } else if (entry.type === "file") {
       const copy = local?.isFile() ? { size: local.size, mtime: local.mtime } : undefined;
-      if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy)) summary.unchanged++;
-      else
-        files.push({
-          relativePath: entry.relativePath,
-          size: entry.size ?? 0,
-          ...(entry.size === undefined ? {} : { listedSize: entry.size }),
-          mtime: entry.modifiedAt,
-        });
+      const file = {
+        relativePath: entry.relativePath,
+        size: entry.size ?? 0,
+        ...(entry.size === undefined ? {} : { listedSize: entry.size }),
+        mtime: entry.modifiedAt,
+      };
+      if (algorithm !== undefined && copy !== undefined && copy.size === entry.size)
+        byHash.push({ file, localPath, remotePath: entry.path });
+      else if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy))
+        summary.unchanged++;
+      else files.push(file);
     }
   }
+  if (algorithm !== undefined) files.push(...(await differingByHash(pool, algorithm, byHash, summary)));
   if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "get", files);
   await mkdir(localRoot, { recursive: true });
   for (const dir of dirs) await mkdir(join(localRoot, ...dir.split("/")), { recursive: true });
@@ -197,6 +248,7 @@ async function mirrorDown(
         size: file.listedSize,
         fsync: ctx.flags.fsync,
         modeZ: ctx.settings.modeZ,
+        ...ctx.verifyOptions(file.relativePath),
       });
       await stamp(file);
     },
@@ -205,7 +257,8 @@ async function mirrorDown(
         ? async (onProgress) => {
             const remote = joinRemote(remoteRoot, file.relativePath);
             const { fsync } = ctx.flags;
-            const options = { segments, onProgress, signal: ctx.signal, size: file.listedSize, fsync };
+            const verify = ctx.verifyOptions(file.relativePath);
+            const options = { segments, onProgress, signal: ctx.signal, size: file.listedSize, fsync, ...verify };
             await pool.download(remote, localFile(file), options);
             await stamp(file);
           }
@@ -238,8 +291,10 @@ async function mirrorUp(
       throw error;
     }
   });
+  const algorithm = await checksumAlgorithm(ctx, pool);
   const dirs: string[] = [];
   const files: PlannedFile[] = [];
+  const byHash: { file: PlannedFile; localPath: string; remotePath: string }[] = [];
   for (const item of local) {
     const there = remote.get(item.relativePath);
     if (item.type === "dir") {
@@ -249,12 +304,18 @@ async function mirrorUp(
           `${there.path} on the server is in the way of the directory ${item.relativePath}`,
           ExitCode.PERMANENT,
         );
-    } else if (there?.type === "file" && unchanged(item, { size: there.size, mtime: there.modifiedAt })) {
-      summary.unchanged++;
     } else {
-      files.push({ relativePath: item.relativePath, size: item.size, mtime: item.mtime });
+      const file = { relativePath: item.relativePath, size: item.size, mtime: item.mtime };
+      if (algorithm !== undefined && there?.type === "file" && there.size === item.size) {
+        byHash.push({ file, localPath: join(localRoot, ...item.relativePath.split("/")), remotePath: there.path });
+      } else if (there?.type === "file" && unchanged(item, { size: there.size, mtime: there.modifiedAt })) {
+        summary.unchanged++;
+      } else {
+        files.push(file);
+      }
     }
   }
+  if (algorithm !== undefined) files.push(...(await differingByHash(pool, algorithm, byHash, summary)));
   if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "put", files);
   await pool.run(async (ftp) => {
     for (const dir of dirs) await ftp.mkd(joinRemote(remoteRoot, dir));
@@ -266,6 +327,7 @@ async function mirrorUp(
       onProgress,
       signal: ctx.signal,
       modeZ: ctx.settings.modeZ,
+      ...ctx.verifyOptions(file.relativePath),
     });
     if (canStamp && file.mtime !== undefined) await ftp.setLastMod(remotePath, file.mtime).catch(() => undefined);
   });

@@ -31,6 +31,7 @@ import {
 } from "./file-transfers.js";
 import type { FTP } from "./ftp.js";
 import { booleanOption, integerOption } from "./options.js";
+import { Verifier } from "./verification.js";
 
 /** Smallest segment: a file under two of these is one stream. */
 export const MIN_SEGMENT_SIZE = 1 << 20;
@@ -342,6 +343,20 @@ interface Plan {
 }
 
 /**
+ * `verify`: the assembled file hashed whole and compared with the server's. A mismatch leaves
+ * no part to resume either: its bytes are wrong somewhere.
+ */
+async function verify(verifier: Verifier, part: string, size: number): Promise<void> {
+  try {
+    await verifier.prefix(part, size);
+    await verifier.finish(size, true);
+  } catch (error) {
+    await rm(part, { force: true });
+    throw error;
+  }
+}
+
+/**
  * The plan for `remote`: its size, and whether it can be split (false for an unknown size, a
  * file too small, or a server without REST), asked on one connection.
  */
@@ -413,7 +428,8 @@ export async function segmentedDownload(
   const planned = await pool.run(async (ftp) => {
     checkTransferOptions(ftp, remote, options);
     const { size, split } = await plan(pool, ftp, remote, wanted, known);
-    if (split) return { size: size! };
+    // With `verify`, the hash algorithm is chosen on this connection, which compares at the end.
+    if (split) return { size: size!, verifier: await Verifier.start(ftp, remote, options) };
     // One stream, on this connection, without asking SIZE again.
     return { single: await oneStream(ftp, size) };
   });
@@ -448,8 +464,9 @@ export async function segmentedDownload(
     throw error;
   }
   await file.close();
+  await state?.remove();
+  if (planned.verifier !== undefined) await verify(planned.verifier, target, size);
   progress.add(0, true);
   if (atomic) await rename(target, destination);
-  await state?.remove();
   return progress.bytes;
 }

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RealServer, realServers } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FTP, FtpPool, type Progress } from "../src/index.js";
+import { FTP, FtpPool, type Progress, type Verification } from "../src/index.js";
 
 const wanted = process.env.FTPLIB_REAL_SERVERS === "1";
 const servers = realServers({ all: true });
@@ -233,6 +233,23 @@ describe.runIf(wanted)("segmented download", { timeout: 60_000 }, () => {
         const again = await pool.download(remote, local, { segments: 4, resume: true });
         expect(again).toBeLessThanOrEqual(data.length - saved);
         expect(sha256(await readFile(local))).toBe(sha256(data));
+        await pool.close();
+      });
+
+      it("verifies the assembled file: by hash where the server hashes, else by size", async () => {
+        const remote = await put(server, "verify.bin", DATA);
+        const { pool } = recordingPool(server, 4);
+        const local = join(tmp, `${server.name}-verify.bin`);
+        const checks: Verification[] = [];
+        const bytes = await pool.download(remote, local, {
+          segments: 4,
+          verify: true,
+          onVerify: (v) => checks.push(v),
+        });
+        expect(bytes).toBe(DATA.length);
+        expect(sha256(await readFile(local))).toBe(sha256(DATA));
+        // proftpd has HASH (mod_digest); vsftpd none.
+        expect(checks.map((c) => c.method)).toEqual([server.name === "proftpd" ? "hash" : "size"]);
         await pool.close();
       });
 
