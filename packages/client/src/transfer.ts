@@ -246,8 +246,12 @@ export async function runTransfer(
   );
   let bodyError: unknown;
   try {
-    if (deflated) await withModeZ(conn, direction, (stream) => body(stream, announced));
-    else await body(conn, announced);
+    try {
+      if (deflated) await withModeZ(conn, direction, (stream) => body(stream, announced));
+      else await body(conn, announced);
+    } finally {
+      conn.released();
+    }
   } catch (error) {
     bodyError = error;
     // The failure is this side's. An upload just ends (the server keeps what it got, and the
