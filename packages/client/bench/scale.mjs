@@ -12,10 +12,11 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
 import { startDedicatedVsftpd } from "@ftplib/test-servers";
 
 const SESSIONS = (process.env.FTPLIB_SCALE_SESSIONS ?? "100,500,1000").split(",").map(Number);
@@ -70,6 +71,48 @@ function listeners() {
     for (const event of socket.eventNames()) total += socket.listenerCount(event);
   }
   return { open, total };
+}
+/**
+ * What the heap holds after a GC, from a heap snapshot: bytes and objects by kind and constructor
+ * (strings by kind only; V8's compiled code and its metadata as one), saved to `file` so that the
+ * census itself is not on the heap when the next snapshot is taken.
+ */
+function heapCensus(file) {
+  gc();
+  gc();
+  const snapshotFile = v8.writeHeapSnapshot(`${file}.heapsnapshot`);
+  const { snapshot, nodes, strings } = JSON.parse(readFileSync(snapshotFile, "utf8"));
+  rmSync(snapshotFile);
+  const fields = snapshot.meta.node_fields;
+  const [type, name, size] = ["type", "name", "self_size"].map((field) => fields.indexOf(field));
+  const types = snapshot.meta.node_types[0];
+  const named = new Set(["object", "closure", "native", "hidden", "object shape"]);
+  const census = {};
+  for (let i = 0; i < nodes.length; i += fields.length) {
+    const kind = types[nodes[i + type]];
+    const key =
+      kind === "code"
+        ? "V8 compiled code and its metadata"
+        : named.has(kind)
+          ? `${kind}: ${strings[nodes[i + name]].slice(0, 50) || "(anonymous)"}`
+          : kind;
+    const entry = (census[key] ??= { count: 0, size: 0 });
+    entry.count++;
+    entry.size += nodes[i + size];
+  }
+  writeFileSync(file, JSON.stringify(census));
+}
+/** The kinds that grew most from one saved census to another. */
+function censusGrowth(beforeFile, afterFile, top = 6) {
+  const [before, after] = [beforeFile, afterFile].map((file) => JSON.parse(readFileSync(file, "utf8")));
+  return Object.entries(after)
+    .map(([key, { count, size }]) => ({
+      key,
+      count: count - (before[key]?.count ?? 0),
+      size: size - (before[key]?.size ?? 0),
+    }))
+    .sort((a, b) => b.size - a.size)
+    .slice(0, top);
 }
 const settle = () => new Promise((r) => setTimeout(r, 50));
 const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
@@ -150,7 +193,7 @@ function inChild(options) {
 }
 
 // --- the server -----------------------------------------------------------------------------
-const scratch = join(repo, ".tmp/scale/vsftpd");
+const scratch = join(repo, `.tmp/scale/bench-${process.pid}`);
 const server = await startDedicatedVsftpd({ scratch, passive: [31000, 31999], maxClients: 2000 });
 const small = randomBytes(SMALL);
 writeFileSync(join(server.root, "small.bin"), small);
@@ -248,12 +291,15 @@ try {
       await settle(); // finalizers run after the GC
       const row = { done, heap, rss: rss(), fds: fds(), handles: handles(), ...listeners(), alive: liveObjects };
       samples.push(row);
+      // The steady part starts after the first sample: a heap snapshot there and at the end.
+      if (samples.length === 2) heapCensus(join(scratch, "census-first.json"));
       out(
         `| ${done} | ${mib(row.heap)} MiB | ${mib(row.rss)} MiB | ${row.fds} | ${handleText(row.handles)} | ${row.open} | ${row.total} | ${row.alive} |`,
       );
     };
     const started = performance.now();
     await run(sample);
+    heapCensus(join(scratch, "census-last.json"));
     const seconds = (performance.now() - started) / 1000;
     // The first sample is after the warm-up tenth: JIT, pools and caches are filled by then.
     const steady = samples.slice(1);
@@ -274,8 +320,21 @@ try {
     const lo = Math.min(...heaps);
     const span = Math.max(...heaps) - lo || 1;
     out("```");
-    out(heaps.map((h) => " ▁▂▃▄▅▆▇█"[Math.round(((h - lo) / span) * 8)]).join(""));
+    out(heaps.map((h) => "▁▂▃▄▅▆▇█"[Math.round(((h - lo) / span) * 7)]).join(""));
     out("```");
+    out();
+    out(
+      `What grew on the heap from the ${samples[1].done.toLocaleString("en")}th transfer to the last (heap snapshots ` +
+        "compared, the largest growth first):",
+    );
+    out();
+    out("| what | objects | bytes |");
+    out("|---|---:|---:|");
+    for (const { key, count, size } of censusGrowth(
+      join(scratch, "census-first.json"),
+      join(scratch, "census-last.json"),
+    ))
+      out(`| ${key} | ${count >= 0 ? "+" : ""}${count} | ${size >= 0 ? "+" : ""}${size} |`);
     return samples;
   };
 
@@ -317,6 +376,7 @@ try {
   );
 } finally {
   await server.close();
+  rmSync(scratch, { recursive: true, force: true });
 }
 
 mkdirSync(join(repo, "reports"), { recursive: true });

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,6 +66,7 @@ const server: DedicatedVsftpd | string =
 afterAll(async () => {
   diagnostics.unsubscribe("net.client.socket", onSocket);
   if (typeof server !== "string") await server.close();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 describe.skipIf(typeof server === "string")(
