@@ -74,13 +74,20 @@ function listeners() {
 }
 /**
  * What the heap holds after a GC, from a heap snapshot: bytes and objects by kind and constructor
- * (strings by kind only; V8's compiled code and its metadata as one), saved to `file` so that the
- * census itself is not on the heap when the next snapshot is taken.
+ * (strings by kind only; V8's compiled code and its metadata as one), saved to `file`. The
+ * snapshot is read in another process, so that neither its text nor the census is in this one's
+ * heap or RSS afterwards.
  */
 function heapCensus(file) {
   gc();
   gc();
-  const snapshotFile = v8.writeHeapSnapshot(`${file}.heapsnapshot`);
+  const snapshot = v8.writeHeapSnapshot(`${file}.heapsnapshot`);
+  execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url)], {
+    env: { ...process.env, FTPLIB_SCALE_CENSUS: JSON.stringify({ snapshot, file }) },
+    stdio: "inherit",
+  });
+}
+function writeCensus({ snapshot: snapshotFile, file }) {
   const { snapshot, nodes, strings } = JSON.parse(readFileSync(snapshotFile, "utf8"));
   rmSync(snapshotFile);
   const fields = snapshot.meta.node_fields;
@@ -101,6 +108,10 @@ function heapCensus(file) {
     entry.size += nodes[i + size];
   }
   writeFileSync(file, JSON.stringify(census));
+}
+if (process.env.FTPLIB_SCALE_CENSUS !== undefined) {
+  writeCensus(JSON.parse(process.env.FTPLIB_SCALE_CENSUS));
+  process.exit(0);
 }
 /** The kinds that grew most from one saved census to another. */
 function censusGrowth(beforeFile, afterFile, top = 6) {
