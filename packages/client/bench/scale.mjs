@@ -314,6 +314,7 @@ try {
     const seconds = (performance.now() - started) / 1000;
     // The first sample is after the warm-up tenth: JIT, pools and caches are filled by then.
     const steady = samples.slice(1);
+    const afterSnapshot = samples.slice(2);
     const heaps = steady.map((s) => s.heap);
     const grew = heaps.at(-1) - heaps[0];
     out();
@@ -321,7 +322,9 @@ try {
       `${(TRANSFERS / seconds).toFixed(0)} transfers/s (${seconds.toFixed(1)} s, samples included). From the ` +
         `${steady[0].done.toLocaleString("en")}th transfer on: heap ${mib(Math.min(...heaps))}–${mib(Math.max(...heaps))} MiB ` +
         `(last − first ${grew >= 0 ? "+" : ""}${kib(grew)} KiB, ${(grew / (TRANSFERS - steady[0].done)).toFixed(2)} bytes ` +
-        `per transfer), RSS ${mib(Math.min(...steady.map((s) => s.rss)))}–${mib(Math.max(...steady.map((s) => s.rss)))} MiB, ` +
+        `per transfer), RSS ${mib(Math.min(...afterSnapshot.map((s) => s.rss)))}–` +
+        `${mib(Math.max(...afterSnapshot.map((s) => s.rss)))} MiB from the sample after the first heap snapshot on ` +
+        `(writing one leaves some 25 MiB with malloc: ${mib(steady[0].rss)} MiB before it), ` +
         `fds ${Math.min(...steady.map((s) => s.fds))}–${Math.max(...steady.map((s) => s.fds))}, listeners ` +
         `${Math.min(...steady.map((s) => s.total))}–${Math.max(...steady.map((s) => s.total))}.`,
     );
