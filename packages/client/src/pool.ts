@@ -187,7 +187,8 @@ export class FtpPool {
         throw error;
       } finally {
         this.opening--;
-        this.wakeOne();
+        // A waiter may open one now (none can when the pool is full: it would lose its place).
+        if (this.open < this.size) this.wakeOne();
       }
     }
     const ftp = await new Promise<FTP | undefined>((resolve) => this.waiting.push(resolve));
