@@ -54,3 +54,30 @@ export declare const testTls: {
   untrusted: { cert: string; key: string };
   dnsOnly: { cert: string; key: string };
 };
+
+export interface DedicatedVsftpd {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** The data root, seen locally (the server shows it as "/"). */
+  readonly root: string;
+  /** The CA that signed the server's certificate (PEM). */
+  readonly ca: string;
+  readonly pid: number;
+  /** How many processes the server has forked that are still running (its sessions). */
+  processes(): number;
+  /** Stops the server and every session process it forked. */
+  close(): Promise<void>;
+}
+
+/**
+ * A vsftpd of one's own (servers.sh's binary, PAM service and certificate; its own config, port and
+ * data root under `scratch`), for runs that need more sessions than the shared servers allow.
+ * Rejects with the reason when it cannot start here (not root, servers.sh never installed).
+ */
+export declare function startDedicatedVsftpd(options: {
+  scratch: string;
+  passive: readonly [min: number, max: number];
+  maxClients?: number;
+}): Promise<DedicatedVsftpd>;

@@ -94,3 +94,5 @@ export function realServers(options = {}) {
   const servers = JSON.parse(readFileSync(endpointsFile, "utf8")).servers;
   return options.all ? servers : servers.filter((s) => (s.scope ?? "core") === "core");
 }
+
+export { startDedicatedVsftpd } from "./dedicated-vsftpd.js";

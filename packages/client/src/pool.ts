@@ -7,16 +7,30 @@ import type { Writable } from "node:stream";
 import { FtpConnectionError, utf8 } from "@ftplib/protocol";
 import { connectionLost } from "./errors.js";
 import { checkSendable, functionOption, integerOption, invalidOption } from "./options.js";
+import { Fifo } from "./fifo.js";
 import { FTP } from "./ftp.js";
 import type { OpenOptions } from "./ftp-options.js";
 import { FTP_TLS, type FTP_TLSOpenOptions } from "./ftp-tls.js";
 import type { DownloadOptions, TransferOptions } from "./file-transfers.js";
 import { type SegmentedDownloadOptions, segmentedDownload } from "./segmented-download.js";
 
+/** One control connection per local port to one server address at most. */
+const MAX_SIZE = 1 << 16;
+/**
+ * Connections being opened at once, at most. A server accepts from a short queue (vsftpd's holds
+ * 32): a burst of 200 connections overflows it, and the kernel then drops handshakes that the
+ * client believes complete, which wait for a greeting that never comes.
+ */
+const MAX_OPENING = 16;
+
 export interface FtpPoolOptions {
   /** Opens one logged-in connection (`() => FTP.open(...)` or `FTP_TLS.open` + `protP()`). */
   connect: () => Promise<FTP>;
-  /** Connections at most (default 4). */
+  /**
+   * Connections at most (default 4, up to 65,536: the ports of one local address). Each is a
+   * socket and a server session; idle, one costs about 7 KiB of heap, 12 KiB with TLS
+   * (reports/scale.md). At most 16 are being opened at any moment.
+   */
   size?: number;
 }
 
@@ -24,12 +38,14 @@ export class FtpPool {
   readonly size: number;
   private readonly connect: () => Promise<FTP>;
   private readonly idle: FTP[] = [];
-  private readonly waiting: ((ftp: FTP | undefined) => void)[] = [];
+  private readonly waiting = new Fifo<(ftp: FTP | undefined) => void>();
   private open = 0;
+  private opening = 0;
   private closed = false;
 
   constructor(options: FtpPoolOptions) {
-    this.size = integerOption("size", options.size, 4, 1, 64);
+    // Bounded by the fd limit and the server, not by the pool: nothing here is linear in `size`.
+    this.size = integerOption("size", options.size, 4, 1, MAX_SIZE);
     const connect = functionOption("connect", options.connect);
     if (connect === undefined) throw invalidOption(TypeError, "connect", "a function that opens a connection", connect);
     this.connect = connect;
@@ -134,7 +150,7 @@ export class FtpPool {
   /** Quits every connection. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const resolve of this.waiting.splice(0)) resolve(undefined);
+    for (const resolve of this.waiting.drain()) resolve(undefined);
     await Promise.all(this.idle.splice(0).map((ftp) => ftp[Symbol.asyncDispose]()));
   }
 
@@ -169,14 +185,18 @@ export class FtpPool {
     if (this.closed) throw new FtpConnectionError("the pool is closed", { code: "ERR_FTP_CLOSED" });
     const ready = this.idle.pop();
     if (ready !== undefined) return { ftp: ready, reused: true };
-    if (this.open < this.size) {
+    if (this.open < this.size && this.opening < MAX_OPENING) {
       this.open++;
+      this.opening++;
       try {
         return { ftp: await this.connect(), reused: false };
       } catch (error) {
         this.open--;
-        this.wakeOne();
         throw error;
+      } finally {
+        this.opening--;
+        // A waiter may open one now (none can when the pool is full: it would lose its place).
+        if (this.open < this.size) this.wakeOne();
       }
     }
     const ftp = await new Promise<FTP | undefined>((resolve) => this.waiting.push(resolve));
@@ -195,7 +215,7 @@ export class FtpPool {
     else this.idle.push(ftp);
   }
 
-  /** Lets a waiter open a connection in place of one that went. */
+  /** Lets a waiter open a connection: in place of one that went, or once another has opened. */
   private wakeOne(): void {
     this.waiting.shift()?.(undefined);
   }

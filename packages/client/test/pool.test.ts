@@ -79,6 +79,39 @@ describe("FtpPool", () => {
     expect(await readFile(join(server.root, "up-11.txt"), "utf8")).toBe("file 11");
     await pool[Symbol.asyncDispose]();
   });
+
+  it("opens more than 64 connections, at most 16 at a time", async () => {
+    let opening = 0;
+    let most = 0;
+    const pool = new FtpPool({
+      size: 100,
+      connect: async () => {
+        most = Math.max(most, ++opening);
+        try {
+          return await FTP.open(login());
+        } finally {
+          opening--;
+        }
+      },
+    });
+    // 100 tasks that each hold their connection until all 100 are open.
+    let arrived = 0;
+    let all!: () => void;
+    const together = new Promise<void>((resolve) => (all = resolve));
+    const pwds = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        pool.run(async (ftp) => {
+          if (++arrived === 100) all();
+          await together;
+          return ftp.pwd();
+        }),
+      ),
+    );
+    expect(pwds).toEqual(Array(100).fill("/"));
+    expect(most).toBe(16);
+    await pool.close();
+    expect(() => new FtpPool({ size: 65_537, connect: () => FTP.open(login()) })).toThrow(RangeError);
+  });
 });
 
 describe("keep-alive", () => {
