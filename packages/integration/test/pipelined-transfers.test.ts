@@ -58,24 +58,31 @@ describe.runIf(process.env.FTPLIB_REAL_SERVERS === "1")("pipelineTransfers on re
   );
 });
 
+/**
+ * A server whose first data connection works and whose second passive port is closed (a firewall
+ * on part of the range). Like vsftpd, pure-ftpd, proftpd and netkit, it sends RETR's 150 only once
+ * the client has connected.
+ */
+async function secondPortUnreachable() {
+  let epsvCalls = 0;
+  const unreachable = await closedPort();
+  return startHostileServer({
+    EPSV: async (session) => {
+      if (epsvCalls++ > 0) return epsvReply(unreachable);
+      return epsvReply((await session.passive()).port);
+    },
+    RETR: async (session) => {
+      const data = await session.data();
+      await session.send("150 Opening data connection\r\n");
+      data.end("data");
+      return "226 Transfer complete";
+    },
+  });
+}
+
 describe("pipelineTransfers against an unreachable passive port", () => {
   it("closes the session at once with ERR_FTP_DATA_AFTER_COMMAND", async () => {
-    let epsvCalls = 0;
-    const unreachable = await closedPort();
-    await using server = await startHostileServer({
-      EPSV: async (session) => {
-        // The first data connection works; the second port is closed (a firewall on part of the range).
-        if (epsvCalls++ > 0) return epsvReply(unreachable);
-        return epsvReply((await session.passive()).port);
-      },
-      RETR: async (session) => {
-        // As vsftpd, pure-ftpd, proftpd and netkit: the 150 comes only once the client connects.
-        const data = await session.data();
-        await session.send("150 Opening data connection\r\n");
-        data.end("data");
-        return "226 Transfer complete";
-      },
-    });
+    await using server = await secondPortUnreachable();
     const ftp = await FTP.open({ host: server.host, port: server.port, pipelineTransfers: true, timeout: 5000 });
     const chunks: Uint8Array[] = [];
     await ftp.retrBinary("RETR first", (block) => void chunks.push(block));
@@ -91,20 +98,7 @@ describe("pipelineTransfers against an unreachable passive port", () => {
   });
 
   it("without it, the same server costs only the transfer: the command is never sent", async () => {
-    let epsvCalls = 0;
-    const unreachable = await closedPort();
-    await using server = await startHostileServer({
-      EPSV: async (session) => {
-        if (epsvCalls++ > 0) return epsvReply(unreachable);
-        return epsvReply((await session.passive()).port);
-      },
-      RETR: async (session) => {
-        const data = await session.data();
-        await session.send("150 Opening data connection\r\n");
-        data.end("data");
-        return "226 Transfer complete";
-      },
-    });
+    await using server = await secondPortUnreachable();
     const ftp = await FTP.open({ host: server.host, port: server.port, timeout: 5000 });
     await ftp.retrBinary("RETR first", () => undefined);
     await expect(ftp.retrBinary("RETR second", () => undefined)).rejects.toBeInstanceOf(FtpConnectionError);
