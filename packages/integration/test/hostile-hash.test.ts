@@ -5,19 +5,12 @@
  * name: a download's file is removed, an upload's remote file deleted.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorPerm, ErrorProto, ErrorReply, FTP, type Verification, allErrors } from "@ftplib/client";
-import {
-  type CommandHandlers,
-  type HostileServer,
-  patternBytes,
-  receiveData,
-  sendData,
-  startHostileServer,
-} from "@ftplib/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type CommandHandlers, type HostileServer, patternBytes, receiveData, sendData } from "@ftplib/testing";
+import { describe, expect, it } from "vitest";
+import { hostileFixture } from "./hostile-fixture.js";
 
 const FILE = Buffer.from(patternBytes(50_000));
 const SHA256 = createHash("sha256").update(FILE).digest("hex");
@@ -25,25 +18,12 @@ const MD5 = createHash("md5").update(FILE).digest("hex");
 const OTHER = "0".repeat(64);
 const FEAT_HASH = "211-Features:\r\n HASH SHA-1*;SHA-256;\r\n SIZE\r\n211 End";
 
-let tmp: string;
-const servers: HostileServer[] = [];
-const clients: FTP[] = [];
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), "ftplib-hostile-hash-"));
-});
-afterEach(async () => {
-  for (const ftp of clients.splice(0)) ftp.close();
-  for (const server of servers.splice(0)) await server.close();
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const fixture = hostileFixture("hostile-hash");
 
 async function client(handlers: CommandHandlers): Promise<[FTP, HostileServer]> {
-  const server = await startHostileServer(handlers);
-  servers.push(server);
+  const server = await fixture.server(handlers);
   const ftp = new FTP({ timeout: 2000 });
-  clients.push(ftp);
+  fixture.track(ftp);
   await ftp.connect(server.host, server.port);
   await ftp.login("me", "secret");
   return [ftp, server];
@@ -63,7 +43,7 @@ async function failure(work: Promise<unknown>): Promise<unknown> {
 
 /** A download's directory, with nothing in it: neither the final name nor a part file. */
 async function freshDir(name: string): Promise<string> {
-  const dir = join(tmp, name);
+  const dir = join(fixture.tmp, name);
   await rm(dir, { recursive: true, force: true });
   const { mkdir } = await import("node:fs/promises");
   await mkdir(dir);
@@ -123,7 +103,7 @@ describe("hostile hash replies", () => {
   });
 
   it("a wrong digest after an upload deletes the remote file, and says so (or why not)", async () => {
-    const source = join(tmp, "up.bin");
+    const source = join(fixture.tmp, "up.bin");
     await writeFile(source, FILE);
     const received: Buffer[] = [];
     const handlers = {
@@ -180,7 +160,7 @@ describe("hostile hash replies", () => {
       const [ftp] = await client(xmd5(reply));
       expect(await ftp.hashAlgorithms()).toEqual(["MD5", "CRC32"]);
       const seen: Verification[] = [];
-      await ftp.download("f", join(tmp, "x.bin"), { verify: "hash", onVerify: (v) => seen.push(v) });
+      await ftp.download("f", join(fixture.tmp, "x.bin"), { verify: "hash", onVerify: (v) => seen.push(v) });
       expect(seen).toEqual([{ method: "hash", algorithm: "MD5", hex: MD5 }]);
     }
     for (const reply of ["250 OK", `250 ${MD5} ${MD5}`, `250 ${MD5.slice(2)}`]) {
@@ -193,8 +173,10 @@ describe("hostile hash replies", () => {
     const [ftp, server] = await client(download("213 x"));
     const sent = server.commands.length;
     await expect(ftp.remoteHash("f", { algorithm: "SHA3" as never })).rejects.toThrow(/algorithm must be one of/);
-    await expect(ftp.download("f", join(tmp, "y"), { verify: "yes" as never })).rejects.toThrow(/verify must be/);
-    await expect(ftp.append(join(tmp, "up.bin"), "f", { verify: true })).rejects.toThrow(/not with append/);
+    await expect(ftp.download("f", join(fixture.tmp, "y"), { verify: "yes" as never })).rejects.toThrow(
+      /verify must be/,
+    );
+    await expect(ftp.append(join(fixture.tmp, "up.bin"), "f", { verify: true })).rejects.toThrow(/not with append/);
     expect(server.commands.length).toBe(sent);
   });
 });

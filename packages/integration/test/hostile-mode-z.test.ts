@@ -4,38 +4,25 @@
  * final name and the session still usable; a whole one arrives inflated; an upload arrives as a
  * zlib stream of the file; a server that does not offer MODE Z, or refuses it, gets stream mode.
  */
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { deflateSync, inflateSync } from "node:zlib";
 import { ErrorProto, FTP, allErrors } from "@ftplib/client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CommandHandlers, type HostileServer, receiveData, sendData, startHostileServer } from "@ftplib/testing";
+import { describe, expect, it } from "vitest";
+import { hostileFixture } from "./hostile-fixture.js";
+import { type CommandHandlers, type HostileServer, receiveData, sendData } from "@ftplib/testing";
 
 const TIMEOUT = 1000;
 const TEXT = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `line ${i}: the same words again\n`).join(""));
 const DEFLATED = deflateSync(TEXT);
 const FEAT = "211-Features:\r\n MODE Z\r\n SIZE\r\n211 End";
 
-let tmp: string;
-const servers: HostileServer[] = [];
-const clients: FTP[] = [];
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), "ftplib-hostile-mode-z-"));
-});
-afterEach(async () => {
-  for (const ftp of clients.splice(0)) ftp.close();
-  for (const server of servers.splice(0)) await server.close();
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const fixture = hostileFixture("hostile-mode-z");
 
 async function connected(handlers: CommandHandlers, debug?: string[]): Promise<[HostileServer, FTP]> {
-  const server = await startHostileServer({ FEAT, MODE: "200 OK", SIZE: "550 no SIZE here", ...handlers });
-  servers.push(server);
+  const server = await fixture.server({ FEAT, MODE: "200 OK", SIZE: "550 no SIZE here", ...handlers });
   const ftp = new FTP({ timeout: TIMEOUT, modeZ: true, debugLevel: debug ? 1 : 0, debugOutput: (l) => debug?.push(l) });
-  clients.push(ftp);
+  fixture.track(ftp);
   await ftp.connect(server.host, server.port);
   await ftp.login("me", "secret");
   return [server, ftp];
@@ -56,7 +43,7 @@ const cases: { name: string; wire: Buffer }[] = [
 describe("MODE Z downloads that must not count as complete", () => {
   it.each(cases)("$name: ERR_FTP_DEFLATE, no file, the session usable", async ({ wire }) => {
     const [server, ftp] = await connected({ RETR: sendData(wire, { pieceSize: 4096 }) });
-    const to = await mkdtemp(join(tmp, "case-"));
+    const to = await mkdtemp(join(fixture.tmp, "case-"));
     const error: unknown = await ftp.download("file.txt", join(to, "file.txt")).then(
       () => new Error("expected a failure, got success"),
       (e: unknown) => e,
@@ -102,7 +89,7 @@ describe("MODE Z against a scripted server", () => {
   it("uses stream mode where FEAT does not offer MODE Z, and says so in debug output", async () => {
     const debug: string[] = [];
     const [server, ftp] = await connected({ FEAT: "211-Features:\r\n SIZE\r\n211 End", RETR: sendData(TEXT) }, debug);
-    const local = join(await mkdtemp(join(tmp, "plain-")), "file.txt");
+    const local = join(await mkdtemp(join(fixture.tmp, "plain-")), "file.txt");
     await ftp.download("file.txt", local);
     expect((await readFile(local)).equals(TEXT)).toBe(true);
     expect(server.commands.some((c) => c.startsWith("MODE"))).toBe(false);

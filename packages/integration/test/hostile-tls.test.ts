@@ -6,13 +6,13 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FTP_TLS, FtpConnectionError, FtpPool, FtpTimeoutError, FtpTlsError, allErrors } from "@ftplib/client";
 import { testTls } from "@ftplib/test-servers";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { hostileFixture } from "./hostile-fixture.js";
 import {
   type CommandHandler,
   type CommandHandlers,
@@ -22,7 +22,6 @@ import {
   type HostileServerOptions,
   type HostileSession,
   sendData,
-  startHostileServer,
 } from "@ftplib/testing";
 
 const TIMEOUT = 1000;
@@ -35,32 +34,19 @@ const otherHost = {
 };
 const serverTls = { key: testTls.key, cert: testTls.cert };
 
-let tmp: string;
-const servers: HostileServer[] = [];
-const clients: FTP_TLS[] = [];
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), "ftplib-hostile-tls-"));
-});
-afterEach(async () => {
-  for (const ftp of clients.splice(0)) ftp.close();
-  for (const server of servers.splice(0)) await server.close();
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const fixture = hostileFixture("hostile-tls");
 
 async function hostile(
   handlers: CommandHandlers | ((session: HostileSession) => Promise<void>),
   options: HostileServerOptions = {},
 ): Promise<HostileServer> {
-  const server = await startHostileServer(handlers, { tls: serverTls, ...options });
-  servers.push(server);
+  const server = await fixture.server(handlers, { tls: serverTls, ...options });
   return server;
 }
 
 function ftps(options: ConstructorParameters<typeof FTP_TLS>[0] = {}): FTP_TLS {
   const ftp = new FTP_TLS({ timeout: TIMEOUT, tls: { ca: testTls.ca }, ...options });
-  clients.push(ftp);
+  fixture.track(ftp);
   return ftp;
 }
 
@@ -250,7 +236,7 @@ describe("a certificate for another host", () => {
   it("a self-signed certificate, no CA given: refused", async () => {
     const server = await hostile({ AUTH: authTls }, { tls: testTls.untrusted });
     const ftp = new FTP_TLS({ timeout: TIMEOUT });
-    clients.push(ftp);
+    fixture.track(ftp);
     await ftp.connect(server.host, server.port);
     expectError(await failure(ftp.login("me", PASSWORD)), [FtpTlsError]);
     expectNothingSecretInClear(server);
@@ -352,7 +338,7 @@ describe("PROT P accepted, then a data connection in the clear", () => {
     await ftp.connect(server.host, server.port);
     await ftp.login("me", PASSWORD);
     await ftp.protP();
-    const to = await mkdtemp(join(tmp, "prot-"));
+    const to = await mkdtemp(join(fixture.tmp, "prot-"));
     expectError(await failure(ftp.download("file", join(to, "file"))), [FtpTlsError, FtpConnectionError]);
     expect(await readdir(to)).toEqual([]);
     let received = 0;

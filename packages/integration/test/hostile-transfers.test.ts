@@ -5,12 +5,12 @@
  * the final name (a download to a path is atomic: a temporary name, renamed only when complete)
  * and no temporary file left behind.
  */
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { ErrorProto, ErrorTemp, FTP, FtpConnectionError, FtpTimeoutError, allErrors } from "@ftplib/client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { hostileFixture } from "./hostile-fixture.js";
 import {
   type CommandHandler,
   type CommandHandlers,
@@ -20,36 +20,22 @@ import {
   dripData,
   patternBytes,
   sendData,
-  startHostileServer,
 } from "@ftplib/testing";
 
 const TIMEOUT = 1000;
 const FILE = Buffer.from(patternBytes(200 * 1024));
 const SIZE = `213 ${FILE.length}`;
 
-let tmp: string;
-const servers: HostileServer[] = [];
-const clients: FTP[] = [];
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), "ftplib-hostile-transfers-"));
-});
-afterEach(async () => {
-  for (const ftp of clients.splice(0)) ftp.close();
-  for (const server of servers.splice(0)) await server.close();
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const fixture = hostileFixture("hostile-transfers");
 
 async function hostile(handlers: CommandHandlers): Promise<HostileServer> {
-  const server = await startHostileServer(handlers);
-  servers.push(server);
+  const server = await fixture.server(handlers);
   return server;
 }
 
 async function client(server: HostileServer, passive = true): Promise<FTP> {
   const ftp = new FTP({ timeout: TIMEOUT, passive });
-  clients.push(ftp);
+  fixture.track(ftp);
   await ftp.connect(server.host, server.port);
   await ftp.login("me", "secret");
   return ftp;
@@ -186,7 +172,7 @@ describe.each([
   it.each(cases)("$name: a typed error, no file at the destination", async (c) => {
     const server = await hostile(c.handlers);
     const ftp = await client(server, passive);
-    const to = await mkdtemp(join(tmp, "case-"));
+    const to = await mkdtemp(join(fixture.tmp, "case-"));
     const { error, ms } = await failure(ftp.download("file", join(to, "file")));
     expectError(error, c.kinds, c.code);
     expect(ms).toBeLessThan(TIMEOUT * 3 + 2500);
@@ -210,7 +196,7 @@ describe("downloads that must not count as complete, more ways", () => {
   it("a resumed download short of SIZE keeps its part, and never the final name", async () => {
     const server = await hostile({ SIZE, RETR: sendData(FILE, { cutAfter: short }) });
     const ftp = await client(server);
-    const to = await mkdtemp(join(tmp, "resume-"));
+    const to = await mkdtemp(join(fixture.tmp, "resume-"));
     expectError(
       (await failure(ftp.download("file", join(to, "file"), { resume: true }))).error,
       [ErrorProto],
@@ -228,7 +214,7 @@ describe("downloads that must not count as complete, more ways", () => {
         attempt++ === 0 ? sendData(FILE)(session, ...rest) : dataThen(() => HANG_UP, short)(session, ...rest),
     });
     const ftp = await client(server);
-    const to = await mkdtemp(join(tmp, "replace-"));
+    const to = await mkdtemp(join(fixture.tmp, "replace-"));
     await ftp.download("file", join(to, "file"));
     expect((await readFile(join(to, "file"))).equals(FILE)).toBe(true);
     const other = await client(server);
@@ -248,7 +234,7 @@ describe("downloads that must not count as complete, more ways", () => {
           : sendData(FILE)(session, argument, line),
     });
     const ftp = await client(server);
-    const to = await mkdtemp(join(tmp, "dir-"));
+    const to = await mkdtemp(join(fixture.tmp, "dir-"));
     expectError((await failure(ftp.downloadDir("/", to))).error, [FtpConnectionError]);
     expect(await readdir(to)).toEqual(["a"]);
     expect((await readFile(join(to, "a"))).equals(FILE)).toBe(true);
@@ -267,7 +253,7 @@ describe("a download fed a byte every 100 ms, under an AbortSignal deadline", ()
       RETR: (session, ...rest) => (attempt++ === 0 ? dripData(SLOW) : sendData(SLOW))(session, ...rest),
     });
     const ftp = await client(server);
-    const to = await mkdtemp(join(tmp, "drip-"));
+    const to = await mkdtemp(join(fixture.tmp, "drip-"));
     const signal = AbortSignal.timeout(700);
     const { error, ms } = await failure(ftp.download("file", join(to, "file"), { signal }));
     expect(isAbort(error, signal), String(error)).toBe(true);
@@ -302,7 +288,7 @@ describe("a download fed a byte every 100 ms, under an AbortSignal deadline", ()
     async (onAbort) => {
       const server = await hostile({ SIZE: `213 ${SLOW.length}`, RETR: dripData(SLOW, { onAbort }) });
       const ftp = await client(server);
-      const to = await mkdtemp(join(tmp, "drip-stall-"));
+      const to = await mkdtemp(join(fixture.tmp, "drip-stall-"));
       const signal = AbortSignal.timeout(500);
       const { error, ms } = await failure(ftp.download("file", join(to, "file"), { signal }));
       expect(isAbort(error, signal), String(error)).toBe(true);
@@ -318,7 +304,7 @@ describe("a download fed a byte every 100 ms, under an AbortSignal deadline", ()
   it("a signal that fires before the transfer starts sends no RETR", async () => {
     const server = await hostile({ SIZE: `213 ${SLOW.length}`, RETR: dripData(SLOW) });
     const ftp = await client(server);
-    const to = await mkdtemp(join(tmp, "drip-early-"));
+    const to = await mkdtemp(join(fixture.tmp, "drip-early-"));
     const signal = AbortSignal.abort();
     expect(isAbort((await failure(ftp.download("file", join(to, "file"), { signal }))).error, signal)).toBe(true);
     expect(server.commands.filter((c) => c.startsWith("RETR"))).toEqual([]);
