@@ -20,6 +20,8 @@ export interface SessionCounts {
   /** Groups of commands sent after the last reply the client received (pipelined ones count once). */
   commandRoundTrips: number;
   dataConnections: number;
+  /** Bytes relayed on the data connections, both ways (counted as each closes). */
+  dataBytes: number;
   /** commandRoundTrips + dataConnections (a TCP handshake is a round trip on a real link). */
   roundTrips: number;
   verbs: Record<string, number>;
@@ -66,6 +68,7 @@ export declare class CommandCounter {
   commands: number;
   commandRoundTrips: number;
   dataConnections: number;
+  dataBytes: number;
   verbs: Record<string, number>;
   readonly roundTrips: number;
   command(line: string): void;

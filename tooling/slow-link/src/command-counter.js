@@ -9,6 +9,8 @@ export class CommandCounter {
     this.commands = 0;
     this.commandRoundTrips = 0;
     this.dataConnections = 0;
+    /** Bytes relayed on the data connections, both ways, counted when each closes. */
+    this.dataBytes = 0;
     /** @type {Record<string, number>} */
     this.verbs = {};
     this.waiting = false; // a command was sent and no reply has reached the client since
@@ -17,7 +19,10 @@ export class CommandCounter {
   /** A command line the client sent (without its line end). */
   command(line) {
     // ABOR may come after Telnet's IP and Synch (IAC IP IAC DM): count the verb only.
-    const verb = /[A-Za-z]+/.exec(line)?.[0].toUpperCase() ?? "?";
+    const words = /([A-Za-z]+)(?: +(\S+))?/.exec(line);
+    let verb = words?.[1].toUpperCase() ?? "?";
+    // The mode and type are told apart: "MODE Z" is what a compressed transfer costs.
+    if ((verb === "MODE" || verb === "TYPE") && words?.[2] !== undefined) verb += ` ${words[2].toUpperCase()}`;
     this.commands++;
     this.verbs[verb] = (this.verbs[verb] ?? 0) + 1;
     if (!this.waiting) this.commandRoundTrips++;
@@ -38,7 +43,7 @@ export class CommandCounter {
   }
 
   toJSON() {
-    const { commands, commandRoundTrips, dataConnections, roundTrips } = this;
-    return { commands, commandRoundTrips, dataConnections, roundTrips, verbs: { ...this.verbs } };
+    const { commands, commandRoundTrips, dataConnections, roundTrips, dataBytes } = this;
+    return { commands, commandRoundTrips, dataConnections, roundTrips, dataBytes, verbs: { ...this.verbs } };
   }
 }

@@ -72,6 +72,7 @@ export class SlowLink {
       commands: sum("commands"),
       commandRoundTrips: sum("commandRoundTrips"),
       dataConnections: sum("dataConnections"),
+      dataBytes: sum("dataBytes"),
       roundTrips: sum("roundTrips"),
       verbs,
       sessions,
@@ -120,6 +121,7 @@ export class SlowLink {
       listener.close();
       session.counter.dataConnection();
       const { up, down } = this.relay(client, host, port, this.rate);
+      client.once("close", () => (session.counter.dataBytes += up.delivered + down.delivered));
       up.attach();
       down.attach();
       client.resume();

@@ -17,7 +17,8 @@ describe("CommandCounter", () => {
       commandRoundTrips: 3,
       dataConnections: 1,
       roundTrips: 4,
-      verbs: { TYPE: 1, EPSV: 1, RETR: 1, ABOR: 1 },
+      dataBytes: 0,
+      verbs: { "TYPE I": 1, EPSV: 1, RETR: 1, ABOR: 1 },
     });
   });
 });
