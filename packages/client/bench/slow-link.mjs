@@ -10,7 +10,7 @@
  * warm-up round (on 20 files where a scenario moves 200), then ROUNDS counted; medians and
  * ratios. Writes reports/slow-link.md (when no scenario is picked) and prints it.
  *
- *   FTPLIB_BENCH_ROUNDS=2 FTPLIB_BENCH_DELAY_MS=10 FTPLIB_BENCH_RATE=8000000 FTPLIB_BENCH_MIB=512 \
+ *   FTPLIB_BENCH_ROUNDS=1 FTPLIB_BENCH_DELAY_MS=10 FTPLIB_BENCH_RATE=8000000 FTPLIB_BENCH_MIB=512 \
  *     pnpm --filter @ftplib/client bench:slow [scenario key...]
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -32,7 +32,7 @@ import { fileURLToPath } from "node:url";
 import { SlowLink } from "@ftplib/slow-link";
 import { realServers } from "@ftplib/test-servers";
 
-const ROUNDS = Number(process.env.FTPLIB_BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.FTPLIB_BENCH_ROUNDS ?? 1);
 const DELAY_MS = Number(process.env.FTPLIB_BENCH_DELAY_MS ?? 10);
 const RATE = Number(process.env.FTPLIB_BENCH_RATE ?? 8_000_000);
 const LOOP_MIB = Number(process.env.FTPLIB_BENCH_MIB ?? 512);
@@ -410,7 +410,7 @@ const scenarios = [
     contenders: {
       [`${OURS}, stream mode`]: ours("mode-z"),
       [`${OURS} \`{ modeZ: true }\`, MODE Z`]: (c) => ours("mode-z")({ ...c, modeZ: true }),
-      [`${LFTP}, stream mode`]: lftp((c) => `get ${c.remote} -o ${c.local}`),
+      [`${LFTP}, stream mode`]: lftp((c) => `set ftp:use-mode-z false; get ${c.remote} -o ${c.local}`),
       [`${LFTP} \`ftp:use-mode-z\`, MODE Z`]: lftp((c) => `set ftp:use-mode-z true; get ${c.remote} -o ${c.local}`),
     },
     ...oneFile("bench-slow/text.log", TEXT, textSha),
@@ -528,125 +528,141 @@ for (const scenario of scenarios) {
       ];
     }),
   );
+  // What is measured so far, in case the run is cut short.
+  writeFileSync(`${local}/partial.md`, render(false));
 }
-const minutes = ((Date.now() - started) / 60000).toFixed(1);
 
 // --- report -------------------------------------------------------------------------------------
-const seconds = (x) => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const lines = [
-  "# Slow-link benchmarks",
-  "",
-  `\`${["pnpm --filter @ftplib/client bench:slow", ...only].join(" ")}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC ` +
-    `(${minutes} min): Node ${process.version}, ${cpus().length} cores (${cpus()[0].model.trim()}), load average ${load.toFixed(1)} at the start. ` +
-    `FTPLIB_BENCH_ROUNDS=${ROUNDS}, FTPLIB_BENCH_DELAY_MS=${DELAY_MS}, FTPLIB_BENCH_RATE=${RATE}.`,
-  "",
-  `The link: \`@ftplib/slow-link\` (tooling/slow-link), a user-space forwarder of the control connection and of every passive data connection, ` +
-    `${DELAY_MS} ms each way (${2 * DELAY_MS} ms a round trip) on every connection; where a title says so, each direction of each data connection is capped by a token bucket. ` +
-    "The kernel completes TCP handshakes with the forwarder at once, so opening a data connection costs no round trip here, where a real link charges one: " +
-    "the round-trip column counts them (command round trips + data connections), the times do not.",
-  "",
-  "Each run is its own process with a link of its own. Libraries (this client, basic-ftp, Python) time the work after login; " +
-    "command-line clients (the ftplib CLI, lftp, rclone, aria2c, curl) are timed whole, start-up and login included. " +
-    `Contenders take turns in a rotating order; one warm-up round (on ${WARM_FILES} files where a scenario moves ${FILES}), then ${ROUNDS} counted: the median, and the range. ` +
-    "Ratio: the contender's median over the first row's (above 1, the first row is faster). " +
-    "Round trips and data connections are per file (per listing), login included, from the link's counts; commands: those sent for (nearly) every file.",
-  "",
-  "Run it: `npx -y pnpm@10.34.8 build && npx -y pnpm@10.34.8 --filter @ftplib/client bench:slow [key...]` " +
-    `(keys: ${scenarios.map((s) => `\`${s.key}\``).join(", ")}); needs vsftpd, pure-ftpd and proftpd (servers/servers.sh) and \`apt-get install lftp rclone aria2 curl\`.`,
-  "",
-];
-for (const scenario of scenarios) {
-  const r = results[scenario.key];
-  if (r === undefined) continue;
-  lines.push(`## ${scenario.title}`, "");
-  if (scenario.note) lines.push(scenario.note, "");
-  lines.push("| contender | seconds | range | ratio | round trips | data connections | commands |");
-  lines.push("|---|---:|---:|---:|---:|---:|---|");
-  const first = Object.values(r)[0];
-  for (const [name, v] of Object.entries(r)) {
-    if (typeof v === "string") {
-      lines.push(`| ${name} | ${v.replace(/\|/g, "/")} | | | | | |`);
-      continue;
+/** The report: the tables measured so far, then the targets (`done`: every picked scenario ran). */
+function render(done) {
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  const seconds = (x) => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  const lines = [
+    "# Slow-link benchmarks",
+    "",
+    `\`${["pnpm --filter @ftplib/client bench:slow", ...only].join(" ")}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC ` +
+      `(${minutes} min): Node ${process.version}, ${cpus().length} cores (${cpus()[0].model.trim()}), load average ${load.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end (other work shares the machine). ` +
+      `FTPLIB_BENCH_ROUNDS=${ROUNDS}, FTPLIB_BENCH_DELAY_MS=${DELAY_MS}, FTPLIB_BENCH_RATE=${RATE}.`,
+    "",
+    `The link: \`@ftplib/slow-link\` (tooling/slow-link), a user-space forwarder of the control connection and of every passive data connection, ` +
+      `${DELAY_MS} ms each way (${2 * DELAY_MS} ms a round trip) on every connection; where a title says so, each direction of each data connection is capped by a token bucket. ` +
+      "The kernel completes TCP handshakes with the forwarder at once, so opening a data connection costs no round trip here, where a real link charges one: " +
+      "the round-trip column counts them (command round trips + data connections), the times do not.",
+    "",
+    "Each run is its own process with a link of its own. Libraries (this client, basic-ftp, Python) time the work after login; " +
+      "command-line clients (the ftplib CLI, lftp, rclone, aria2c, curl) are timed whole, start-up and login included. " +
+      `Contenders take turns in a rotating order; one warm-up round (on ${WARM_FILES} files where a scenario moves ${FILES}), then ${ROUNDS} counted: the median, and the range. ` +
+      "Ratio: the contender's median over the first row's (above 1, the first row is faster). " +
+      "Round trips and data connections are per file (per listing), login included, from the link's counts; commands: those sent for (nearly) every file.",
+    "",
+    "Run it: `npx -y pnpm@10.34.8 build && npx -y pnpm@10.34.8 --filter @ftplib/client bench:slow [key...]` " +
+      `(keys: ${scenarios.map((s) => `\`${s.key}\``).join(", ")}); needs vsftpd, pure-ftpd and proftpd (servers/servers.sh) and \`apt-get install lftp rclone aria2 curl\`.`,
+    "",
+  ];
+  for (const scenario of scenarios) {
+    const r = results[scenario.key];
+    if (r === undefined) continue;
+    lines.push(`## ${scenario.title}`, "");
+    if (scenario.note) lines.push(scenario.note, "");
+    lines.push("| contender | seconds | range | ratio | round trips | data connections | commands |");
+    lines.push("|---|---:|---:|---:|---:|---:|---|");
+    const first = Object.values(r)[0];
+    for (const [name, v] of Object.entries(r)) {
+      if (typeof v === "string") {
+        lines.push(`| ${name} | ${v.replace(/\|/g, "/")} | | | | | |`);
+        continue;
+      }
+      const ratio = typeof first === "object" && v !== first ? `${(v.median / first.median).toFixed(2)}x` : "";
+      const count = (x) => (x === undefined ? "—" : x.toFixed(2).replace(/\.00$/, ""));
+      lines.push(
+        `| ${name} | ${seconds(v.median)} | ${seconds(v.min)}–${seconds(v.max)} | ${ratio} | ${count(v.roundTrips)} | ${count(v.dataConnections)} | ${v.verbs ?? ""} |`,
+      );
     }
-    const ratio = typeof first === "object" && v !== first ? `${(v.median / first.median).toFixed(2)}x` : "";
-    const count = (x) => (x === undefined ? "—" : x.toFixed(2).replace(/\.00$/, ""));
-    lines.push(
-      `| ${name} | ${seconds(v.median)} | ${seconds(v.min)}–${seconds(v.max)} | ${ratio} | ${count(v.roundTrips)} | ${count(v.dataConnections)} | ${v.verbs ?? ""} |`,
-    );
+    lines.push("");
   }
-  lines.push("");
+
+  /** The median of `a` over `b`'s, found by the start of their names; undefined when either has none. */
+  const pick = (key, prefix) => {
+    const entry = Object.entries(results[key] ?? {}).find(([name]) => name.startsWith(prefix));
+    return entry === undefined ? undefined : entry[1];
+  };
+  const ratio = (key, ourPrefix, otherPrefix) => {
+    const a = pick(key, ourPrefix);
+    const b = pick(key, otherPrefix);
+    if (a === undefined || b === undefined) return "not measured";
+    if (typeof a === "string") return a;
+    if (typeof b === "string") return `${otherPrefix}: ${b}`;
+    return b.median / a.median;
+  };
+  const target = (label, value, goal) =>
+    typeof value === "string"
+      ? `| ${label} | ${value.replace(/\|/g, "/")} | ${goal}x | |`
+      : `| ${label} | ${value.toFixed(2)}x | ${goal}x | ${value >= goal ? "met" : "**missed**"} |`;
+  const segmentedRow = `${OURS} \`pool.download`;
+  const segmentShare = (() => {
+    const one = pick("segmented", `${OURS}, one connection`);
+    const seg = pick("segmented", segmentedRow);
+    if (one === undefined || seg === undefined) return "not measured";
+    if (typeof seg === "string") return seg;
+    if (typeof one === "string") return one;
+    return one.median / seg.median / POOL;
+  })();
+  lines.push(
+    "## Targets (issue 17)",
+    "",
+    "Each a ratio from this run: the other's median time over ours (for the last two of the segmented row: our rate over 8 times one connection's).",
+    "",
+    "| target | measured | goal | |",
+    "|---|---:|---:|---|",
+    target("segmented 64 MiB, 8 connections, against lftp `pget -n 8`", ratio("segmented", segmentedRow, LFTP), 1),
+    target(
+      "segmented 64 MiB, 8 connections, against rclone with 8 streams",
+      ratio("segmented", segmentedRow, RCLONE),
+      1,
+    ),
+    target("segmented 64 MiB: the rate of 8 × one connection's, within 15%", segmentShare, 0.85),
+    ...[LFTP, RCLONE, PYTHON].map((other) =>
+      target(`${FILES} small files, one connection, against ${other}`, ratio("small", OURS, other), 1.3),
+    ),
+    target(`${FILES} small files, one connection, against ${BASIC}`, ratio("small", OURS, BASIC), 1),
+    ...[OURS, CLI].flatMap((mine) => [
+      target(
+        `${FILES} small files, 8 connections (${mine === OURS ? "pool" : "`mirror -j 8`"}), against ${RCLONE}`,
+        ratio("small-8", mine, RCLONE),
+        1.2,
+      ),
+      target(
+        `${FILES} small files, 8 connections (${mine === OURS ? "pool" : "`mirror -j 8`"}), against ${BASIC}'s 8 clients`,
+        ratio("small-8", mine, BASIC),
+        1.2,
+      ),
+      target(
+        `${FILES} small files, 8 connections (${mine === OURS ? "pool" : "`mirror -j 8`"}), against ${LFTP}`,
+        ratio("small-8", mine, LFTP),
+        2,
+      ),
+    ]),
+    target(`${LOOP_MIB} MiB download to a file, loopback, against ${CURL}`, ratio("loopback-download", OURS, CURL), 1),
+    target(
+      `${LOOP_MIB} MiB download to a file, loopback, against ${LFTP}`,
+      ratio("loopback-download", OURS, LFTP),
+      0.9,
+    ),
+    target(`${LOOP_MIB} MiB upload, loopback, against ${LFTP}`, ratio("loopback-upload", OURS, LFTP), 1),
+    target(`${LOOP_MIB} MiB upload, loopback, against ${CURL}`, ratio("loopback-upload", OURS, CURL), 1),
+    target(
+      "a text file with MODE Z, capped link, against the same without it",
+      ratio("mode-z", `${OURS} \`{ modeZ`, `${OURS}, stream`),
+      3,
+    ),
+    "| loopback targets of issue 6 | see reports/benchmarks.md (`pnpm bench`) | not worse | |",
+    "",
+  );
+
+  if (!done) lines.splice(1, 0, "", "(partial: the run has not ended)");
+  return lines.join("\n");
 }
 
-/** The median of `a` over `b`'s, found by the start of their names; undefined when either has none. */
-const pick = (key, prefix) => {
-  const entry = Object.entries(results[key] ?? {}).find(([name]) => name.startsWith(prefix));
-  return entry === undefined ? undefined : entry[1];
-};
-const ratio = (key, ourPrefix, otherPrefix) => {
-  const a = pick(key, ourPrefix);
-  const b = pick(key, otherPrefix);
-  if (a === undefined || b === undefined) return "not measured";
-  if (typeof a === "string") return a;
-  if (typeof b === "string") return `${otherPrefix}: ${b}`;
-  return b.median / a.median;
-};
-const target = (label, value, goal) =>
-  typeof value === "string"
-    ? `| ${label} | ${value.replace(/\|/g, "/")} | ${goal}x | |`
-    : `| ${label} | ${value.toFixed(2)}x | ${goal}x | ${value >= goal ? "met" : "**missed**"} |`;
-const segmentedRow = `${OURS} \`pool.download`;
-const segmentShare = (() => {
-  const one = pick("segmented", `${OURS}, one connection`);
-  const seg = pick("segmented", segmentedRow);
-  if (one === undefined || seg === undefined) return "not measured";
-  if (typeof seg === "string") return seg;
-  if (typeof one === "string") return one;
-  return one.median / seg.median / POOL;
-})();
-lines.push(
-  "## Targets (issue 17)",
-  "",
-  "Each a ratio from this run: the other's median time over ours (for the last two of the segmented row: our rate over 8 times one connection's).",
-  "",
-  "| target | measured | goal | |",
-  "|---|---:|---:|---|",
-  target("segmented 64 MiB, 8 connections, against lftp `pget -n 8`", ratio("segmented", segmentedRow, LFTP), 1),
-  target("segmented 64 MiB, 8 connections, against rclone with 8 streams", ratio("segmented", segmentedRow, RCLONE), 1),
-  target("segmented 64 MiB: the rate of 8 × one connection's, within 15%", segmentShare, 0.85),
-  ...[LFTP, RCLONE, PYTHON].map((other) =>
-    target(`${FILES} small files, one connection, against ${other}`, ratio("small", OURS, other), 1.3),
-  ),
-  target(`${FILES} small files, one connection, against ${BASIC}`, ratio("small", OURS, BASIC), 1),
-  ...[OURS, CLI].flatMap((mine) => [
-    target(
-      `${FILES} small files, 8 connections (${mine === OURS ? "pool" : "`mirror -j 8`"}), against ${RCLONE}`,
-      ratio("small-8", mine, RCLONE),
-      1.2,
-    ),
-    target(
-      `${FILES} small files, 8 connections (${mine === OURS ? "pool" : "`mirror -j 8`"}), against ${BASIC}'s 8 clients`,
-      ratio("small-8", mine, BASIC),
-      1.2,
-    ),
-    target(
-      `${FILES} small files, 8 connections (${mine === OURS ? "pool" : "`mirror -j 8`"}), against ${LFTP}`,
-      ratio("small-8", mine, LFTP),
-      2,
-    ),
-  ]),
-  target(`${LOOP_MIB} MiB download to a file, loopback, against ${CURL}`, ratio("loopback-download", OURS, CURL), 1),
-  target(`${LOOP_MIB} MiB download to a file, loopback, against ${LFTP}`, ratio("loopback-download", OURS, LFTP), 0.9),
-  target(`${LOOP_MIB} MiB upload, loopback, against ${LFTP}`, ratio("loopback-upload", OURS, LFTP), 1),
-  target(`${LOOP_MIB} MiB upload, loopback, against ${CURL}`, ratio("loopback-upload", OURS, CURL), 1),
-  target(
-    "a text file with MODE Z, capped link, against the same without it",
-    ratio("mode-z", `${OURS} \`{ modeZ`, `${OURS}, stream`),
-    3,
-  ),
-  "| loopback targets of issue 6 | see reports/benchmarks.md (`pnpm bench`) | not worse | |",
-  "",
-);
-
-const report = lines.join("\n");
+const report = render(true);
 console.log(report);
 if (only.length === 0) writeFileSync(`${repo}reports/slow-link.md`, report);

@@ -69,7 +69,7 @@ describe("SlowLink", () => {
     for (let i = 0; i < 3; i++) await c.reply();
     const elapsed = performance.now() - pipelined;
     expect(elapsed).toBeGreaterThanOrEqual(99);
-    expect(elapsed).toBeLessThan(250);
+    expect(elapsed).toBeLessThan(1000); // three round trips would be 300 ms: the counts below tell them apart
 
     c.send("QUIT");
     await c.reply();
