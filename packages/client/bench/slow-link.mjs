@@ -84,12 +84,9 @@ openDir(`${vsftpd.root}/bench-slow`);
 openDir(`${vsftpd.root}/bench-slow/up`);
 writeOnce(`${vsftpd.root}/bench-slow/big.bin`, BIG, randomBytes);
 const bigSha = sha(`${vsftpd.root}/bench-slow/big.bin`);
-// The loopback bench's 512 MiB file when it is there, else one of our own.
-const loopRemote =
-  statSync(`${vsftpd.root}/bench/big.bin`, { throwIfNoEntry: false })?.size === LOOP
-    ? "bench/big.bin"
-    : "bench-slow/loop.bin";
-if (loopRemote !== "bench/big.bin") writeOnce(`${vsftpd.root}/${loopRemote}`, LOOP, randomBytes);
+// A file of its own: the loopback bench (run.mjs) rewrites bench/big.bin at the size it is asked for.
+const loopRemote = "bench-slow/loop.bin";
+writeOnce(`${vsftpd.root}/${loopRemote}`, LOOP, randomBytes);
 const loopSource = `${local}/loop-upload.bin`;
 writeOnce(loopSource, LOOP, randomBytes);
 /** Directories of small files: the 200, and the 20 of the warm-up round. */
@@ -140,7 +137,7 @@ function runProcess(command, args, env = {}) {
     child.on("close", (code) => {
       const ns = Number(process.hrtime.bigint() - started);
       if (code === 0) resolve({ out, ns });
-      else reject(new Error((lastLine(err) || lastLine(out) || `exit ${code}`).slice(0, 160)));
+      else reject(new Error((lastLine(err) || lastLine(out) || `exit ${code}`).replace(/^[\s*]+/, "").slice(0, 160)));
     });
   });
 }
@@ -357,6 +354,7 @@ const scenarios = [
     title: `Download of 64 MiB, each connection capped at ${RATE / 1e6} MB/s (vsftpd)`,
     origin: vsftpd,
     link: { rate: RATE },
+    note: "Every file is hashed against the server's. rclone's streams stop early by closing their data connections, which vsftpd answers with 426; rclone retries, and has been seen to exit 0 with a file of the right size and other bytes.",
     contenders: {
       [`${OURS}, one connection`]: ours("download"),
       [`${OURS} \`pool.download(…, { segments: ${POOL} })\``]: ours("segmented"),
@@ -425,7 +423,14 @@ const scenarios = [
       [`${OURS} \`ftp.download\``]: ours("download"),
       [`${CLI} \`get\``]: cli((c) => ["get", url(c, c.remote), c.local]),
       [`${LFTP} \`get\``]: lftp((c) => `get ${c.remote} -o ${c.local}`),
-      [`${RCLONE} \`copyto\``]: rclone((c) => ["copyto", `:ftp:${c.remote}`, c.local]),
+      // One stream, as the others: its multi-thread download (the default above 250 MiB) fails on vsftpd.
+      [`${RCLONE} \`copyto --multi-thread-streams 0\``]: rclone((c) => [
+        "copyto",
+        `:ftp:${c.remote}`,
+        c.local,
+        "--multi-thread-streams",
+        "0",
+      ]),
       [CURL]: curl((c) => ["-o", c.local, urlWithPassword(c, c.remote)]),
     },
     // The size only: hashing 512 MiB after every run would double the scenario's time.
@@ -610,7 +615,7 @@ function render(done) {
   lines.push(
     "## Targets (issue 17)",
     "",
-    "Each a ratio from this run: the other's median time over ours (for the last two of the segmented row: our rate over 8 times one connection's).",
+    "Each a ratio from this run: the other's median time over ours (for the third row: the segmented rate over 8 times one connection's).",
     "",
     "| target | measured | goal | |",
     "|---|---:|---:|---|",
