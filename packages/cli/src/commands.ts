@@ -65,6 +65,7 @@ const get: Command = async (ctx, args) => {
         onProgress: bar.onProgress,
         signal: ctx.signal,
         resume: ctx.flags.resume && local !== "-",
+        fsync: ctx.flags.fsync,
       }),
     );
   } finally {
@@ -90,6 +91,7 @@ const put: Command = async (ctx, args) => {
         onProgress: bar.onProgress,
         signal: ctx.signal,
         resume: ctx.flags.resume && local !== "-",
+        modeZ: ctx.settings.modeZ,
       }),
     );
   } finally {

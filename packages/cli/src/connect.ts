@@ -23,6 +23,8 @@ export interface ConnectSettings {
   /** Milliseconds; undefined: the client's default. */
   timeout?: number;
   debug: boolean;
+  /** MODE Z (deflate) where the server offers it: downloads and listings, and uploads (`-z`). */
+  modeZ: boolean;
   /** Where warnings and debug lines go. */
   log: (line: string) => void;
 }
@@ -113,6 +115,7 @@ export async function openClient(
     passive: !settings.active,
     debugLevel: settings.debug ? 1 : 0,
     debugOutput: settings.log,
+    modeZ: settings.modeZ,
   };
   if (settings.timeout !== undefined) options.timeout = settings.timeout;
   let ftp: FTP;

@@ -20,6 +20,8 @@ export interface Flags {
   resume: boolean;
   parallel: number;
   dryRun: boolean;
+  /** Downloads flushed to the disk before they are renamed into place (--fsync). */
+  fsync: boolean;
   verbose: boolean;
   /** Progress bars and summaries on stderr. */
   showProgress: boolean;

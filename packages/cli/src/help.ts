@@ -3,8 +3,8 @@ export const USAGE = `ftplib: an FTP and FTPS client for the command line and fo
 
 Usage:
   ftplib ls     [-l] [--json] <url>           list a directory (names; -l details; --json all facts)
-  ftplib get    [--resume] <url> [local]       download a file (local: a path, a directory, or - for stdout)
-  ftplib put    <local> <url>                  upload a file (local - reads stdin; a URL ending in / takes the local name)
+  ftplib get    [-c] [-z] <url> [local]        download a file (local: a path, a directory, or - for stdout)
+  ftplib put    [-z] <local> <url>             upload a file (local - reads stdin; a URL ending in / takes the local name)
   ftplib cat    <url>                          write a remote file to stdout
   ftplib rm     [-r] <url>                     delete a file (-r: a directory and everything in it)
   ftplib mkdir  [-p] <url>                     make a directory (-p: with its parents, no error if it exists)
@@ -41,8 +41,14 @@ Options:
   -r, --recursive         rm: remove a directory tree
   -p, --parents           mkdir: make missing parents too
   -c, --resume            get: continue a partial download (put: continue an upload)
+  -z, --compress          get, put, mirror, ls, cat: deflate the data connection (MODE Z) where the
+                          server offers it (FEAT), uncompressed otherwise: text moves faster on a
+                          slow link. proftpd up to 1.3.8 mishandles compressed uploads (put, mirror
+                          up): use -z with it for downloads only
   -j, --parallel <n>      mirror: transfers at once, one connection each (default 4, at most 16)
   -n, --dry-run           mirror: print what would be transferred, transfer nothing
+      --fsync             get, mirror: flush each downloaded file to the disk before it is
+                          renamed into place (off by default, as in curl, wget and rclone)
       --progress          progress bars even when stderr is not a terminal
   -q, --quiet             no progress bars, no summary
   -v, --verbose           mirror: a line per file transferred

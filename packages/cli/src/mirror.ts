@@ -18,6 +18,8 @@ import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash, type FtpTarget } 
 interface PlannedFile {
   relativePath: string;
   size: number;
+  /** The size the listing gave, when it gave one: the download then sends no SIZE. */
+  listedSize?: number;
   /** The source's time, to stamp on the copy. */
   mtime?: Date;
 }
@@ -162,7 +164,13 @@ async function mirrorDown(
     } else if (entry.type === "file") {
       const copy = local?.isFile() ? { size: local.size, mtime: local.mtime } : undefined;
       if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy)) summary.unchanged++;
-      else files.push({ relativePath: entry.relativePath, size: entry.size ?? 0, mtime: entry.modifiedAt });
+      else
+        files.push({
+          relativePath: entry.relativePath,
+          size: entry.size ?? 0,
+          ...(entry.size === undefined ? {} : { listedSize: entry.size }),
+          mtime: entry.modifiedAt,
+        });
     }
   }
   if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "get", files);
@@ -171,7 +179,13 @@ async function mirrorDown(
   summary.directoriesMade = dirs.length;
   return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
     const localPath = join(localRoot, ...file.relativePath.split("/"));
-    await ftp.download(joinRemote(remoteRoot, file.relativePath), localPath, { onProgress, signal: ctx.signal });
+    await ftp.download(joinRemote(remoteRoot, file.relativePath), localPath, {
+      onProgress,
+      signal: ctx.signal,
+      size: file.listedSize,
+      fsync: ctx.flags.fsync,
+      modeZ: ctx.settings.modeZ,
+    });
     if (file.mtime !== undefined) await utimes(localPath, new Date(), file.mtime);
   });
 }
@@ -225,7 +239,11 @@ async function mirrorUp(
   summary.directoriesMade = dirs.length;
   return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
     const remotePath = joinRemote(remoteRoot, file.relativePath);
-    await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, { onProgress, signal: ctx.signal });
+    await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, {
+      onProgress,
+      signal: ctx.signal,
+      modeZ: ctx.settings.modeZ,
+    });
     if (canStamp && file.mtime !== undefined) await ftp.setLastMod(remotePath, file.mtime).catch(() => undefined);
   });
 }

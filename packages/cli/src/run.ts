@@ -26,10 +26,12 @@ const OPTIONS = {
   resume: { type: "boolean", short: "c" },
   parallel: { type: "string", short: "j" },
   "dry-run": { type: "boolean", short: "n" },
+  fsync: { type: "boolean" },
   progress: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   verbose: { type: "boolean", short: "v" },
   debug: { type: "boolean" },
+  compress: { type: "boolean", short: "z" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -96,6 +98,7 @@ export async function main(
       insecure: values.insecure ?? false,
       timeout: timeout === undefined ? undefined : timeout * 1000,
       debug: values.debug ?? false,
+      modeZ: values.compress ?? false,
       log: (line) => io.stderr.write(`${line}\n`),
     };
     const showProgress = !values.quiet && (values.progress === true || io.stderr.isTTY === true);
@@ -110,6 +113,7 @@ export async function main(
         resume: values.resume ?? false,
         parallel: positiveNumber(values.parallel, "parallel", 16, true) ?? 4,
         dryRun: values["dry-run"] ?? false,
+        fsync: values.fsync ?? false,
         verbose: values.verbose ?? false,
         showProgress,
       },

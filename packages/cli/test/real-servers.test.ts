@@ -161,3 +161,38 @@ describe.runIf(wanted)("ftplib against the Debian servers", () => {
     });
   }
 });
+
+describe.runIf(wanted)("ftplib -z (MODE Z)", () => {
+  const servers = realServers().filter((s) => ["proftpd", "vsftpd"].includes(s.name));
+  const TEXT = Array.from({ length: 40_000 }, (_, i) => `${i} a line of a log, much like the one before\n`).join("");
+  for (const server of servers) {
+    it(`${server.name}: get, cat, ls and mirror with -z; deflated where FEAT offers MODE Z`, async () => {
+      const auth = `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@`;
+      const endpoint = server.endpoints.find((e) => e.family === 4 && e.tls !== "implicit")!;
+      const dir = `ftplib-cli-z-${process.pid}`;
+      const base = `ftp://${auth}${hostOf(endpoint)}:${endpoint.port}/${dir}`;
+      const local = await mkdtemp(join(tmp, "z-"));
+      await writeFile(join(local, "log.txt"), TEXT);
+      const cli = async (args: string[]) => {
+        const result = await runCli(args, { cwd: tmp });
+        expect(result.code, `ftplib ${args.join(" ")}\n${result.stderr}`).toBe(0);
+        return result;
+      };
+      try {
+        await cli(["mkdir", "-p", base]);
+        await cli(["put", join(local, "log.txt"), `${base}/`]);
+        const got = await cli(["get", "-z", "--debug", `${base}/log.txt`, join(local, "got.txt")]);
+        expect(await readFile(join(local, "got.txt"), "utf8")).toBe(TEXT);
+        const offered = server.name === "proftpd";
+        expect(got.stderr.includes('*cmd* "MODE Z"')).toBe(offered);
+        expect(got.stderr.includes("MODE Z not offered")).toBe(!offered);
+        expect((await cli(["cat", "-z", `${base}/log.txt`])).stdout).toBe(TEXT);
+        expect((await cli(["ls", "-z", base])).stdout).toBe("log.txt\n");
+        await cli(["mirror", "-z", base, join(local, "down")]);
+        expect(await readFile(join(local, "down", "log.txt"), "utf8")).toBe(TEXT);
+      } finally {
+        await runCli(["rm", "-r", base], { cwd: tmp });
+      }
+    });
+  }
+});

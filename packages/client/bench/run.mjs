@@ -241,7 +241,7 @@ const scenarios = [
     key: "download-file",
     unit: "MB/s",
     metric: mb,
-    note: `${OURS} writes to a temporary name, syncs it to disk, and renames it when the size matches (its default, atomic download); the others write the file in place without a sync.`,
+    note: `${OURS} writes to a temporary name and renames it when the size matches (its default, atomic download); the others write the file in place. None of them syncs the file to disk (${OURS}: \`fsync: true\`).`,
     contenders: { [OURS]: ours, [BASIC]: basic, [PYTHON]: python, [CURL]: curl },
     config: (name) => bulk("bench/big.bin", { local: localFile(name) }),
     check: (r, config) => {

@@ -248,7 +248,8 @@ export async function downloadDir(
   for (const { entry, localPath } of steps) {
     if (entry.type === "dir") await onDisk(() => mkdir(localPath, { recursive: true }));
     else {
-      await onDisk(() => ftp.download(entry.path, localPath));
+      // The listing's size saves a SIZE per file.
+      await onDisk(() => ftp.download(entry.path, localPath, entry.size === undefined ? {} : { size: entry.size }));
       files++;
     }
   }

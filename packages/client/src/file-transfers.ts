@@ -10,8 +10,9 @@ import { ErrorProto } from "@ftplib/protocol";
 import type { TextEncoding } from "@ftplib/protocol";
 import type { RetrBinaryOptions, StorBinaryOptions } from "./ftp-options.js";
 import type { UploadSource } from "./sources.js";
-import { booleanOption, checkSendable, functionOption, invalidOption } from "./options.js";
-import { fileChunks } from "./sources.js";
+import { FileWriter } from "./file-writer.js";
+import { booleanOption, checkSendable, functionOption, integerOption, invalidOption } from "./options.js";
+import { FILE_BUFFER, fileChunks } from "./sources.js";
 
 /**
  * The calls a file transfer makes on its connection: an FTP client's own (each takes its turn),
@@ -19,6 +20,8 @@ import { fileChunks } from "./sources.js";
  */
 export interface FileClient {
   readonly encoding: TextEncoding;
+  /** The server says a download's size when it starts one (see FTP.announcesSizes). */
+  readonly announcesSizes: boolean;
   retrBinary(cmd: string, callback: (block: Uint8Array) => unknown, options?: RetrBinaryOptions): Promise<string>;
   storBinary(cmd: string, source: UploadSource, options?: StorBinaryOptions): Promise<string>;
   size(filename: string): Promise<number | null>;
@@ -42,6 +45,11 @@ export interface TransferOptions {
   onProgress?: (progress: Progress) => void;
   /** Continue where a previous attempt stopped (REST for downloads, APPE for uploads). */
   resume?: boolean;
+  /**
+   * MODE Z (deflate) where the server offers it, stream mode otherwise. Downloads default to the
+   * client's `modeZ`; uploads are deflated only when asked here, and their stored size is checked.
+   */
+  modeZ?: boolean;
 }
 
 export interface DownloadOptions extends TransferOptions {
@@ -50,6 +58,17 @@ export interface DownloadOptions extends TransferOptions {
    * matches the server's (default true). A resumed atomic download continues the `.part` file.
    */
   atomic?: boolean;
+  /**
+   * The file's size when it is known already (from a listing): no SIZE is sent for it. A size the
+   * server announces when the transfer starts is taken over it.
+   */
+  size?: number;
+  /**
+   * For a path: flush the file to the disk (fsync) before it is renamed and reported complete
+   * (default false, as curl, wget, lftp and rclone). Without it a crash of the machine soon after
+   * may leave the file shorter; the transfer itself is checked either way.
+   */
+  fsync?: boolean;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -61,6 +80,7 @@ function checkTransferOptions(ftp: FileClient, remote: string, options: Transfer
   checkSendable(ftp.encoding, [], [remote]);
   functionOption("onProgress", options.onProgress);
   booleanOption("resume", options.resume, false);
+  booleanOption("modeZ", options.modeZ, false);
   const signal: unknown = options.signal;
   if (
     signal !== undefined &&
@@ -77,8 +97,9 @@ function tooLong(remote: string, total: number): ErrorProto {
 }
 
 /** Progress reports, throttled. */
-function progressReporter(onProgress: TransferOptions["onProgress"], total: number | null) {
+function progressReporter(onProgress: TransferOptions["onProgress"], initialTotal: number | null) {
   const started = Date.now();
+  let total = initialTotal;
   let last = 0;
   let bytes = 0;
   return {
@@ -93,6 +114,10 @@ function progressReporter(onProgress: TransferOptions["onProgress"], total: numb
     },
     get bytes() {
       return bytes;
+    },
+    /** The whole file's size, once the server has said it. */
+    set total(size: number | null) {
+      total = size;
     },
   };
 }
@@ -143,9 +168,43 @@ function shortTransfer(remote: string, written: number, total: number): ErrorPro
 }
 
 /**
+ * The size a download must come to, known before its bytes so that too many are stopped early.
+ * One the caller knows (from a listing) or one the server announces when the transfer starts
+ * saves SIZE's round trip. SIZE is asked first for a resume, which needs it to start, and on a
+ * connection whose server has not been seen to announce sizes; afterwards only when nothing said it.
+ */
+class ExpectedSize {
+  value: number | null;
+  private asked = false;
+  constructor(
+    private readonly ftp: FileClient,
+    private readonly remote: string,
+    known: number | undefined,
+  ) {
+    this.value = known ?? null;
+  }
+  async beforeTransfer(resuming: boolean): Promise<number | null> {
+    if (this.value === null && (resuming || !this.ftp.announcesSizes)) await this.ask();
+    return this.value;
+  }
+  /** The server's 1xx announced `size` (not after REST, where servers count differently). */
+  announced(size: number | null, resumed: boolean): void {
+    if (size !== null && !resumed) this.value = size;
+  }
+  async afterTransfer(): Promise<number | null> {
+    if (this.value === null && !this.asked) await this.ask();
+    return this.value;
+  }
+  private async ask(): Promise<void> {
+    this.asked = true;
+    this.value = await remoteSize(this.ftp, this.remote);
+  }
+}
+
+/**
  * Downloads `remote` to a local path (text, or bytes for a name that is not valid UTF-8) or a
  * Writable. Resolves with the number of bytes written in this call. A path download is atomic by
- * default. Fewer or more bytes than the server's SIZE fail the call (`ERR_FTP_SHORT_TRANSFER`,
+ * default. Fewer or more bytes than the server's size fail the call (`ERR_FTP_SHORT_TRANSFER`,
  * `ERR_FTP_SIZE_MISMATCH`); a Writable has the bytes that came by then.
  */
 export async function download(
@@ -156,18 +215,33 @@ export async function download(
 ): Promise<number> {
   checkTransferOptions(ftp, remote, options);
   const atomic = booleanOption("atomic", options.atomic, true);
-  const total = await remoteSize(ftp, remote);
+  const fsync = booleanOption("fsync", options.fsync, false);
+  const known =
+    options.size === undefined ? undefined : integerOption("size", options.size, 0, 0, Number.MAX_SAFE_INTEGER);
+  const expected = new ExpectedSize(ftp, remote, known);
   if (typeof destination !== "string" && !Buffer.isBuffer(destination)) {
-    const progress = progressReporter(options.onProgress, total);
+    const progress = progressReporter(options.onProgress, await expected.beforeTransfer(false));
     await cancellable(ftp, options.signal, () =>
-      ftp.retrBinary(`RETR ${remote}`, (block) => {
-        if (total !== null && progress.bytes + block.length > total) throw tooLong(remote, total);
-        progress.add(block.length);
-        // Blocks are copies (no zeroCopy): a stream may keep them after its callback.
-        return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
-      }),
+      ftp.retrBinary(
+        `RETR ${remote}`,
+        (block) => {
+          const total = expected.value;
+          if (total !== null && progress.bytes + block.length > total) throw tooLong(remote, total);
+          progress.add(block.length);
+          // Blocks are copies (no zeroCopy): a stream may keep them after its callback.
+          return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
+        },
+        {
+          modeZ: options.modeZ,
+          onStart: (size) => {
+            expected.announced(size, false);
+            progress.total = expected.value;
+          },
+        },
+      ),
     );
     progress.add(0, true);
+    const total = await expected.afterTransfer();
     if (total !== null && progress.bytes !== total) throw shortTransfer(remote, progress.bytes, total);
     return progress.bytes;
   }
@@ -180,31 +254,44 @@ export async function download(
         () => 0,
       )
     : 0;
-  if (total !== null && offset > total)
+  const before = await expected.beforeTransfer(offset > 0);
+  if (before !== null && offset > before)
     throw new ErrorProto(`local part is larger than ${remote}`, { code: "ERR_FTP_RESUME" });
-  const file = await open(target, offset > 0 ? "a" : "w");
-  const progress = progressReporter(options.onProgress, total);
+  const file = await open(target, offset > 0 ? "r+" : "w");
+  const writer = new FileWriter(file, offset);
+  const progress = progressReporter(options.onProgress, before);
   let written = offset;
+  let total: number | null;
   try {
-    if (total === null || offset < total) {
+    if (before === null || offset < before) {
       await cancellable(ftp, options.signal, () =>
         ftp.retrBinary(
           `RETR ${remote}`,
-          async (block) => {
+          (block) => {
             // More than the server said the file holds: stop now rather than fill the disk.
-            if (total !== null && written + block.length > total) throw tooLong(remote, total);
-            // Written before the callback settles, so no copy is needed (zeroCopy): the transport
-            // reuses the block's buffer after.
-            await file.write(block);
+            const size = expected.value;
+            if (size !== null && written + block.length > size) throw tooLong(remote, size);
             written += block.length;
             progress.add(block.length);
+            // The blocks are the transport's own (no zeroCopy), so they can wait to be written.
+            return writer.write(block);
           },
-          offset > 0 ? { rest: offset, zeroCopy: true } : { zeroCopy: true },
+          {
+            ...(offset > 0 ? { rest: offset } : {}),
+            modeZ: options.modeZ,
+            onStart: (size) => {
+              expected.announced(size, offset > 0);
+              progress.total = expected.value;
+            },
+          },
         ),
       );
     }
-    await file.sync();
+    await writer.close();
+    if (fsync) await file.sync();
+    total = await expected.afterTransfer();
   } catch (error) {
+    await writer.close().catch(() => undefined);
     await file.close();
     if (atomic && !options.resume) await rm(target, { force: true });
     throw error;
@@ -240,8 +327,21 @@ export async function upload(
   const progress = progressReporter(options.onProgress, total);
   const verb = options.append || offset > 0 ? "APPE" : "STOR";
   await cancellable(ftp, options.signal, () =>
-    ftp.storBinary(`${verb} ${remote}`, input, { callback: (block) => progress.add(block.length) }),
+    ftp.storBinary(`${verb} ${remote}`, input, {
+      // A file's chunks whole: a quarter of the writes of the default blocksize.
+      ...(typeof source === "string" ? { blocksize: FILE_BUFFER } : {}),
+      callback: (block) => progress.add(block.length),
+      modeZ: options.modeZ,
+    }),
   );
   progress.add(0, true);
+  // proftpd 1.3.8's mod_deflate may store a MODE Z upload wrong (its issue #1896): it must hold what was sent.
+  if (options.modeZ === true && total !== null && !(options.append && offset === 0)) {
+    const stored = await remoteSize(ftp, remote);
+    if (stored !== null && stored !== total)
+      throw new ErrorProto(`${remote}: the server stored ${stored} bytes of ${total} (MODE Z)`, {
+        code: "ERR_FTP_SIZE_MISMATCH",
+      });
+  }
   return progress.bytes;
 }

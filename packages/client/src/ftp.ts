@@ -101,13 +101,25 @@ export class FTP {
   passiveServer: boolean;
   /** EPSV on IPv4 too (the default), or PASV there (see `FTPOptions.epsv`). */
   epsv: boolean;
+  /** Transfer commands sent while the data connection connects (see `FTPOptions.pipelineTransfers`). */
+  pipelineTransfers: boolean;
   trustServerPasvIpv4Address: boolean;
   /** The debug level: 0 quiet, 1 commands and replies, 2 raw lines too. */
   debugging: number;
+  /** MODE Z (deflate) for downloads and listings where the server offers it, unless a call says otherwise. */
+  modeZ: boolean;
 
   protected readonly transport: Transport<unknown>;
   /** The connection, from `connect()` to `close()`. */
   protected session: Session | undefined;
+
+  /**
+   * True once this connection's server has announced a download's size when starting it (in its
+   * 150 reply, as vsftpd and proftpd do): `download()` then sends no SIZE before a transfer.
+   */
+  get announcesSizes(): boolean {
+    return this.session?.announcesSizes ?? false;
+  }
   /** TLS options handed to the transport (FTP_TLS). */
   protected tlsOptions: unknown = undefined;
   /** Implicit TLS from the first byte (FTP_TLS). */
@@ -140,6 +152,8 @@ export class FTP {
     this.maxline = integerOption("maxline", options.maxline, 8192, 4, 1 << 24);
     this.passiveServer = booleanOption("passive", options.passive, true);
     this.epsv = booleanOption("epsv", options.epsv, true);
+    this.modeZ = booleanOption("modeZ", options.modeZ, false);
+    this.pipelineTransfers = booleanOption("pipelineTransfers", options.pipelineTransfers, false);
     this.debugging = integerOption("debugLevel", options.debugLevel, 0, 0, 3);
     this.debugOutput =
       functionOption("debugOutput", options.debugOutput) ?? ((line) => process.stderr.write(`${line}\n`));
@@ -494,7 +508,8 @@ export class FTP {
       parse = listingParser(verb, options);
       const cmd = path === "" ? verb : `${verb} ${path}`;
       yield* lineBatches(
-        (onLine, afterChunk) => this.run((s) => readLines(s, cmd, maxBytes, onLine, { afterChunk })),
+        (onLine, afterChunk) =>
+          this.run((s) => readLines(s, cmd, maxBytes, onLine, { afterChunk, modeZ: options.modeZ })),
         (busy) => this.queue.setBusy(busy ? "a listing is being iterated on this connection" : undefined),
       );
     };
@@ -608,6 +623,9 @@ export class FTP {
   private direct(session: Session): TreeClient {
     const files: FileClient = {
       encoding: this.encoding,
+      get announcesSizes() {
+        return session.announcesSizes;
+      },
       retrBinary: (cmd, callback, options = {}) => retrBinary(session, cmd, callback, options),
       storBinary: (cmd, source, options = {}) => storBinary(session, cmd, source, options),
       size: (filename) => session.size(filename),

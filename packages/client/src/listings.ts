@@ -4,12 +4,13 @@
  */
 import type { ListingOptions } from "./ftp-options.js";
 import { type FileEntry, ListParserStream, mlsxFileEntry } from "./listing/index.js";
-import { invalidOption } from "./options.js";
+import { booleanOption, invalidOption } from "./options.js";
 import type { Session } from "./session.js";
 import { readLines } from "./text-transfers.js";
 
 /** The listing command: the one asked for, or MLSD when the server lists MLST among its features. */
 export async function listingCommand(session: Session, options: ListingOptions): Promise<"MLSD" | "LIST"> {
+  booleanOption("modeZ", options.modeZ, false);
   if (options.command === "MLSD" || options.command === "LIST") return options.command;
   if (options.command !== undefined) throw invalidOption(TypeError, "command", '"MLSD" or "LIST"', options.command);
   return (await session.features()).has("MLST") ? "MLSD" : "LIST";
@@ -38,9 +39,11 @@ export async function list(
   const verb = await listingCommand(session, options);
   const parse = listingParser(verb, options);
   const entries: FileEntry[] = [];
-  await readLines(session, path === "" ? verb : `${verb} ${path}`, maxBytes, (line) => {
+  const cmd = path === "" ? verb : `${verb} ${path}`;
+  const keep = (line: string) => {
     const entry = parse(line);
     if (entry !== null) entries.push(entry);
-  });
+  };
+  await readLines(session, cmd, maxBytes, keep, { modeZ: options.modeZ });
   return entries;
 }

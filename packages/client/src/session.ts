@@ -1,13 +1,16 @@
 /**
  * One connection, from `connect()` to `close()`: its control channel, the transfer in progress,
- * and what the server refused or offered (EPSV, features), the representation type and the data
- * protection. Everything here dies with the connection, so nothing is ever reset by hand.
+ * and what the server refused or offered (EPSV, features, MODE Z), the representation type, the
+ * transmission mode and the data protection. Everything here dies with the connection, so nothing
+ * is ever reset by hand.
  *
  * Its methods run at once: the caller holds the turn (see call-queue.ts). The FTP class is the
  * public facade that takes the turn first; the tree and file helpers call a session directly.
  */
 import {
   type ByteStream,
+  type DataConnectRequest,
+  FtpConnectionError,
   type DataListener,
   ErrorPerm,
   ErrorProto,
@@ -42,10 +45,13 @@ export interface SessionSettings {
   readonly timeout: number;
   readonly passiveServer: boolean;
   readonly epsv: boolean;
+  readonly pipelineTransfers: boolean;
   readonly trustServerPasvIpv4Address: boolean;
   readonly sourceAddress: SourceAddress | undefined;
   readonly encoding: TextEncoding;
   readonly maxline: number;
+  /** Transfers in MODE Z (deflate) unless a call says otherwise, where the server offers it. */
+  readonly modeZ: boolean;
   /** Debug level and output, for text transfers' lines. */
   readonly debugging: number;
   debug(line: string): void;
@@ -95,6 +101,11 @@ function completed(reply: Reply): Reply {
   return reply;
 }
 
+/** Milliseconds a server gets to answer a pipelined command whose data connection failed. */
+const PIPELINE_GRACE = 1000;
+
+const delay = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+
 export class Session {
   /** The transfer in progress, while there is one. */
   transfer: Transfer | undefined;
@@ -104,8 +115,22 @@ export class Session {
   private epsvRefused = false;
   /** FEAT of this connection, once asked. */
   private featureCache: Map<string, string> | undefined;
+  /**
+   * The server said a download's size in its 150 reply (vsftpd and proftpd do): a download need not
+   * ask SIZE first to know when too much is coming. Learned at this connection's first RETR.
+   */
+  announcesSizes = false;
+  /** A passive data connection of this session has connected: the passive ports are reachable. */
+  private dataConnected = false;
   /** The representation type the server has, to skip a TYPE that changes nothing. */
   private type: "I" | "A" | undefined;
+  /**
+   * The transmission mode the server has: stream (S) until a MODE Z; undefined after a MODE the
+   * caller sent (sendCmd), or a USER or REIN in MODE Z.
+   */
+  mode: "S" | "Z" | undefined = "S";
+  /** MODE Z is not offered (FEAT) or was refused: stream mode for good, said once in debug output. */
+  private modeZMissing: string | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -206,10 +231,46 @@ export class Session {
     this.type = type;
   }
 
-  /** A command line went out: a TYPE, REIN or USER sent by anyone makes the type unknown. */
+  /** Sets the transmission mode (MODE), unless the server has it already: no round trip in stream mode. */
+  async setMode(mode: "S" | "Z"): Promise<void> {
+    if (this.mode === mode) return;
+    await this.voidCommand(`MODE ${mode}`);
+    this.mode = mode;
+  }
+
+  /**
+   * The mode of the next transfer: MODE Z when `wanted` and the server offers it (FEAT lists
+   * `MODE Z`), stream mode otherwise. Compression is an optimisation: a server without it gets
+   * the same bytes uncompressed, and debug output says so. True when the data is deflated.
+   */
+  async transferMode(wanted: boolean): Promise<boolean> {
+    if (wanted && this.modeZMissing === undefined) {
+      const modes = (await this.features()).get("MODE") ?? "";
+      if (!/(^|[\s,;])Z($|[\s,;])/i.test(modes)) this.modeZMissing = "not offered (FEAT)";
+    }
+    if (wanted && this.modeZMissing === undefined) {
+      const before = this.mode;
+      try {
+        await this.setMode("Z");
+        return true;
+      } catch (error) {
+        if (!(error instanceof ErrorPerm)) throw error;
+        this.mode = before;
+        this.modeZMissing = `refused (${error.message})`;
+      }
+    }
+    if (wanted && this.settings.debugging) {
+      this.settings.debug(`*mode* MODE Z ${this.modeZMissing}: stream mode, uncompressed`);
+    }
+    if (this.mode !== "S") await this.setMode("S");
+    return false;
+  }
+
+  /** A command line went out: a TYPE, REIN or USER sent by anyone makes the type unknown, a MODE the mode. */
   sent(line: string): void {
     this.touch();
     if (/^(TYPE|REIN|USER)\b/i.test(line)) this.type = undefined;
+    if (/^MODE\b/i.test(line) || (this.mode !== "S" && /^(REIN|USER)\b/i.test(line))) this.mode = undefined;
   }
 
   /** Re-arms the keep-alive: `ping` when the session has been quiet for its milliseconds. */
@@ -372,7 +433,9 @@ export class Session {
       // Bound to the source address's port when one is given, as ftplib does.
       const localPort = sourceAddressOf(this.settings.sourceAddress)?.port || undefined;
       const request = { host, port, secure: this.dataProtected, timeout: this.settings.timeout, localPort, ownChunks };
+      if (this.settings.pipelineTransfers && this.dataConnected) return this.pipelinedTransfer(request, cmd, rest);
       const conn = await this.channel.connectData(request);
+      this.dataConnected = true;
       try {
         return [conn, ...(await this.sendTransferCommand(cmd, rest))];
       } catch (error) {
@@ -397,6 +460,50 @@ export class Session {
     }
   }
 
+  /**
+   * The transfer command sent while the data connection connects (pipelineTransfers). A connect
+   * that fails then leaves the server waiting for it with the command in hand, and most servers
+   * read no ABOR until their accept timeout: unless the server answers the command at once (550:
+   * no such file, which also closes its listener), the session cannot go on, and is closed.
+   */
+  private async pipelinedTransfer(
+    request: DataConnectRequest,
+    cmd: string,
+    rest: number | string | undefined,
+  ): Promise<[ByteStream, number | null, number]> {
+    const connecting = this.channel.connectData(request);
+    const started = this.sendTransferCommand(cmd, rest);
+    const connect = connecting.then(
+      (conn) => ({ conn }),
+      (error: unknown) => ({ error }),
+    );
+    const answer = started.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ refused: error }),
+    );
+    const first = await Promise.race([connect, answer]);
+    if ("refused" in first) {
+      void connect.then((c) => "conn" in c && c.conn.destroy());
+      throw first.refused;
+    }
+    const connected = await connect;
+    if ("conn" in connected) {
+      const answered = await answer;
+      if ("refused" in answered) {
+        connected.conn.destroy();
+        throw answered.refused;
+      }
+      return [connected.conn, ...answered.value];
+    }
+    const late = await Promise.race([answer, delay(PIPELINE_GRACE)]);
+    if (late !== undefined && "refused" in late && late.refused instanceof ErrorReply) throw late.refused;
+    this.close();
+    throw new FtpConnectionError(
+      `the data connection failed after ${cmd.split(" ")[0]} was sent (pipelineTransfers): session closed`,
+      { code: "ERR_FTP_DATA_AFTER_COMMAND", cause: connected.error },
+    );
+  }
+
   private async sendTransferCommand(cmd: string, rest: number | string | undefined): Promise<[number | null, number]> {
     if (rest !== undefined) await this.command(`REST ${rest}`);
     const id = await this.send(cmd, { transfer: true });
@@ -405,6 +512,8 @@ export class Session {
     // keeps the transfer waiting for its 1xx).
     if (replyIs(reply, "2xx")) reply = await this.answer(id);
     if (!replyIs(reply, "1xx")) throw new ErrorReply(reply);
-    return [replyIs(reply, 150) ? parse150(reply) : null, id];
+    const size = replyIs(reply, 150) ? parse150(reply) : null;
+    if (rest === undefined && /^RETR /i.test(cmd)) this.announcesSizes = size !== null;
+    return [size, id];
   }
 }

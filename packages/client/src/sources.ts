@@ -53,8 +53,8 @@ export async function* chunksOf(
   }
 }
 
-/** Bytes of each buffer a file is read through. */
-const FILE_BUFFER = 1024 * 1024;
+/** Bytes of each buffer a file is read through, and of each write an upload from a file makes. */
+export const FILE_BUFFER = 1024 * 1024;
 
 /**
  * A local file from `start` on, read ahead into three buffers that take turns: while one chunk

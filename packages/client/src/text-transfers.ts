@@ -15,6 +15,8 @@ export interface ReadLinesOptions {
   afterChunk?: () => Promise<void>;
   /** The line callback is the user's: calls it makes on the connection are nested ones. */
   usersCallback?: boolean;
+  /** MODE Z where the server offers it (default: the client's `modeZ`). */
+  modeZ?: boolean | undefined;
 }
 
 /**
@@ -29,10 +31,10 @@ export async function readLines(
   onLine: (line: string) => unknown,
   options: ReadLinesOptions = {},
 ): Promise<string> {
-  const { afterChunk, usersCallback = false } = options;
+  const { afterChunk, usersCallback = false, modeZ } = options;
   const { encoding, maxline } = session.settings;
   await session.setType("A");
-  return runTransfer(session, cmd, undefined, "download", {}, async (conn) => {
+  return runTransfer(session, cmd, undefined, "download", { modeZ }, async (conn) => {
     const reader = new LineReader(maxline);
     let size = 0;
     const lines = async () => {

@@ -18,6 +18,7 @@ import {
 } from "@ftplib/protocol";
 import { MAX_BLOCKSIZE, DEFAULT_BLOCKSIZE, type RetrBinaryOptions, type StorBinaryOptions } from "./ftp-options.js";
 import { GuardedStream } from "./guarded-stream.js";
+import { withModeZ } from "./mode-z.js";
 import { booleanOption, functionOption, integerOption, restOption } from "./options.js";
 import {
   type AbortReplies,
@@ -65,6 +66,8 @@ export async function openCallerTransfer(
   rest: number | string | undefined,
   release: () => void,
 ): Promise<[ByteStream, number | null]> {
+  // The caller reads the raw connection: stream mode, unless the caller sent a MODE itself.
+  if (session.mode === "Z") await session.setMode("S");
   const [conn, size, id] = await session.openTransfer(cmd, rest);
   session.transfer = { kind: "caller", id, conn, aborted: false, release };
   return [conn, size];
@@ -190,17 +193,23 @@ async function stopTransfer(session: Session, transfer: RunningTransfer): Promis
  * server's side with ABOR. After `abort()` the final reply is returned whatever it is, as ftplib
  * does. The order of errors: a refused data certificate, then the control connection's failure,
  * then the caller's own (a callback or source that threw), then the server's reply, then the
- * data connection's.
+ * data connection's. With `modeZ` (a download's default: the client's), the body reads and
+ * writes uncompressed bytes, deflated on the connection where the server offers MODE Z.
  */
 export async function runTransfer(
   session: Session,
   cmd: string,
   rest: number | string | undefined,
   direction: "download" | "upload",
-  data: { ownChunks?: boolean },
+  data: { ownChunks?: boolean; modeZ?: boolean | undefined },
   body: (conn: ByteStream, announced: number | null) => Promise<void>,
 ): Promise<string> {
-  const [opened, announced, id] = await session.openTransfer(cmd, rest, data.ownChunks);
+  // The client's default covers downloads only: uploads deflate when the call asks (see FTPOptions.modeZ).
+  const modeZ = data.modeZ ?? (direction === "download" && session.settings.modeZ);
+  // Stream mode, and the server in it: nothing to send, nothing to wrap.
+  const deflated = (modeZ || session.mode !== "S") && (await session.transferMode(modeZ));
+  // zlib holds the chunks it is given for a while: they must be the transfer's own.
+  const [opened, announced, id] = await session.openTransfer(cmd, rest, data.ownChunks || deflated);
   const conn = new GuardedStream(opened);
   const control = session.channel;
   const timeout = session.settings.timeout;
@@ -237,7 +246,8 @@ export async function runTransfer(
   );
   let bodyError: unknown;
   try {
-    await body(conn, announced);
+    if (deflated) await withModeZ(conn, direction, (stream) => body(stream, announced));
+    else await body(conn, announced);
   } catch (error) {
     bodyError = error;
     // The failure is this side's. An upload just ends (the server keeps what it got, and the
@@ -307,6 +317,8 @@ export function checkRetrOptions(callback: unknown, options: RetrBinaryOptions):
   restOption(options.rest);
   functionOption("callback", callback);
   booleanOption("zeroCopy", options.zeroCopy, false);
+  booleanOption("modeZ", options.modeZ, false);
+  functionOption("onStart", options.onStart);
 }
 
 /** retrBinary: TYPE I, then each block to `callback`, in the rule's window. Returns the final reply. */
@@ -316,9 +328,10 @@ export async function retrBinary(
   callback: (block: Uint8Array) => unknown,
   options: RetrBinaryOptions,
 ): Promise<string> {
-  const { blocksize = 0, rest, zeroCopy = false } = options;
+  const { blocksize = 0, rest, zeroCopy = false, modeZ, onStart } = options;
   await session.setType("I");
-  return runTransfer(session, cmd, rest, "download", { ownChunks: !zeroCopy }, async (conn, announced) => {
+  return runTransfer(session, cmd, rest, "download", { ownChunks: !zeroCopy, modeZ }, async (conn, announced) => {
+    if (onStart !== undefined) session.rule.nested(() => onStart(announced));
     const deliver = (block: Uint8Array) => session.rule.nested(() => callback(block));
     // Blocks handed out stay what they were (ftplib code keeps them: `received.append(block)`):
     // the transport's own chunks when it can hand them over, copies otherwise.
@@ -347,6 +360,7 @@ export function checkStorOptions(options: StorBinaryOptions): void {
   integerOption("blocksize", options.blocksize, DEFAULT_BLOCKSIZE, 1, MAX_BLOCKSIZE);
   restOption(options.rest);
   functionOption("callback", options.callback);
+  booleanOption("modeZ", options.modeZ, false);
 }
 
 /** storBinary: TYPE I, then the source's blocks, one written while the next is read. */
@@ -356,10 +370,10 @@ export async function storBinary(
   source: UploadSource,
   options: StorBinaryOptions,
 ): Promise<string> {
-  const { blocksize = DEFAULT_BLOCKSIZE, callback, rest } = options;
+  const { blocksize = DEFAULT_BLOCKSIZE, callback, rest, modeZ } = options;
   const encode = (text: string) => session.encoding.encode(text);
   await session.setType("I");
-  return runTransfer(session, cmd, rest, "upload", {}, async (conn) => {
+  return runTransfer(session, cmd, rest, "upload", { modeZ }, async (conn) => {
     let sent: Promise<unknown> = Promise.resolve();
     try {
       for await (const block of chunksOf(source, blocksize, encode, (step) => session.rule.nested(step))) {

@@ -448,6 +448,37 @@ export function defineClientSuite(target: SuiteTarget): void {
       // 100 MB through an in-process server: seconds when the test run's other packages share the cores.
     }, 20_000);
 
+    it("asks SIZE for a download only when neither the caller nor the server's 150 reply says the size", async () => {
+      await ftp.storBinary("STOR sized.bin", SMALL);
+      const fresh = await reopen();
+      ftp = fresh;
+      const sizes: string[] = [];
+      const listener = (message: unknown) => {
+        const command = (message as { command: string }).command;
+        if (command.startsWith("SIZE ")) sizes.push(command);
+      };
+      subscribe("ftplib.sendcmd", listener);
+      const counted = async (options: { size?: number }) => {
+        const before = sizes.length;
+        const dest = join(tmp, `sized-${before}-${Date.now()}`);
+        expect(await ftp.download("sized.bin", dest, options)).toBe(SMALL.length);
+        expect(sha256(await readFile(dest))).toBe(sha256(SMALL));
+        await rm(dest);
+        return sizes.length - before;
+      };
+      try {
+        // A fresh connection has not seen how its server starts a download: SIZE first.
+        expect(await counted({})).toBe(1);
+        // vsftpd and proftpd say the size in their 150 reply; others are asked every time.
+        expect(ftp.announcesSizes).toBe(/^(vsftpd|proftpd)/.test(target.server));
+        expect(await counted({})).toBe(ftp.announcesSizes ? 0 : 1);
+        // A size from a listing needs no SIZE at all.
+        expect(await counted({ size: SMALL.length })).toBe(0);
+      } finally {
+        unsubscribe("ftplib.sendcmd", listener);
+      }
+    });
+
     it("cancels a download with an AbortSignal, leaves no file and stays usable", async () => {
       const controller = new AbortController();
       const dest = join(tmp, "cancelled.bin");

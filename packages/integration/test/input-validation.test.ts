@@ -240,6 +240,13 @@ describe("absurd options are refused at construction, naming the option", () => 
     await expectOption(ftp.ntransferCmd("RETR x", 1.5), "rest");
     await expectOption(ftp.download("x", "/tmp/never", { onProgress: 5 as never }), "onProgress");
     await expectOption(ftp.download("x", "/tmp/never", { signal: {} as never }), "signal");
+    await expectOption(ftp.download("x", "/tmp/never", { size: -1 }), "size");
+    await expectOption(ftp.download("x", "/tmp/never", { size: 1.5 }), "size");
+    await expectOption(ftp.download("x", "/tmp/never", { fsync: "yes" as never }), "fsync");
+    await expectOption(
+      ftp.retrBinary("RETR x", () => undefined, { onStart: 5 as never }),
+      "onStart",
+    );
     await expectOption(ftp.listStream("", { maxBytes: 0 }).next(), "maxBytes");
     const pool = new FtpPool({ connect: () => Promise.reject(new Error("not reached")) });
     await expectOption(pool.downloadMany([["a", "/tmp/never"]], { concurrency: 0 }), "concurrency");
