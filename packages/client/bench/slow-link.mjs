@@ -404,9 +404,10 @@ const scenarios = [
     origin: proftpd,
     link: { rate: RATE },
     note: "A row whose client sent no `MODE Z` (the link counts the commands) is marked: the option is not there yet, or the client declined.",
-    needsMode: (name) => name.includes("MODE Z"),
+    // Whether a row must have sent MODE Z (the client may use it by default where FEAT offers it).
+    wantsModeZ: (name) => name.includes("MODE Z"),
     contenders: {
-      [`${OURS}, stream mode`]: ours("mode-z"),
+      [`${OURS} \`{ modeZ: false }\`, stream mode`]: (c) => ours("mode-z")({ ...c, modeZ: false }),
       [`${OURS} \`{ modeZ: true }\`, MODE Z`]: (c) => ours("mode-z")({ ...c, modeZ: true }),
       [`${LFTP}, stream mode`]: lftp((c) => `set ftp:use-mode-z false; get ${c.remote} -o ${c.local}`),
       [`${LFTP} \`ftp:use-mode-z\`, MODE Z`]: lftp((c) => `set ftp:use-mode-z true; get ${c.remote} -o ${c.local}`),
@@ -488,8 +489,10 @@ for (const scenario of scenarios) {
         const r = await scenario.contenders[name]({ ...login, ...config });
         const stats = link?.stats();
         if (r.notBuilt !== undefined) sample.error = `not built yet (\`${r.notBuilt}\` is missing)`;
-        else if (scenario.needsMode?.(name) && !stats?.verbs["MODE Z"])
+        else if (scenario.wantsModeZ?.(name) === true && !stats?.verbs["MODE Z"])
           sample.error = "not built yet (the client sent no MODE Z)";
+        else if (scenario.wantsModeZ?.(name) === false && stats?.verbs["MODE Z"])
+          sample.error = "fails: the client sent MODE Z, asked not to";
         else {
           scenario.check(r, config);
           if (round > 0) {
@@ -521,6 +524,7 @@ for (const scenario of scenarios) {
           max: Math.max(...s.seconds),
           roundTrips: last && median(s.stats.map((x) => x.roundTrips)) / files,
           dataConnections: last && median(s.stats.map((x) => x.dataConnections)) / files,
+          dataBytes: last && median(s.stats.map((x) => x.dataBytes)) / files,
           controlConnections: last?.controlConnections,
           // The commands a file costs: those sent at least once for every second file.
           verbs:
@@ -558,7 +562,7 @@ function render(done) {
       "command-line clients (the ftplib CLI, lftp, rclone, aria2c, curl) are timed whole, start-up and login included. " +
       `Contenders take turns in a rotating order; one warm-up round (on ${WARM_FILES} files where a scenario moves ${FILES}), then ${ROUNDS} counted: the median, and the range. ` +
       "Ratio: the contender's median over the first row's (above 1, the first row is faster). " +
-      "Round trips and data connections are per file (per listing), login included, from the link's counts; commands: those sent for (nearly) every file.",
+      "Round trips, data connections and data bytes (both ways, on the wire) are per file (per listing), login included, from the link's counts; commands: those sent for (nearly) every file.",
     "",
     "Run it: `npx -y pnpm@10.34.8 build && npx -y pnpm@10.34.8 --filter @ftplib/client bench:slow [key...]` " +
       `(keys: ${scenarios.map((s) => `\`${s.key}\``).join(", ")}); needs vsftpd, pure-ftpd and proftpd (servers/servers.sh) and \`apt-get install lftp rclone aria2 curl\`.`,
@@ -569,18 +573,20 @@ function render(done) {
     if (r === undefined) continue;
     lines.push(`## ${scenario.title}`, "");
     if (scenario.note) lines.push(scenario.note, "");
-    lines.push("| contender | seconds | range | ratio | round trips | data connections | commands |");
-    lines.push("|---|---:|---:|---:|---:|---:|---|");
+    lines.push("| contender | seconds | range | ratio | round trips | data connections | data bytes | commands |");
+    lines.push("|---|---:|---:|---:|---:|---:|---:|---|");
     const first = Object.values(r)[0];
     for (const [name, v] of Object.entries(r)) {
       if (typeof v === "string") {
-        lines.push(`| ${name} | ${v.replace(/\|/g, "/")} | | | | | |`);
+        lines.push(`| ${name} | ${v.replace(/\|/g, "/")} | | | | | | |`);
         continue;
       }
       const ratio = typeof first === "object" && v !== first ? `${(v.median / first.median).toFixed(2)}x` : "";
+      const size = (x) =>
+        x === undefined ? "—" : x >= 2 ** 20 ? `${(x / 2 ** 20).toFixed(1)} MiB` : `${(x / 1024).toFixed(1)} KiB`;
       const count = (x) => (x === undefined ? "—" : x.toFixed(2).replace(/\.00$/, ""));
       lines.push(
-        `| ${name} | ${seconds(v.median)} | ${seconds(v.min)}–${seconds(v.max)} | ${ratio} | ${count(v.roundTrips)} | ${count(v.dataConnections)} | ${v.verbs ?? ""} |`,
+        `| ${name} | ${seconds(v.median)} | ${seconds(v.min)}–${seconds(v.max)} | ${ratio} | ${count(v.roundTrips)} | ${count(v.dataConnections)} | ${size(v.dataBytes)} | ${v.verbs ?? ""} |`,
       );
     }
     lines.push("");
@@ -657,7 +663,7 @@ function render(done) {
     target(`${LOOP_MIB} MiB upload, loopback, against ${CURL}`, ratio("loopback-upload", OURS, CURL), 1),
     target(
       "a text file with MODE Z, capped link, against the same without it",
-      ratio("mode-z", `${OURS} \`{ modeZ`, `${OURS}, stream`),
+      ratio("mode-z", `${OURS} \`{ modeZ: true`, `${OURS} \`{ modeZ: false`),
       3,
     ),
     "| loopback targets of issue 6 | see reports/benchmarks.md (`pnpm bench`) | not worse | |",
