@@ -46,7 +46,7 @@ function fileName(path: string, what: string): string {
 }
 
 const get: Command = async (ctx, args) => {
-  expectArgs(args, 1, 2, "get [--resume] <url> [local]");
+  expectArgs(args, 1, 2, "get [--resume] [-n N] [--verify] <url> [local]");
   const target = parseFtpUrl(args[0]!);
   const name = fileName(target.path, "the URL");
   let local = args[1] ?? name;
@@ -59,22 +59,33 @@ const get: Command = async (ctx, args) => {
   )
     local = join(local, name);
   const bar = ctx.progress(name);
+  const destination = local === "-" ? ctx.io.stdout : local;
+  const options = {
+    onProgress: bar.onProgress,
+    signal: ctx.signal,
+    resume: ctx.flags.resume && local !== "-",
+    fsync: ctx.flags.fsync,
+    ...ctx.verifyOptions(name),
+  };
   try {
-    await ctx.with(target, (ftp) =>
-      ftp.download(target.path, local === "-" ? ctx.io.stdout : local, {
-        onProgress: bar.onProgress,
-        signal: ctx.signal,
-        resume: ctx.flags.resume && local !== "-",
-        fsync: ctx.flags.fsync,
-      }),
-    );
+    if (ctx.flags.segments > 1) {
+      // -n N: one file over N connections (a file under 2 MiB, or stdout, takes one).
+      const pool = ctx.pool(target, ctx.flags.segments);
+      try {
+        await pool.download(target.path, destination, { ...options, segments: ctx.flags.segments });
+      } finally {
+        await pool.close();
+      }
+    } else {
+      await ctx.with(target, (ftp) => ftp.download(target.path, destination, options));
+    }
   } finally {
     bar.done();
   }
 };
 
 const put: Command = async (ctx, args) => {
-  expectArgs(args, 2, 2, "put <local> <url>");
+  expectArgs(args, 2, 2, "put [--resume] [--verify] <local> <url>");
   const [local, url] = args as [string, string];
   const target = parseFtpUrl(url);
   let remote = target.path;
@@ -92,6 +103,7 @@ const put: Command = async (ctx, args) => {
         signal: ctx.signal,
         resume: ctx.flags.resume && local !== "-",
         modeZ: ctx.settings.modeZ,
+        ...ctx.verifyOptions(remoteBasename(remote)),
       }),
     );
   } finally {

@@ -1,6 +1,6 @@
 /** What every command gets: the streams, the options, the cancellation signal, and a way to connect. */
 import type { Readable, Writable } from "node:stream";
-import type { FTP } from "@ftplib/client";
+import { type FTP, FtpPool, type Verification } from "@ftplib/client";
 import { type ConnectSettings, type Credentials, credentialsFor, openClient, tlsOptionsFor } from "./connect.js";
 import { ProgressBar } from "./progress.js";
 import type { FtpTarget } from "./url.js";
@@ -18,7 +18,13 @@ export interface Flags {
   recursive: boolean;
   parents: boolean;
   resume: boolean;
+  /** get, put, mirror: compare each file with the server's after the transfer (hash, else size). */
+  verify: boolean;
+  /** mirror: decide what to transfer by hash rather than size and time, where the server can hash. */
+  checksum: boolean;
   parallel: number;
+  /** get -n, mirror --segments: connections for one file (1: one stream). */
+  segments: number;
   dryRun: boolean;
   /** Downloads flushed to the disk before they are renamed into place (--fsync). */
   fsync: boolean;
@@ -86,11 +92,33 @@ export class Context {
     }
   }
 
+  /** A pool of `size` connections to `target`; those after the first resume its TLS session. */
+  pool(target: FtpTarget, size: number): FtpPool {
+    return FtpPool.resumingFirstSession((session) => this.open(target, session), size);
+  }
+
   /** A progress bar for one transfer, or nothing when no one is watching. */
   progress(label: string): { onProgress?: (p: { bytes: number; total: number | null }) => void; done(): void } {
     if (!this.flags.showProgress) return { done() {} };
     const bar = new ProgressBar(this.io.stderr, label);
     return { onProgress: (p) => bar.update(p.bytes, p.total), done: () => bar.done() };
+  }
+
+  /**
+   * Transfer options for --verify: the check, and a warning on stderr when the server could not
+   * hash (only the size compared, or nothing); with --verbose, the digest that matched.
+   */
+  verifyOptions(label: string): { verify?: boolean; onVerify?: (v: Verification) => void } {
+    if (!this.flags.verify) return {};
+    return {
+      verify: true,
+      onVerify: (v) => {
+        if (v.method === "size") this.log(`ftplib: ${label}: the server cannot hash files; verified the size only`);
+        else if (v.method === "none")
+          this.log(`ftplib: ${label}: the server cannot hash files or tell the size; not verified`);
+        else if (this.flags.verbose) this.log(`verified ${label}: ${v.algorithm} ${v.hex}`);
+      },
+    };
   }
 
   /** A line on stderr. */

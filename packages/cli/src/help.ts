@@ -3,15 +3,19 @@ export const USAGE = `ftplib: an FTP and FTPS client for the command line and fo
 
 Usage:
   ftplib ls     [-l] [--json] <url>           list a directory (names; -l details; --json all facts)
-  ftplib get    [-c] [-z] <url> [local]        download a file (local: a path, a directory, or - for stdout)
-  ftplib put    [-z] <local> <url>             upload a file (local - reads stdin; a URL ending in / takes the local name)
+  ftplib get    [-c] [-z] [-n N] [--verify] <url> [local]
+                                               download a file (local: a path, a directory, or - for stdout)
+  ftplib put    [-c] [-z] [--verify] <local> <url>
+                                               upload a file (local - reads stdin; a URL ending in / takes the local name)
   ftplib cat    <url>                          write a remote file to stdout
   ftplib rm     [-r] <url>                     delete a file (-r: a directory and everything in it)
   ftplib mkdir  [-p] <url>                     make a directory (-p: with its parents, no error if it exists)
   ftplib rmdir  <url>                          remove an empty directory
   ftplib mv     <url> <new-name|url>           rename (a bare name stays in the same directory)
-  ftplib mirror [-j N] [-n] <url> <local-dir>  download a tree: only files whose size or time changed
-  ftplib mirror [-j N] [-n] <local-dir> <url>  upload a tree, the same way
+  ftplib mirror [-j N] [-n] [--checksum] [--segments N] <url> <local-dir>
+                                               download a tree: only files whose size or time changed
+  ftplib mirror [-j N] [-n] [--checksum] <local-dir> <url>
+                                               upload a tree, the same way
 
 URLs:
   ftp://[user[:password]@]host[:port]/path     plain FTP (port 21); --tls for AUTH TLS
@@ -41,12 +45,22 @@ Options:
   -r, --recursive         rm: remove a directory tree
   -p, --parents           mkdir: make missing parents too
   -c, --resume            get: continue a partial download (put: continue an upload)
+  -n <n>                  get: the file over n connections at once, each fetching its own part
+                          (as lftp's pget -n; at most 16); a file under 2 MiB takes one
+      --verify            get, put, mirror: compare each file with the server's after the transfer:
+                          its hash (HASH, XSHA256, XMD5...) where the server can, else its size
+                          (said on stderr). A mismatch fails (exit 8) and leaves no file behind
+      --checksum          mirror: a file of the same size on both sides is compared by hash, not
+                          time (where the server can hash; otherwise said, and size and time used)
   -z, --compress          get, put, mirror, ls, cat: deflate the data connection (MODE Z) where the
                           server offers it (FEAT), uncompressed otherwise: text moves faster on a
                           slow link. proftpd up to 1.3.8 mishandles compressed uploads (put, mirror
                           up): use -z with it for downloads only
   -j, --parallel <n>      mirror: transfers at once, one connection each (default 4, at most 16)
-  -n, --dry-run           mirror: print what would be transferred, transfer nothing
+      --segments <n>      mirror: files of 8 MiB and more over up to n connections each, taken
+                          from the -j connections
+  -n, --dry-run           mirror: print what would be transferred, transfer nothing (after get,
+                          -n is the number of connections)
       --fsync             get, mirror: flush each downloaded file to the disk before it is
                           renamed into place (off by default, as in curl, wget and rclone)
       --progress          progress bars even when stderr is not a terminal

@@ -6,14 +6,27 @@
  * source. Downloaded files get the server's time; uploaded files get the local time where the
  * server can set it (MFMT) and list it back to the second (MLSD). Otherwise the server stamps the
  * upload time, which is newer than the local file, so the next run finds it unchanged too.
+ *
+ * With --checksum (rclone's name), a file of the same size on both sides is compared by hash
+ * instead of time, where the server can hash (HASH, XSHA256 and the others): the same bytes are
+ * unchanged whatever their times. A server that cannot hash gets size and time, and a warning.
  */
 import { mkdir, readdir, stat, utimes } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ErrorPerm, ErrorProto, ErrorTemp, type FTP, FtpPool, type TreeEntry } from "@ftplib/client";
+import {
+  ErrorPerm,
+  ErrorProto,
+  ErrorTemp,
+  type FTP,
+  type FtpPool,
+  type HashAlgorithm,
+  type TreeEntry,
+  fileHash,
+} from "@ftplib/client";
 import type { Context } from "./context.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { ProgressBar, formatBytes } from "./progress.js";
-import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash, type FtpTarget } from "./url.js";
+import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash } from "./url.js";
 
 interface PlannedFile {
   relativePath: string;
@@ -46,9 +59,39 @@ function unchanged(source: { size?: number; mtime?: Date }, copy: { size?: numbe
   return copy.mtime.getTime() + tolerance >= source.mtime.getTime();
 }
 
-/** A pool whose connections after the first resume the first one's TLS session. */
-function poolFor(ctx: Context, target: FtpTarget): FtpPool {
-  return FtpPool.resumingFirstSession((session) => ctx.open(target, session), ctx.flags.parallel);
+/** With --segments, files from this size up are split over several connections; smaller ones take one. */
+export const MIRROR_SEGMENT_MIN = 8 << 20;
+
+/** --checksum: the algorithm to compare by, or undefined (said on stderr) when the server cannot hash. */
+async function checksumAlgorithm(ctx: Context, pool: FtpPool): Promise<HashAlgorithm | undefined> {
+  if (!ctx.flags.checksum) return undefined;
+  const [algorithm] = await pool.run((ftp) => ftp.hashAlgorithms());
+  if (algorithm === undefined)
+    ctx.log("ftplib: mirror: --checksum: the server cannot hash files; comparing size and time instead");
+  return algorithm;
+}
+
+/**
+ * --checksum: of the files of the same size on both sides, those whose hashes differ (to
+ * transfer); the others count as unchanged. Hashed through the pool, several at once.
+ */
+async function differingByHash(
+  pool: FtpPool,
+  algorithm: HashAlgorithm,
+  candidates: { file: PlannedFile; localPath: string; remotePath: string }[],
+  summary: Summary,
+): Promise<PlannedFile[]> {
+  const same = await Promise.all(
+    candidates.map(async ({ localPath, remotePath }) => {
+      const [local, remote] = await Promise.all([
+        fileHash(localPath, algorithm),
+        pool.run((ftp) => ftp.remoteHash(remotePath, { algorithm })),
+      ]);
+      return remote !== null && remote.hex === local;
+    }),
+  );
+  summary.unchanged += same.filter(Boolean).length;
+  return candidates.filter((_, i) => !same[i]).map((c) => c.file);
 }
 
 /** The local tree under `root`, parents first; links and special files are left out. */
@@ -69,13 +112,17 @@ async function localTree(
   return found;
 }
 
+type OnProgress = (p: { bytes: number }) => void;
+
 /** Runs the transfers through the pool, with one progress bar for all of them; returns the errors. */
 async function transferAll(
   ctx: Context,
   pool: FtpPool,
   files: PlannedFile[],
   summary: Summary,
-  each: (ftp: FTP, file: PlannedFile, onProgress: (p: { bytes: number }) => void) => Promise<void>,
+  each: (ftp: FTP, file: PlannedFile, onProgress: OnProgress) => Promise<void>,
+  /** For a file that takes a segmented download: that download, which takes the pool's connections itself. */
+  segmented?: (file: PlannedFile) => ((onProgress: OnProgress) => Promise<void>) | undefined,
 ): Promise<unknown[]> {
   const total = files.reduce((sum, f) => sum + f.size, 0);
   const label = `${summary.direction} ${files.length} file${files.length === 1 ? "" : "s"}`;
@@ -92,14 +139,15 @@ async function transferAll(
     bar.update(bytes, total);
   };
   const transfer = async (file: PlannedFile) => {
+    const onProgress = ({ bytes }: { bytes: number }) => {
+      moving.set(file.relativePath, bytes);
+      draw();
+    };
     try {
-      await pool.run((ftp) => {
-        moving.set(file.relativePath, 0);
-        return each(ftp, file, ({ bytes }) => {
-          moving.set(file.relativePath, bytes);
-          draw();
-        });
-      });
+      moving.set(file.relativePath, 0);
+      const own = segmented?.(file);
+      if (own !== undefined) await own(onProgress);
+      else await pool.run((ftp) => each(ftp, file, onProgress));
       summary.bytes += file.size;
       summary.transferred.push(file.relativePath);
       if (ctx.flags.verbose) {
@@ -152,7 +200,9 @@ async function mirrorDown(
   summary: Summary,
 ): Promise<unknown[]> {
   const tree: TreeEntry[] = await pool.run((ftp) => ftp.walk(remoteRoot));
+  const algorithm = await checksumAlgorithm(ctx, pool);
   const files: PlannedFile[] = [];
+  const byHash: { file: PlannedFile; localPath: string; remotePath: string }[] = [];
   const dirs: string[] = [];
   for (const entry of tree) {
     const localPath = localPathOf(localRoot, entry.relativePath);
@@ -163,31 +213,57 @@ async function mirrorDown(
         throw new CliError(`${localPath} is in the way of the directory ${entry.path}`, ExitCode.LOCAL);
     } else if (entry.type === "file") {
       const copy = local?.isFile() ? { size: local.size, mtime: local.mtime } : undefined;
-      if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy)) summary.unchanged++;
-      else
-        files.push({
-          relativePath: entry.relativePath,
-          size: entry.size ?? 0,
-          ...(entry.size === undefined ? {} : { listedSize: entry.size }),
-          mtime: entry.modifiedAt,
-        });
+      const file = {
+        relativePath: entry.relativePath,
+        size: entry.size ?? 0,
+        ...(entry.size === undefined ? {} : { listedSize: entry.size }),
+        mtime: entry.modifiedAt,
+      };
+      if (algorithm !== undefined && copy !== undefined && copy.size === entry.size)
+        byHash.push({ file, localPath, remotePath: entry.path });
+      else if (copy !== undefined && unchanged({ size: entry.size, mtime: entry.modifiedAt }, copy))
+        summary.unchanged++;
+      else files.push(file);
     }
   }
+  if (algorithm !== undefined) files.push(...(await differingByHash(pool, algorithm, byHash, summary)));
   if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "get", files);
   await mkdir(localRoot, { recursive: true });
   for (const dir of dirs) await mkdir(join(localRoot, ...dir.split("/")), { recursive: true });
   summary.directoriesMade = dirs.length;
-  return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
-    const localPath = join(localRoot, ...file.relativePath.split("/"));
-    await ftp.download(joinRemote(remoteRoot, file.relativePath), localPath, {
-      onProgress,
-      signal: ctx.signal,
-      size: file.listedSize,
-      fsync: ctx.flags.fsync,
-      modeZ: ctx.settings.modeZ,
-    });
-    if (file.mtime !== undefined) await utimes(localPath, new Date(), file.mtime);
-  });
+  const localFile = (file: PlannedFile) => join(localRoot, ...file.relativePath.split("/"));
+  const stamp = async (file: PlannedFile) => {
+    if (file.mtime !== undefined) await utimes(localFile(file), new Date(), file.mtime);
+  };
+  const segments = ctx.flags.segments;
+  return transferAll(
+    ctx,
+    pool,
+    files,
+    summary,
+    async (ftp, file, onProgress) => {
+      await ftp.download(joinRemote(remoteRoot, file.relativePath), localFile(file), {
+        onProgress,
+        signal: ctx.signal,
+        size: file.listedSize,
+        fsync: ctx.flags.fsync,
+        modeZ: ctx.settings.modeZ,
+        ...ctx.verifyOptions(file.relativePath),
+      });
+      await stamp(file);
+    },
+    (file) =>
+      segments > 1 && file.size >= MIRROR_SEGMENT_MIN
+        ? async (onProgress) => {
+            const remote = joinRemote(remoteRoot, file.relativePath);
+            const { fsync } = ctx.flags;
+            const verify = ctx.verifyOptions(file.relativePath);
+            const options = { segments, onProgress, signal: ctx.signal, size: file.listedSize, fsync, ...verify };
+            await pool.download(remote, localFile(file), options);
+            await stamp(file);
+          }
+        : undefined,
+  );
 }
 
 async function mirrorUp(
@@ -215,8 +291,10 @@ async function mirrorUp(
       throw error;
     }
   });
+  const algorithm = await checksumAlgorithm(ctx, pool);
   const dirs: string[] = [];
   const files: PlannedFile[] = [];
+  const byHash: { file: PlannedFile; localPath: string; remotePath: string }[] = [];
   for (const item of local) {
     const there = remote.get(item.relativePath);
     if (item.type === "dir") {
@@ -226,12 +304,18 @@ async function mirrorUp(
           `${there.path} on the server is in the way of the directory ${item.relativePath}`,
           ExitCode.PERMANENT,
         );
-    } else if (there?.type === "file" && unchanged(item, { size: there.size, mtime: there.modifiedAt })) {
-      summary.unchanged++;
     } else {
-      files.push({ relativePath: item.relativePath, size: item.size, mtime: item.mtime });
+      const file = { relativePath: item.relativePath, size: item.size, mtime: item.mtime };
+      if (algorithm !== undefined && there?.type === "file" && there.size === item.size) {
+        byHash.push({ file, localPath: join(localRoot, ...item.relativePath.split("/")), remotePath: there.path });
+      } else if (there?.type === "file" && unchanged(item, { size: there.size, mtime: there.modifiedAt })) {
+        summary.unchanged++;
+      } else {
+        files.push(file);
+      }
     }
   }
+  if (algorithm !== undefined) files.push(...(await differingByHash(pool, algorithm, byHash, summary)));
   if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "put", files);
   await pool.run(async (ftp) => {
     for (const dir of dirs) await ftp.mkd(joinRemote(remoteRoot, dir));
@@ -243,6 +327,7 @@ async function mirrorUp(
       onProgress,
       signal: ctx.signal,
       modeZ: ctx.settings.modeZ,
+      ...ctx.verifyOptions(file.relativePath),
     });
     if (canStamp && file.mtime !== undefined) await ftp.setLastMod(remotePath, file.mtime).catch(() => undefined);
   });
@@ -258,7 +343,7 @@ function plan(ctx: Context, dirVerb: string, dirs: string[], fileVerb: string, f
 export async function mirror(ctx: Context, args: string[]): Promise<void> {
   if (args.length !== 2)
     throw new CliError(
-      "usage: ftplib mirror [-j N] [-n] <url> <local-dir>  |  ftplib mirror [-j N] [-n] <local-dir> <url>",
+      "usage: ftplib mirror [-j N] [--segments N] [-n] <url> <local-dir>  |  ftplib mirror [-j N] [-n] <local-dir> <url>",
       ExitCode.USAGE,
     );
   const [from, to] = args as [string, string];
@@ -276,7 +361,7 @@ export async function mirror(ctx: Context, args: string[]): Promise<void> {
   };
   // The tree's root on the server, without a trailing slash (but "/" stays "/").
   const remoteRoot = trimTrailingSlash(target.path);
-  const pool = poolFor(ctx, target);
+  const pool = ctx.pool(target, ctx.flags.parallel);
   let failures: unknown[];
   try {
     failures = download

@@ -24,7 +24,10 @@ const OPTIONS = {
   recursive: { type: "boolean", short: "r" },
   parents: { type: "boolean", short: "p" },
   resume: { type: "boolean", short: "c" },
+  verify: { type: "boolean" },
+  checksum: { type: "boolean" },
   parallel: { type: "string", short: "j" },
+  segments: { type: "string" },
   "dry-run": { type: "boolean", short: "n" },
   fsync: { type: "boolean" },
   progress: { type: "boolean" },
@@ -35,6 +38,17 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
+
+/** get's options: `-n N` is lftp's `pget -n`, the segments of one file (dry runs are mirror's). */
+const GET_OPTIONS = (() => {
+  const { "dry-run": _dryRun, ...rest } = OPTIONS;
+  return { ...rest, segments: { type: "string", short: "n" } } as const;
+})();
+
+/** The command named on the line (the first word that is not an option), for option parsing. */
+function commandName(argv: readonly string[]): string | undefined {
+  return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: false }).positionals[0];
+}
 
 function positiveNumber(text: string | undefined, name: string, max: number, whole = false): number | undefined {
   if (text === undefined) return undefined;
@@ -63,7 +77,8 @@ export async function main(
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+      const options = commandName(argv) === "get" ? GET_OPTIONS : OPTIONS;
+      parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
     } catch (error) {
       throw new CliError(`${(error as Error).message}\nSee ftplib --help.`, ExitCode.USAGE);
     }
@@ -111,8 +126,11 @@ export async function main(
         recursive: values.recursive ?? false,
         parents: values.parents ?? false,
         resume: values.resume ?? false,
+        verify: values.verify ?? false,
+        checksum: values.checksum ?? false,
         parallel: positiveNumber(values.parallel, "parallel", 16, true) ?? 4,
-        dryRun: values["dry-run"] ?? false,
+        segments: positiveNumber(values.segments, "segments", 16, true) ?? 1,
+        dryRun: "dry-run" in values && values["dry-run"] === true,
         fsync: values.fsync ?? false,
         verbose: values.verbose ?? false,
         showProgress,

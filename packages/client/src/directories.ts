@@ -6,6 +6,7 @@ import { mkdir, readdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ErrorPerm, ErrorProto, utf8 } from "@ftplib/protocol";
 import type { DownloadOptions, FileClient, TransferOptions } from "./file-transfers.js";
+import { type VerifyMode, type VerifyOptions, checkVerifyOptions } from "./verification.js";
 import type { ListingOptions } from "./ftp-options.js";
 import type { FileEntry } from "./listing/index.js";
 import { checkSendable, integerOption } from "./options.js";
@@ -33,6 +34,10 @@ export interface TreeOptions {
    * A deeper tree fails with `ERR_FTP_TREE_TOO_DEEP` (a server whose tree never ends, say).
    */
   maxDepth?: number;
+  /** downloadDir and uploadDir: each file verified, as `verify` on a transfer (see VerifyOptions). */
+  verify?: VerifyMode;
+  /** Called for each verified file, as `onVerify` on a transfer. */
+  onVerify?: VerifyOptions["onVerify"];
 }
 
 const join2 = (dir: string, name: string) => (dir === "" || dir === "/" ? `${dir}${name}` : `${dir}/${name}`);
@@ -224,6 +229,7 @@ export async function downloadDir(
   local: string,
   options: TreeOptions = {},
 ): Promise<number> {
+  checkVerifyOptions(options);
   const root = resolve(local);
   await mkdir(root, { recursive: true });
   const tree = await walk(ftp, remote, options);
@@ -249,7 +255,10 @@ export async function downloadDir(
     if (entry.type === "dir") await onDisk(() => mkdir(localPath, { recursive: true }));
     else {
       // The listing's size saves a SIZE per file.
-      await onDisk(() => ftp.download(entry.path, localPath, entry.size === undefined ? {} : { size: entry.size }));
+      const verify = { verify: options.verify, onVerify: options.onVerify };
+      await onDisk(() =>
+        ftp.download(entry.path, localPath, entry.size === undefined ? verify : { ...verify, size: entry.size }),
+      );
       files++;
     }
   }
@@ -288,6 +297,7 @@ export async function uploadDir(
   remote: string,
   options: TreeOptions = {},
 ): Promise<number> {
+  checkVerifyOptions(options);
   const steps = await localTree(local, remote, options.filter);
   checkSendable(
     ftp.encoding,
@@ -299,7 +309,7 @@ export async function uploadDir(
   for (const step of steps) {
     if (step.type === "dir") await ensureDir(ftp, step.remote);
     else {
-      await ftp.upload(step.local, step.remote);
+      await ftp.upload(step.local, step.remote, { verify: options.verify, onVerify: options.onVerify });
       files++;
     }
   }

@@ -9,6 +9,11 @@ import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FtpConnectionError, FtpEr
 /** The error classes that together cover every error of the connection. */
 export const allErrors = [FtpError, ErrorReply, ErrorTemp, ErrorPerm, ErrorProto, FtpConnectionError] as const;
 
+/** The connection is gone: closed, reset, timed out, or a 421 (the server closing the session). */
+export function connectionLost(error: unknown): boolean {
+  return error instanceof FtpConnectionError || (error instanceof ErrorTemp && error.replyCode === 421);
+}
+
 /** True for any error in {@link allErrors} (from any copy of the package). */
 export function isFtpError(error: unknown): error is FtpError {
   return error instanceof FtpError;

@@ -13,6 +13,9 @@ import type { UploadSource } from "./sources.js";
 import { FileWriter } from "./file-writer.js";
 import { booleanOption, checkSendable, functionOption, integerOption, invalidOption } from "./options.js";
 import { FILE_BUFFER, fileChunks } from "./sources.js";
+import type { HashAlgorithm } from "./checksums.js";
+import type { RemoteHash, RemoteHashOptions } from "./remote-hash.js";
+import { Verifier, type VerifyOptions, checkVerifyOptions } from "./verification.js";
 
 /**
  * The calls a file transfer makes on its connection: an FTP client's own (each takes its turn),
@@ -27,6 +30,12 @@ export interface FileClient {
   size(filename: string): Promise<number | null>;
   setType(type: "I" | "A"): Promise<void>;
   abort(): Promise<string>;
+  delete(filename: string): Promise<string>;
+  /** For `verify`: the algorithms the server can hash with, strongest first, and a file's hash. */
+  hashAlgorithms(): Promise<HashAlgorithm[]>;
+  remoteHash(path: string, options?: RemoteHashOptions): Promise<RemoteHash | null>;
+  readonly debugging: number;
+  debug(line: string): void;
 }
 
 export interface Progress {
@@ -38,7 +47,7 @@ export interface Progress {
   rate: number;
 }
 
-export interface TransferOptions {
+export interface TransferOptions extends VerifyOptions {
   /** Cancels the transfer: ABOR is sent, the replies drained, the connection stays usable. */
   signal?: AbortSignal;
   /** Called as data moves (at most every 100 ms, and at the end). */
@@ -76,10 +85,11 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /** Refuses, before anything is sent, a remote name that cannot be sent and options of the wrong kind. */
-function checkTransferOptions(ftp: FileClient, remote: string, options: TransferOptions): void {
+export function checkTransferOptions(ftp: FileClient, remote: string, options: TransferOptions): void {
   checkSendable(ftp.encoding, [], [remote]);
   functionOption("onProgress", options.onProgress);
   booleanOption("resume", options.resume, false);
+  checkVerifyOptions(options);
   booleanOption("modeZ", options.modeZ, false);
   const signal: unknown = options.signal;
   if (
@@ -90,14 +100,14 @@ function checkTransferOptions(ftp: FileClient, remote: string, options: Transfer
   }
 }
 
-function tooLong(remote: string, total: number): ErrorProto {
+export function tooLong(remote: string, total: number): ErrorProto {
   return new ErrorProto(`${remote}: more data than the ${total} bytes the server says it holds`, {
     code: "ERR_FTP_SIZE_MISMATCH",
   });
 }
 
 /** Progress reports, throttled. */
-function progressReporter(onProgress: TransferOptions["onProgress"], initialTotal: number | null) {
+export function progressReporter(onProgress: TransferOptions["onProgress"], initialTotal: number | null) {
   const started = Date.now();
   let total = initialTotal;
   let last = 0;
@@ -161,7 +171,7 @@ async function remoteSize(ftp: FileClient, remote: string): Promise<number | nul
   }
 }
 
-function shortTransfer(remote: string, written: number, total: number): ErrorProto {
+export function shortTransfer(remote: string, written: number, total: number): ErrorProto {
   return new ErrorProto(`${remote}: got ${written} bytes, the server says ${total}`, {
     code: "ERR_FTP_SHORT_TRANSFER",
   });
@@ -219,6 +229,7 @@ export async function download(
   const known =
     options.size === undefined ? undefined : integerOption("size", options.size, 0, 0, Number.MAX_SAFE_INTEGER);
   const expected = new ExpectedSize(ftp, remote, known);
+  const verifier = await Verifier.start(ftp, remote, options);
   if (typeof destination !== "string" && !Buffer.isBuffer(destination)) {
     const progress = progressReporter(options.onProgress, await expected.beforeTransfer(false));
     await cancellable(ftp, options.signal, () =>
@@ -228,6 +239,7 @@ export async function download(
           const total = expected.value;
           if (total !== null && progress.bytes + block.length > total) throw tooLong(remote, total);
           progress.add(block.length);
+          verifier?.update(block);
           // Blocks are copies (no zeroCopy): a stream may keep them after its callback.
           return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
         },
@@ -243,6 +255,7 @@ export async function download(
     progress.add(0, true);
     const total = await expected.afterTransfer();
     if (total !== null && progress.bytes !== total) throw shortTransfer(remote, progress.bytes, total);
+    await verifier?.finish(progress.bytes, total !== null);
     return progress.bytes;
   }
   const suffix = atomic ? `.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : "";
@@ -257,6 +270,8 @@ export async function download(
   const before = await expected.beforeTransfer(offset > 0);
   if (before !== null && offset > before)
     throw new ErrorProto(`local part is larger than ${remote}`, { code: "ERR_FTP_RESUME" });
+  // A resumed file is verified whole: the part already here is hashed first.
+  await verifier?.prefix(target, offset);
   const file = await open(target, offset > 0 ? "r+" : "w");
   const writer = new FileWriter(file, offset);
   const progress = progressReporter(options.onProgress, before);
@@ -271,6 +286,7 @@ export async function download(
             // More than the server said the file holds: stop now rather than fill the disk.
             const size = expected.value;
             if (size !== null && written + block.length > size) throw tooLong(remote, size);
+            verifier?.update(block);
             written += block.length;
             progress.add(block.length);
             // The blocks are the transport's own (no zeroCopy), so they can wait to be written.
@@ -302,6 +318,13 @@ export async function download(
     if (atomic && !options.resume) await rm(target, { force: true });
     throw shortTransfer(remote, written, total);
   }
+  if (verifier !== undefined) {
+    // A file that does not match is no use, resumed or not: it goes.
+    await verifier.finish(written, total !== null).catch(async (error: unknown) => {
+      await rm(target, { force: true });
+      throw error;
+    });
+  }
   if (atomic) await rename(target, destination);
   return written - offset;
 }
@@ -317,13 +340,17 @@ export async function upload(
   options: TransferOptions & { append?: boolean } = {},
 ): Promise<number> {
   checkTransferOptions(ftp, remote, options);
+  if (options.append && options.verify) throw new TypeError("verify needs the whole file: not with append");
   let offset = 0;
   if (options.resume) {
     if (typeof source !== "string") throw new TypeError("resume needs a local path");
     offset = (await remoteSize(ftp, remote)) ?? 0;
   }
   const total = typeof source === "string" ? (await stat(source)).size : null;
-  const input = typeof source === "string" ? fileChunks(source, offset) : source;
+  const verifier = await Verifier.start(ftp, remote, options);
+  if (offset > 0 && typeof source === "string") await verifier?.prefix(source, offset);
+  const chunks = typeof source === "string" ? fileChunks(source, offset) : source;
+  const input = verifier === undefined ? chunks : verifier.tap(chunks);
   const progress = progressReporter(options.onProgress, total);
   const verb = options.append || offset > 0 ? "APPE" : "STOR";
   await cancellable(ftp, options.signal, () =>
@@ -335,6 +362,9 @@ export async function upload(
     }),
   );
   progress.add(0, true);
+  await verifier?.finish(offset + progress.bytes, false).catch(async (error: unknown) => {
+    throw await removeMismatched(ftp, remote, error);
+  });
   // proftpd 1.3.8's mod_deflate may store a MODE Z upload wrong (its issue #1896): it must hold what was sent.
   if (options.modeZ === true && total !== null && !(options.append && offset === 0)) {
     const stored = await remoteSize(ftp, remote);
@@ -344,4 +374,14 @@ export async function upload(
       });
   }
   return progress.bytes;
+}
+
+/** After an upload that does not match: the remote file deleted, and the error saying so (or why not). */
+async function removeMismatched(ftp: FileClient, remote: string, error: unknown): Promise<unknown> {
+  if (!(error instanceof ErrorProto) || error.code !== "ERR_FTP_CHECKSUM_MISMATCH") return error;
+  const left = await ftp.delete(remote).then(
+    () => "the remote file was deleted",
+    (e: unknown) => `the remote file is left as it is (DELE failed: ${e instanceof Error ? e.message : String(e)})`,
+  );
+  return new ErrorProto(`${error.message}; ${left}`, { code: error.code, cause: error });
 }

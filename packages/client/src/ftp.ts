@@ -70,6 +70,8 @@ import {
   restOption,
 } from "./options.js";
 import { Session } from "./session.js";
+import type { HashAlgorithm } from "./checksums.js";
+import { type RemoteHash, type RemoteHashOptions, algorithmOption, hashMethods, remoteHash } from "./remote-hash.js";
 import type { UploadSource } from "./sources.js";
 import { lineBatches, readLines, storLines } from "./text-transfers.js";
 import {
@@ -459,6 +461,22 @@ export class FTP {
     return this.run((s) => s.features());
   }
 
+  /**
+   * The hash of a remote file, computed by the server: HASH (draft-bryan-ftpext-hash) with the
+   * strongest algorithm it offers, else XSHA512, XSHA256, XSHA1, XMD5 or XCRC, as FEAT lists them.
+   * Null when the server offers none (or not `algorithm`). The digest is lower-case hex.
+   */
+  remoteHash(path: string, options: RemoteHashOptions = {}): Promise<RemoteHash | null> {
+    let algorithm: HashAlgorithm | undefined;
+    const check = () => void (algorithm = algorithmOption(options.algorithm));
+    return this.checked([], [path], () => this.run((s) => remoteHash(s, path, { algorithm })), check);
+  }
+
+  /** The algorithms `remoteHash` can use on this server, strongest first (from FEAT). */
+  hashAlgorithms(): Promise<HashAlgorithm[]> {
+    return this.run(async (s) => hashMethods(await s.features()).map((m) => m.algorithm));
+  }
+
   /** The modification time of a file (MDTM, RFC 3659), in UTC. */
   lastMod(path: string): Promise<Date> {
     return this.run((s) => s.lastMod(path));
@@ -631,11 +649,15 @@ export class FTP {
       size: (filename) => session.size(filename),
       setType: (type) => session.setType(type),
       abort: () => abort(session),
+      delete: (filename) => session.delete(filename),
+      hashAlgorithms: async () => hashMethods(await session.features()).map((m) => m.algorithm),
+      remoteHash: (path, options) => remoteHash(session, path, options),
+      debugging: this.debugging,
+      debug: (line) => this.debug(line),
     };
     return {
       ...files,
       cwd: (dirname) => session.cwd(dirname),
-      delete: (filename) => session.delete(filename),
       list: (path = "", options = {}) => list(session, path, options, maxListingBytes(options)),
       mkd: (dirname) => session.mkd(dirname),
       pwd: () => session.pwd(),

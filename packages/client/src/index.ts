@@ -16,9 +16,14 @@ export type {
 } from "./ftp-options.js";
 export type { UploadSource } from "./sources.js";
 export type { DownloadOptions, Progress, TransferOptions } from "./file-transfers.js";
+export type { Verification, VerifyMode, VerifyOptions } from "./verification.js";
+export type { RemoteHash, RemoteHashOptions } from "./remote-hash.js";
+export { HASH_ALGORITHMS, fileHash } from "./checksums.js";
+export type { HashAlgorithm } from "./checksums.js";
 export type { TreeEntry, TreeOptions } from "./directories.js";
 export { FtpPool } from "./pool.js";
 export type { FtpPoolOptions } from "./pool.js";
+export type { SegmentedDownloadOptions } from "./segmented-download.js";
 export { ftpcp } from "./ftpcp.js";
 export { allErrors, isFtpError } from "./errors.js";
 export {

@@ -3,17 +3,15 @@
  * once; a connection that breaks is dropped and a new one opened for the next operation (and an
  * operation that met a connection that had died while idle is tried again on another).
  */
-import { ErrorTemp, FtpConnectionError, utf8 } from "@ftplib/protocol";
+import type { Writable } from "node:stream";
+import { FtpConnectionError, utf8 } from "@ftplib/protocol";
+import { connectionLost } from "./errors.js";
 import { checkSendable, functionOption, integerOption, invalidOption } from "./options.js";
 import { FTP } from "./ftp.js";
 import type { OpenOptions } from "./ftp-options.js";
 import { FTP_TLS, type FTP_TLSOpenOptions } from "./ftp-tls.js";
 import type { DownloadOptions, TransferOptions } from "./file-transfers.js";
-
-/** The connection is gone: closed, reset, timed out, or a 421 (the server closing the session). */
-function connectionLost(error: unknown): boolean {
-  return error instanceof FtpConnectionError || (error instanceof ErrorTemp && error.replyCode === 421);
-}
+import { type SegmentedDownloadOptions, segmentedDownload } from "./segmented-download.js";
 
 export interface FtpPoolOptions {
   /** Opens one logged-in connection (`() => FTP.open(...)` or `FTP_TLS.open` + `protP()`). */
@@ -93,6 +91,16 @@ export class FtpPool {
         this.release(ftp, broken);
       }
     }
+  }
+
+  /**
+   * Downloads one file over up to `segments` connections (default: the pool's size), each
+   * fetching its own part into one temporary file (atomic, resumable, with progress summed over
+   * the parts). Files under 2 MiB, a server without REST, an unknown size or a Writable take one
+   * stream. Resolves with the bytes written in this call.
+   */
+  download(remote: string, local: string | Buffer | Writable, options?: SegmentedDownloadOptions): Promise<number> {
+    return segmentedDownload(this, remote, local, options);
   }
 
   /** Downloads each `[remote, local]` pair, `concurrency` at a time (default: the pool's size). */

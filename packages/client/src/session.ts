@@ -124,6 +124,8 @@ export class Session {
   private dataConnected = false;
   /** The representation type the server has, to skip a TYPE that changes nothing. */
   private type: "I" | "A" | undefined;
+  /** The algorithm HASH computes, once this client selected it (OPTS HASH); undefined when unknown. */
+  hashSelection: string | undefined;
   /**
    * The transmission mode the server has: stream (S) until a MODE Z; undefined after a MODE the
    * caller sent (sendCmd), or a USER or REIN in MODE Z.
@@ -266,11 +268,15 @@ export class Session {
     return false;
   }
 
-  /** A command line went out: a TYPE, REIN or USER sent by anyone makes the type unknown, a MODE the mode. */
+  /**
+   * A command line went out: a TYPE, REIN or USER sent by anyone makes the type unknown, a MODE the
+   * mode, an OPTS HASH the hash selection.
+   */
   sent(line: string): void {
     this.touch();
     if (/^(TYPE|REIN|USER)\b/i.test(line)) this.type = undefined;
     if (/^MODE\b/i.test(line) || (this.mode !== "S" && /^(REIN|USER)\b/i.test(line))) this.mode = undefined;
+    if (/^(OPTS\s+HASH|REIN|USER)\b/i.test(line)) this.hashSelection = undefined;
   }
 
   /** Re-arms the keep-alive: `ping` when the session has been quiet for its milliseconds. */

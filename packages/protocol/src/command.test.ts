@@ -33,6 +33,8 @@ describe("encodeCommand", () => {
       expect(() => encodeCommand(line)).toThrow(/verb of letters/);
     }
     expect(() => encodeCommand("site chmod 755 x")).not.toThrow();
+    expect(() => encodeCommand("XSHA256 f")).not.toThrow();
+    expect(() => encodeCommand("1XSHA f")).toThrow(/verb of letters/);
   });
 });
 

@@ -4,13 +4,14 @@
 import { type TextEncoding, resolveEncoding } from "./encoding.js";
 import { LocalProtocolError } from "./errors.js";
 
-const VERB = /^[A-Za-z]{1,32}(?: |$)/;
+// Letters, and digits after the first (XSHA256, XSHA1: the hash commands servers offer).
+const VERB = /^[A-Za-z][A-Za-z0-9]{0,31}(?: |$)/;
 const CRLF_BYTES = [0x0d, 0x0a] as const;
 
 /**
  * Encodes a command line (`"RETR name"`, as ftplib's `sendcmd` takes it) and appends CRLF.
  * Throws {@link LocalProtocolError}, before producing a byte, for CR, LF or NUL anywhere in the
- * line, a line that does not start with a verb of letters, or text the encoding cannot hold.
+ * line, a line that does not start with a verb of letters (digits after the first), or text the encoding cannot hold.
  */
 export function encodeCommand(line: string, encoding: string | TextEncoding = "utf-8"): Uint8Array {
   if (!VERB.test(line)) {

@@ -40,6 +40,8 @@ export type { HostPort } from "./parse-pasv.js";
 export { parse257 } from "./parse-257.js";
 export { parseMdtm, parseSize, parseTimeValue } from "./parse-213.js";
 export { parseFeat } from "./parse-feat.js";
+export { parseHashFeature, parseHashReply, parseXHashReply } from "./parse-hash.js";
+export type { HashFeature, HashReply } from "./parse-hash.js";
 export {
   buildEprtArgument,
   buildPortArgument,
