@@ -204,6 +204,8 @@ class StateFile {
 interface Job {
   readonly remote: string;
   readonly size: number;
+  /** The server offers RANG (asked once, on the planning connection: every connection is to the same server). */
+  readonly ranged: boolean;
   readonly file: FileHandle;
   readonly signal: AbortSignal;
   readonly progress: ReturnType<typeof progressReporter>;
@@ -217,7 +219,7 @@ interface Job {
  * stop when their data connection closes, and nothing of the rest of the file is drained. Where
  * the server offers RANG, it sends only the segment and the transfer ends by itself.
  */
-async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void> {
+async function fetchSegment(ftp: FTP, job: Job, segment: Segment, bytesDone: () => void): Promise<void> {
   const { end } = segment;
   let position = segment.start + segment.done;
   if (position >= end) return;
@@ -225,7 +227,7 @@ async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void>
   // Every segment gets its RANG where the server offers it, the last one too: a range is the
   // server's state until a transfer uses it, and one left by a transfer stopped earlier on this
   // connection must not apply to this one.
-  const ranged = (await ftp.features()).has("RANG");
+  const ranged = job.ranged;
   // RANG is refused in TYPE A (proftpd: 551), and the transfer wants binary too.
   await ftp.setType("I");
   if (job.signal.aborted) throw job.signal.reason;
@@ -272,6 +274,8 @@ async function fetchSegment(ftp: FTP, job: Job, segment: Segment): Promise<void>
   } finally {
     job.signal.removeEventListener("abort", onAbort);
   }
+  // Every byte is in place: the download need not wait for this connection's ABOR and replies.
+  if (failure === undefined && position === end) bytesDone();
   if (early || failure !== undefined) await stop();
   conn.destroy();
   try {
@@ -296,7 +300,10 @@ function retriable(error: unknown): boolean {
 async function runSegment(pool: SegmentPool, job: Job, segment: Segment): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await pool.run((ftp) => fetchSegment(ftp, job, segment));
+      // Done once its bytes are written; the connection finishes its ABOR before the pool reuses it.
+      await new Promise<void>((resolve, reject) => {
+        pool.run((ftp) => fetchSegment(ftp, job, segment, resolve)).then(resolve, reject);
+      });
       return;
     } catch (error) {
       if (segment.done === segment.end - segment.start && !job.signal.aborted) return;
@@ -371,10 +378,10 @@ async function plan(
   await ftp.setType("I");
   const size = known ?? (await ftp.size(remote).catch(() => null));
   if (size === null || segmentCount(size, wanted) < 2) return { size, split: false };
-  // The other segments' connections log in while this one asks about REST: on a link far away a
-  // login is several round trips.
+  // The other segments' connections log in and switch to binary while this one asks about REST:
+  // on a link far away each of those is a round trip or more off every segment's start.
   for (let i = 1; i < Math.min(segmentCount(size, wanted), pool.size); i++)
-    pool.run(() => Promise.resolve()).catch(() => undefined);
+    pool.run((other) => other.setType("I")).catch(() => undefined);
   return { size, split: await offersRest(ftp) };
 }
 
@@ -429,7 +436,10 @@ export async function segmentedDownload(
     checkTransferOptions(ftp, remote, options);
     const { size, split } = await plan(pool, ftp, remote, wanted, known);
     // With `verify`, the hash algorithm is chosen on this connection, which compares at the end.
-    if (split) return { size: size!, verifier: await Verifier.start(ftp, remote, options) };
+    if (split) {
+      const ranged = (await ftp.features()).has("RANG");
+      return { size: size!, ranged, verifier: await Verifier.start(ftp, remote, options) };
+    }
     // One stream, on this connection, without asking SIZE again.
     return { single: await oneStream(ftp, size) };
   });
@@ -447,7 +457,7 @@ export async function segmentedDownload(
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
   const state = options.resume ? new StateFile(files.state, size, segments) : undefined;
   const progress = progressReporter(options.onProgress, size);
-  const job: Job = { remote, size, file, signal, progress, state };
+  const job: Job = { remote, size, ranged: planned.ranged, file, signal, progress, state };
   try {
     await state?.flush();
     await runSegments(pool, job, segments, wanted, stop);

@@ -34,6 +34,7 @@ export class DelayLine {
     this.timer = undefined;
     this.paused = false;
     this.done = false;
+    this.resetting = false;
     /** Bytes delivered so far. */
     this.delivered = 0;
     destination.on("drain", () => this.pump());
@@ -73,13 +74,17 @@ export class DelayLine {
 
   /** The source closed without ending (or closed after): the destination is destroyed in turn. */
   reset(arrived = performance.now()) {
-    if (this.done) return;
+    // After an end too: a peer whose socket is closed answers more data with a reset, which is
+    // what stops a server still sending (vsftpd reads no ABOR while it writes).
+    if (this.resetting) return;
+    this.resetting = true;
     this.enqueue(RESET, arrived + this.delayMs);
     this.done = true;
   }
 
   /** Stops at once, dropping what is queued. */
   destroy() {
+    this.resetting = true;
     clearTimeout(this.timer);
     this.queue.length = 0;
     this.done = true;
