@@ -344,7 +344,12 @@ const smallScenario = (key, title, direction, n) => ({
 const oneFile = (remote, size, hash) => ({
   config: (name) => ({ remote, local: `${local}/${slug(name)}.bin`, connections: POOL }),
   check: (_r, c) => checkFile(c.local, size, hash),
-  cleanup: (c) => rmSync(c.local, { force: true }),
+  cleanup: (c) => {
+    rmSync(c.local, { force: true });
+    // What one contender wrote is flushed before the next runs: otherwise whoever comes next pays
+    // for the disk's writeback of the previous file (0.6 s against 0.9 s for the same 512 MiB).
+    execFileSync("sync");
+  },
 });
 const listed = (out) => out.split("\n").filter((line) => /entry-\d{5}\.txt/.test(line)).length;
 
