@@ -192,30 +192,35 @@ export function defineClientSuite(target: SuiteTarget): void {
       },
     );
 
-    it("keeps a zeroCopy block intact until its callback settles, when the transfer is aborted meanwhile", async () => {
-      const own = await open();
-      await own.cwd(base);
-      let checked = 0;
-      let changed = 0;
-      let aborting: Promise<string> | undefined;
-      await own.retrBinary(
-        "RETR round-trip-50MB.bin",
-        async (block) => {
-          const copy = Buffer.from(block);
-          // Aborted from elsewhere (a timer, say) while this block is still being used.
-          aborting ??= new Promise((resolve) => setImmediate(resolve)).then(() => own.abort());
-          await new Promise((resolve) => setTimeout(resolve, 30));
-          checked++;
-          if (!copy.equals(block)) changed++;
-        },
-        { zeroCopy: true },
-      );
-      expect(await aborting).toMatch(/^(225|226|426)/);
-      expect(checked).toBeGreaterThan(0);
-      expect(changed).toBe(0);
-      if (!quirks.abortRepliesOutOfOrder) expect(await own.pwd()).toBe(base);
-      own.close();
-    });
+    // The data connection is dropped, not drained, while a block is lent: ftp-srv then stops serving the session.
+    it.skipIf(target.passive && quirks.passiveAbortHangs)(
+      "keeps a zeroCopy block intact until its callback settles, when the transfer is aborted meanwhile",
+      async () => {
+        const own = await open();
+        await own.cwd(base);
+        let checked = 0;
+        let changed = 0;
+        let aborting: Promise<string> | undefined;
+        await own.retrBinary(
+          "RETR round-trip-50MB.bin",
+          async (block) => {
+            const copy = Buffer.from(block);
+            // Aborted from elsewhere (a timer, say) while this block is still being used.
+            aborting ??= new Promise((resolve) => setImmediate(resolve)).then(() => own.abort());
+            await new Promise((resolve) => setTimeout(resolve, 30));
+            checked++;
+            if (!copy.equals(block)) changed++;
+          },
+          { zeroCopy: true },
+        );
+        expect(await aborting).toMatch(/^(225|226|426)/);
+        expect(checked).toBeGreaterThan(0);
+        expect(changed).toBe(0);
+        if (!quirks.abortRepliesOutOfOrder) expect(await own.pwd()).toBe(base);
+        own.close();
+      },
+      20_000,
+    );
 
     it("refuses a command from a transfer's callback at once, before and after an await; calls from elsewhere wait their turn", async () => {
       const own = await open();
