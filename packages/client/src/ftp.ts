@@ -214,6 +214,7 @@ export class FTP {
       // A 120 ("ready in a minute") may come before the greeting itself.
       const greeting = await channel.greeting();
       this.welcome = greeting.text;
+      session.waitsForClientClose = /\bvsFTPd\b/.test(greeting.text);
       const error = replyError(greeting);
       if (error !== undefined) throw error;
       return this.welcome;
