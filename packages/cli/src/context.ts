@@ -29,8 +29,16 @@ export interface Flags {
   /** Downloads flushed to the disk before they are renamed into place (--fsync). */
   fsync: boolean;
   verbose: boolean;
+  /** -q: no progress bars, no summary. */
+  quiet: boolean;
   /** Progress bars and summaries on stderr. */
   showProgress: boolean;
+  /** mirror --include: globs of the paths to copy (below the mirror's root); none: all. */
+  include: string[];
+  /** mirror --exclude: globs of the paths to leave alone; they win over --include. */
+  exclude: string[];
+  /** mirror --delete: remove from the copy what the source no longer has. */
+  delete: boolean;
 }
 
 /** How long transfers have to stop cleanly after an interrupt before their connections are closed. */
