@@ -75,8 +75,9 @@ describe("ftplib on the command line", () => {
     expect([names.code, names.stderr]).toEqual([0, ""]);
     expect(names.stdout).toBe("big.bin\ndeep\nhello.txt\nwith space.txt\n");
     const long = await runCli(["ls", "-l", `${base}/pub/`]);
+    // Owner and group as the listing gives them (ftp-srv: uid and gid 1).
     expect(long.stdout).toMatch(
-      new RegExp(`^-rw\\S+ +${BIG.length} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d big\\.bin$`, "m"),
+      new RegExp(`^-rw\\S+ 1 1 +${BIG.length} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d big\\.bin$`, "m"),
     );
     expect(long.stdout).toMatch(/^d\S+ .* deep$/m);
     const json = await runCli(["ls", "--json", `${base}/pub`]);
@@ -282,7 +283,11 @@ describe("ftplib on the command line", () => {
       (await runCli(["mirror", "--json", local, `${base}/backup/today`])).stdout,
     ) as typeof summary;
     expect([upAgain.transferred, upAgain.unchanged]).toEqual([["deep/leaf.txt"], 3]);
-    const quietPipe = await runCli(["mirror", local, `${base}/backup/today`]);
+    // Piped: no bar, no line per file, a summary on stderr; -q: nothing.
+    const piped = await runCli(["mirror", local, `${base}/backup/today`]);
+    expect([piped.code, piped.stdout]).toEqual([0, ""]);
+    expect(piped.stderr).toMatch(/^mirror: \d+ files? uploaded \(.*\) in \d+\.\ds, \d+ unchanged\n$/);
+    const quietPipe = await runCli(["mirror", "-q", local, `${base}/backup/today`]);
     expect([quietPipe.code, quietPipe.stdout, quietPipe.stderr]).toEqual([0, "", ""]);
   });
 });
