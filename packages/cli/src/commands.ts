@@ -72,11 +72,15 @@ function byPath(a: string, b: string): number {
 }
 
 /**
- * The entry of `path` when it names something other than a directory (a file, or a link that
- * cannot be listed as one), undefined for a directory. MLST where the server has it; otherwise
- * the parent's listing, the entry picked by name (vsftpd, say).
+ * What `path` names: a file (or a link that cannot be listed as a directory), with its entry; a
+ * directory; or nothing, as far as its parent's listing tells. MLST where the server has it;
+ * otherwise the parent's listing, the entry picked by name (vsftpd, say), where a name starting
+ * with a dot may be hidden rather than absent.
  */
-async function entryOf(ftp: FTP, path: string): Promise<FileEntry | undefined> {
+async function entryOf(
+  ftp: FTP,
+  path: string,
+): Promise<{ kind: "file"; entry: FileEntry } | { kind: "dir" } | { kind: "absent" }> {
   const name = remoteBasename(path);
   let entry: FileEntry | undefined;
   if ((await ftp.features()).has("MLST")) {
@@ -84,13 +88,15 @@ async function entryOf(ftp: FTP, path: string): Promise<FileEntry | undefined> {
   } else {
     const siblings = await ftp.list(remoteDirname(path)).catch(() => undefined);
     entry = siblings?.find((e) => e.name === name);
+    if (siblings !== undefined && entry === undefined && !name.startsWith(".")) return { kind: "absent" };
   }
-  if (entry === undefined || entry.type === "dir") return undefined;
-  if (entry.type === "file") return entry;
+  if (entry === undefined || entry.type === "dir") return { kind: "dir" };
+  const found = entry;
+  if (found.type === "file") return { kind: "file", entry: found };
   // A link or something else: listed as a directory where it is one.
   return ftp.list(path).then(
-    () => undefined,
-    () => entry,
+    () => ({ kind: "dir" }) as const,
+    () => ({ kind: "file", entry: found }) as const,
   );
 }
 
@@ -130,13 +136,19 @@ const ls: Command = async (ctx, args) => {
       if (entries.length === 0) throw noMatch(redactUrl(args[0]!));
       return entries.map((entry) => ({ entry, name: entry.name }));
     }
-    const single = path === "" || path.endsWith("/") ? undefined : await entryOf(ftp, path);
-    if (single !== undefined) return [{ entry: single, name: single.name }];
+    const what = path === "" || path.endsWith("/") ? { kind: "dir" as const } : await entryOf(ftp, path);
+    if (what.kind === "file") return [{ entry: what.entry, name: what.entry.name }];
+    let rows: { entry: FileEntry; name: string }[];
     if (ctx.flags.recursive) {
       const tree: TreeEntry[] = await ftp.walk(trimTrailingSlash(path));
-      return tree.map((entry) => ({ entry, name: entry.relativePath }));
+      rows = tree.map((entry) => ({ entry, name: entry.relativePath }));
+    } else {
+      rows = (await ftp.list(path)).map((entry) => ({ entry, name: entry.name }));
     }
-    return (await ftp.list(path)).map((entry) => ({ entry, name: entry.name }));
+    // A server that lists a missing path as empty (vsftpd): its parent said it is not there.
+    if (rows.length === 0 && what.kind === "absent")
+      throw new CliError(`no such file or directory: ${redactUrl(args[0]!)}`, ExitCode.PERMANENT);
+    return rows;
   });
   rows.sort((a, b) => byPath(a.name, b.name));
   if (ctx.flags.json)
@@ -237,6 +249,8 @@ const get: Command = async (ctx, args) => {
   const sources = (lastIsSource ? args : args.slice(0, -1)).map((arg) => ({ arg, target: parseFtpUrl(arg) }));
   const local = lastIsSource ? undefined : last;
   const several = sources.length > 1 || sources.some((s) => remoteGlob(s.target.path));
+  // A URL that names a directory is refused before anything connects.
+  for (const { target } of sources) if (!remoteGlob(target.path)) fileName(target.path, "the URL");
   if (several) {
     const dir = local ?? ".";
     if (dir === "-") throw new CliError("get - (stdout) takes one file: use one URL (or cat)", ExitCode.USAGE);

@@ -47,7 +47,7 @@ interface Summary {
   bytes: number;
   /** --delete: what was removed from the copy (directories after what they held). */
   deleted: string[];
-  /** Files that --include or --exclude left out. */
+  /** What --include and --exclude left out: files, and directories (each counted once, with all they hold). */
   excluded: number;
   /** How long the run took. */
   seconds: number;
@@ -178,7 +178,7 @@ async function localTree(
     const relativePath = prefix === "" ? dirent.name : `${prefix}/${dirent.name}`;
     if (!dirent.isFile() && !dirent.isDirectory()) continue;
     if (filter !== undefined && !(dirent.isDirectory() ? filter.dir(relativePath) : filter.file(relativePath))) {
-      if (dirent.isFile()) excluded.count++;
+      excluded.count++;
       continue;
     }
     const info = await stat(join(root, relativePath));
@@ -282,9 +282,8 @@ async function mirrorDown(
     remoteRoot === "" ? path : remoteRoot === "/" ? path.slice(1) : path.slice(remoteRoot.length + 1);
   const walkFilter = (path: string, entry: { type: string }) => {
     const relativePath = below(path);
-    if (entry.type === "dir") return filter.dir(relativePath);
-    const kept = filter.file(relativePath);
-    if (!kept && entry.type === "file") summary.excluded++;
+    const kept = entry.type === "dir" ? filter.dir(relativePath) : filter.file(relativePath);
+    if (!kept && (entry.type === "file" || entry.type === "dir")) summary.excluded++;
     return kept;
   };
   const tree: TreeEntry[] = await pool.run((ftp) =>

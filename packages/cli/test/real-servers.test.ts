@@ -274,6 +274,12 @@ describe.runIf(wanted)("ftplib: several files, globs, listings and mirror's filt
         expect(long.startsWith(`-${(fact!.permissions ?? "").padEnd(9)} `)).toBe(true);
         if (fact!.owner !== undefined) expect(long).toContain(` ${fact!.owner} ${fact!.group ?? ""}`);
         if (server.name !== "pyftpdlib") expect(fact!.owner).toBeDefined();
+        // A missing path fails (vsftpd lists one as empty: its parent's listing tells), an empty
+        // directory lists nothing.
+        expect((await cli(["ls", `${base}/nope`], 6)).stderr).toMatch(/^ftplib: /);
+        await cli(["mkdir", `${base}/empty`]);
+        expect((await cli(["ls", `${base}/empty`])).stdout).toBe("");
+        await cli(["rmdir", `${base}/empty`]);
         const longDir = (await cli(["ls", "-l", base])).stdout.split("\n");
         expect(longDir.find((l) => l.endsWith(" up"))).toMatch(/^d/);
         expect(longDir.join("\n")).not.toContain("----------");
