@@ -3,7 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import { type FTP, FtpPool, type Verification } from "@ftplib/client";
 import { type ConnectSettings, type Credentials, credentialsFor, openClient, tlsOptionsFor } from "./connect.js";
 import { ProgressBar } from "./progress.js";
-import type { FtpTarget } from "./url.js";
+import { type FtpTarget, redactUrl } from "./url.js";
 
 export interface Io {
   stdin: Readable;
@@ -129,8 +129,8 @@ export class Context {
     };
   }
 
-  /** A line on stderr. */
+  /** A line on stderr (any URL's password in it redacted). */
   log(line: string): void {
-    this.io.stderr.write(`${line}\n`);
+    this.io.stderr.write(`${redactUrl(line)}\n`);
   }
 }
