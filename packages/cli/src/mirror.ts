@@ -380,7 +380,8 @@ async function mirrorDown(
 
 /**
  * --delete, after the transfers, and only when they all went well (a failed run deletes
- * nothing): each removal on a line on a terminal, and in the summary.
+ * nothing): each removal on a line on a terminal, and in the summary. A removal that fails is
+ * a failure of the run, as a transfer's is, and the others go on.
  */
 async function deleteAll(
   ctx: Context,
@@ -394,8 +395,19 @@ async function deleteAll(
     ctx.log(`ftplib: mirror: --delete: ${failures.length} transfers failed; nothing deleted`);
     return;
   }
+  const refused = new Set<string>();
   for (const item of doomed) {
-    await remove(item);
+    // A directory whose contents could not all go stays too.
+    if (item.type === "dir" && [...refused].some((path) => path.startsWith(`${item.relativePath}/`))) continue;
+    try {
+      await remove(item);
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      refused.add(item.relativePath);
+      summary.failed.push({ path: item.relativePath, error: error instanceof Error ? error.message : String(error) });
+      failures.push(error);
+      continue;
+    }
     summary.deleted.push(item.relativePath);
     fileLine(ctx, undefined, `${item.type === "dir" ? "rmdir" : "rm"} ${item.relativePath}`);
   }
@@ -559,7 +571,7 @@ export async function mirror(ctx: Context, args: string[]): Promise<void> {
   else if (!ctx.flags.quiet) ctx.log(summaryLine(summary));
   if (failures.length > 0) {
     throw new CliError(
-      `mirror: ${failures.length} of ${failures.length + summary.transferred.length} transfers failed`,
+      `mirror: ${failures.length} of ${failures.length + summary.transferred.length + summary.deleted.length} ${ctx.flags.delete ? "transfers and deletions" : "transfers"} failed`,
       exitCodeOf(failures[0]),
       { cause: failures[0] },
     );

@@ -215,7 +215,11 @@ describe.runIf(wanted)("ftplib: several files, globs, listings and mirror's filt
       const base = `ftp://${auth}${hostOf(endpoint)}:${endpoint.port}/${dir}`;
       const local = await mkdtemp(join(tmp, "glob-"));
       /** Every run: the expected exit code, and never the password on stdout or stderr. */
-      const cli = async (args: string[], expected = 0, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => {
+      const cli = async (
+        args: string[],
+        expected = 0,
+        options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+      ) => {
         const result = await runCli(args, { cwd: local, ...options });
         expect(result.code, `ftplib ${args.join(" ")}\n${result.stderr}`).toBe(expected);
         expect(result.stderr + result.stdout).not.toContain(server.password);
@@ -334,6 +338,20 @@ describe.runIf(wanted)("ftplib: several files, globs, listings and mirror's filt
         ) as typeof filtered;
         expect(up.deleted).toEqual(["up/x.log", "up/y.log", "up"]);
         expect((await cli(["ls", "-R", `${base}/copy`])).stdout).toBe("a.csv\nb.csv\n");
+        if (server.name === "vsftpd") {
+          // A removal the server refuses (a root-owned directory the session's user cannot
+          // write): named, the others done, the directory left, the exit code the refusal's.
+          const locked = join(server.root, dir, "copy", "locked");
+          await mkdir(locked, { mode: 0o755 });
+          await writeFile(join(locked, "f.txt"), "f");
+          await cli(["put", "-", `${base}/copy/extra.txt`], 0, { input: "extra" });
+          const refused = await cli(["mirror", "--json", "--delete", down, `${base}/copy`], 6);
+          const summary = JSON.parse(refused.stdout) as typeof filtered & { failed: { path: string }[] };
+          expect([summary.deleted, summary.failed.map((f) => f.path)]).toEqual([["extra.txt"], ["locked/f.txt"]]);
+          expect(refused.stderr).toMatch(/^ftplib: mirror: locked\/f\.txt: 550 /m);
+          expect((await cli(["ls", "-R", `${base}/copy`])).stdout).toBe("a.csv\nb.csv\nlocked\nlocked/f.txt\n");
+          await rm(locked, { recursive: true });
+        }
 
         // A line per file where someone watches: --progress, and a real terminal.
         const watched = await cli(["mirror", "--progress", `${base}/copy`, join(local, "down2")]);
