@@ -2,7 +2,15 @@
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Writable } from "node:stream";
-import { type DownloadOptions, ErrorPerm, ErrorTemp, type FTP, type FileEntry, type TreeEntry } from "@ftplib/client";
+import {
+  type DownloadOptions,
+  ErrorPerm,
+  ErrorProto,
+  ErrorTemp,
+  type FTP,
+  type FileEntry,
+  type TreeEntry,
+} from "@ftplib/client";
 import type { Context } from "./context.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { expandLocalGlob, isGlob, nameMatcher } from "./glob.js";
@@ -120,6 +128,20 @@ async function globEntries(
 /** True when the last segment of a remote path is a glob (`pub/*.csv`). */
 function remoteGlob(path: string): boolean {
   return path !== "" && !path.endsWith("/") && isGlob(remoteBasename(path));
+}
+
+/**
+ * A name from the server's listing that becomes a local file name: one path segment, no `..`,
+ * no separator of any platform, no drive letter, no NUL, CR or LF; refused before anything is
+ * written otherwise, as the library's tree operations refuse such names.
+ */
+function checkLocalName(name: string, dir: string): void {
+  if (name === "" || name === "." || name === ".." || /[/\\\0\r\n]/.test(name) || /^[A-Za-z]:/.test(name)) {
+    throw new ErrorProto(
+      `refusing a name from the server that is not one path segment: ${JSON.stringify(name)} in ${dir || "."}`,
+      { code: "ERR_FTP_UNSAFE_NAME" },
+    );
+  }
 }
 
 function noMatch(display: string): CliError {
@@ -305,6 +327,7 @@ const get: Command = async (ctx, args) => {
         const found = await globEntries((d) => open.list(d), target.path);
         const files = found.entries.filter((e) => e.type === "file");
         if (files.length === 0) throw noMatch(redactUrl(arg));
+        for (const { name } of files) checkLocalName(name, found.dir);
         files.sort((a, b) => byPath(a.name, b.name));
         await eachFile(
           ctx,

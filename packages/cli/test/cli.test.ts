@@ -330,6 +330,16 @@ describe("ftplib on the command line", () => {
     const utc = `${mtime.toISOString().slice(11, 16)} c.txt`;
     expect(one.stdout).not.toContain(utc);
     await rm(join(server.root, "globs"), { recursive: true });
+
+    // A matched name that is no single path segment on every platform is refused, nothing written.
+    await mkdir(join(server.root, "odd"));
+    await writeFile(join(server.root, "odd", "fine.csv"), "fine");
+    await writeFile(join(server.root, "odd", "x\\..\\up.csv"), "up");
+    const odd = await mkdtemp(join(tmp, "odd-"));
+    const refused = await runCli(["get", `${base}/odd/*.csv`, odd]);
+    expect([refused.code, refused.stderr]).toEqual([8, expect.stringContaining("not one path segment")]);
+    expect(await readdir(odd)).toEqual([]);
+    await rm(join(server.root, "odd"), { recursive: true });
   });
 
   it("mirrors with --include, --exclude and --delete, down and up", async () => {
