@@ -2,11 +2,15 @@
 export const USAGE = `ftplib: an FTP and FTPS client for the command line and for scripts
 
 Usage:
-  ftplib ls     [-l] [--json] <url>           list a directory (names; -l details; --json all facts)
-  ftplib get    [-c] [-z] [-n N] [--verify] <url> [local]
-                                               download a file (local: a path, a directory, or - for stdout)
-  ftplib put    [-c] [-z] [--verify] <local> <url>
-                                               upload a file (local - reads stdin; a URL ending in / takes the local name)
+  ftplib ls     [-l] [-R] [--json] <url>      list a directory, a file or a glob (names; -l details;
+                                               -R the whole tree; --json all facts)
+  ftplib get    [-c] [-z] [-n N] [--verify] <url>... [local]
+                                               download a file (local: a path, a directory, or - for stdout);
+                                               several URLs or a glob ('ftp://h/pub/*.csv') into a directory
+  ftplib put    [-c] [-z] [--verify] <local>... <url>
+                                               upload a file (local - reads stdin; a URL ending in / takes the
+                                               local name); several files or a quoted glob into the URL's
+                                               directory
   ftplib cat    <url>                          write a remote file to stdout
   ftplib rm     [-r] <url>                     delete a file (-r: a directory and everything in it)
   ftplib mkdir  [-p] <url>                     make a directory (-p: with its parents, no error if it exists)
@@ -15,7 +19,8 @@ Usage:
   ftplib mirror [-j N] [-n] [--checksum] [--segments N] <url> <local-dir>
                                                download a tree: only files whose size or time changed
   ftplib mirror [-j N] [-n] [--checksum] <local-dir> <url>
-                                               upload a tree, the same way
+                                               upload a tree, the same way (both: --delete,
+                                               --include G, --exclude G)
 
 URLs:
   ftp://[user[:password]@]host[:port]/path     plain FTP (port 21); --tls for AUTH TLS
@@ -40,9 +45,9 @@ Options:
                           and the server can then read and change the session, password included
   -a, --active            active mode (the server connects back: PORT/EPRT); passive by default
       --timeout <sec>     give up when the server is silent this long (default 30)
-  -l, --long              ls: type, permissions, size, time and name
+  -l, --long              ls: type, permissions, owner, group, size, local time and name
       --json              ls: a JSON array of entries; mirror: a JSON summary
-  -r, --recursive         rm: remove a directory tree
+  -r, --recursive         rm: remove a directory tree (ls: -R, the whole tree listed)
   -p, --parents           mkdir: make missing parents too
   -c, --resume            get: continue a partial download (put: continue an upload)
   -n <n>                  get: the file over n connections at once, each fetching its own part
@@ -59,13 +64,18 @@ Options:
   -j, --parallel <n>      mirror: transfers at once, one connection each (default 4, at most 16)
       --segments <n>      mirror: files of 8 MiB and more over up to n connections each, taken
                           from the -j connections
-  -n, --dry-run           mirror: print what would be transferred, transfer nothing (after get,
-                          -n is the number of connections)
+  -n, --dry-run           mirror: print what would be transferred (and deleted), change nothing
+                          (after get, -n is the number of connections)
+      --include <glob>    mirror: copy only paths that match (repeatable; a glob without / matches
+                          a name at any depth, one with / the path below the root)
+      --exclude <glob>    mirror: leave matching paths alone, a directory with all it holds
+                          (repeatable; wins over --include)
+      --delete            mirror: remove from the target what the source no longer has
       --fsync             get, mirror: flush each downloaded file to the disk before it is
                           renamed into place (off by default, as in curl, wget and rclone)
       --progress          progress bars even when stderr is not a terminal
   -q, --quiet             no progress bars, no summary
-  -v, --verbose           mirror: a line per file transferred
+  -v, --verbose           mirror: a line per file transferred even when stderr is not a terminal
       --debug             print the control connection's commands and replies on stderr,
                           passwords masked
   -h, --help              this text

@@ -6,6 +6,7 @@ import type { ConnectSettings } from "./connect.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { USAGE } from "./help.js";
 import { mirror } from "./mirror.js";
+import { redactSecrets, secretsOf } from "./url.js";
 
 declare const __VERSION__: string | undefined;
 
@@ -35,6 +36,9 @@ const OPTIONS = {
   verbose: { type: "boolean", short: "v" },
   debug: { type: "boolean" },
   compress: { type: "boolean", short: "z" },
+  include: { type: "string", multiple: true },
+  exclude: { type: "string", multiple: true },
+  delete: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -43,6 +47,12 @@ const OPTIONS = {
 const GET_OPTIONS = (() => {
   const { "dry-run": _dryRun, ...rest } = OPTIONS;
   return { ...rest, segments: { type: "string", short: "n" } } as const;
+})();
+
+/** ls's options: `-R` is its recursive listing (as in ls and lftp); `-r` stays rm's. */
+const LS_OPTIONS = (() => {
+  const { recursive: _recursive, ...rest } = OPTIONS;
+  return { ...rest, recursive: { type: "boolean", short: "R" } } as const;
 })();
 
 /** The command named on the line (the first word that is not an option), for option parsing. */
@@ -77,7 +87,8 @@ export async function main(
   try {
     let parsed;
     try {
-      const options = commandName(argv) === "get" ? GET_OPTIONS : OPTIONS;
+      const name = commandName(argv);
+      const options = name === "get" ? GET_OPTIONS : name === "ls" ? LS_OPTIONS : OPTIONS;
       parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
     } catch (error) {
       throw new CliError(`${(error as Error).message}\nSee ftplib --help.`, ExitCode.USAGE);
@@ -133,7 +144,11 @@ export async function main(
         dryRun: "dry-run" in values && values["dry-run"] === true,
         fsync: values.fsync ?? false,
         verbose: values.verbose ?? false,
+        quiet: values.quiet ?? false,
         showProgress,
+        include: values.include ?? [],
+        exclude: values.exclude ?? [],
+        delete: values.delete ?? false,
       },
       signal,
     );
@@ -145,10 +160,11 @@ export async function main(
     else if (isBrokenPipe(error))
       return ExitCode.OK; // `ftplib cat ... | head`: the reader had enough.
     else {
-      io.stderr.write(`ftplib: ${messageOf(error)}\n`);
+      io.stderr.write(`ftplib: ${redactSecrets(messageOf(error), secretsOf(argv))}\n`);
       if (code === ExitCode.TLS)
         io.stderr.write("ftplib: a server with its own certificate authority needs --ca <file>\n");
-      if (code === ExitCode.INTERNAL || debugWanted) io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+      if (code === ExitCode.INTERNAL || debugWanted)
+        io.stderr.write(`${redactSecrets((error as Error)?.stack ?? String(error), secretsOf(argv))}\n`);
     }
     return code;
   }
