@@ -289,10 +289,11 @@ export async function download(
             verifier?.update(block);
             written += block.length;
             progress.add(block.length);
-            // The blocks are the transport's own (no zeroCopy), so they can wait to be written.
+            // Lent until the next read (zeroCopy): the writer copies it in at once.
             return writer.write(block);
           },
           {
+            zeroCopy: true,
             ...(offset > 0 ? { rest: offset } : {}),
             modeZ: options.modeZ,
             onStart: (size) => {

@@ -32,6 +32,25 @@ describe("FileWriter", () => {
     expect(waits).toBeLessThan(blocks.length / 4);
   });
 
+  it("keeps nothing of a block: the caller may read into the same buffer again at once", async () => {
+    const path = join(dir, "reused");
+    const file = await open(path, "w");
+    const writer = new FileWriter(file, 0);
+    // One buffer read into again and again, as a transport's own (zeroCopy); larger than a
+    // staging buffer, so that a block is copied in pieces across batches too.
+    const reused = Buffer.alloc(5 << 20);
+    const expected: Buffer[] = [];
+    for (let i = 0; i < 12; i++) {
+      const length = i % 3 === 0 ? reused.length : 1000 + i * 4099;
+      reused.fill(i + 1, 0, length);
+      expected.push(Buffer.from(reused.subarray(0, length)));
+      await writer.write(reused.subarray(0, length));
+    }
+    await writer.close();
+    await file.close();
+    expect(Buffer.compare(await readFile(path), Buffer.concat(expected))).toBe(0);
+  });
+
   it("starts at the given position, after a resumed part", async () => {
     const path = join(dir, "resume");
     await writeFile(path, "already here|");

@@ -1,18 +1,23 @@
 /**
- * A download's blocks written to a file at their positions while the network goes on: what arrives
- * while a write is in flight is gathered and written in one writev when it ends. A slow link gets
- * each block written at once; a fast one gets large writes, one hand-off to the thread pool per
- * batch instead of one per received chunk. The caller waits only when MAX_GATHERED bytes are
- * waiting for the disk.
+ * A download's blocks written to a file at their positions while the network goes on. Each block
+ * is copied into one of two staging buffers that take turns: one is written while the other fills.
+ * A slow link gets each block written at once; a fast one gets writes of up to STAGING bytes, one
+ * hand-off to the thread pool per batch. The blocks may be the transport's own read buffer
+ * (zeroCopy): nothing is kept of them, so the transport reads into the same memory again instead of
+ * a fresh buffer each time, whose first touch costs a page fault a page. The caller waits only
+ * when both buffers are full.
  */
 import type { FileHandle } from "node:fs/promises";
 
-/** Bytes gathered while a write is in flight before the caller is made to wait. */
-const MAX_GATHERED = 4 << 20;
+/** Bytes of a staging buffer: the largest write, and how far the network may run ahead of the disk. */
+const STAGING = 4 << 20;
 
 export class FileWriter {
-  private blocks: Uint8Array[] = [];
-  private gathered = 0;
+  /** The buffer being filled, and how much of it is. */
+  private filling: Buffer | undefined;
+  private filled = 0;
+  /** The other buffer, once its batch is down. */
+  private spare: Buffer | undefined;
   /** The batch being written, while there is one. */
   private batch: Promise<void> | undefined;
   private failure: unknown;
@@ -24,16 +29,14 @@ export class FileWriter {
   ) {}
 
   /**
-   * Takes a block that nobody changes afterwards (an owned chunk). Returns a promise only when the
-   * caller must wait for the disk: until the batch in flight is down and the gathered one has
-   * started, so that the network and the disk never take turns.
+   * Copies `block` in before it returns. Returns a promise only when the caller must wait for the
+   * disk: until the batch in flight is down and the rest of the block has gone in.
    */
   write(block: Uint8Array): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
-    this.blocks.push(block);
-    this.gathered += block.length;
-    if (this.batch === undefined) this.writeGathered();
-    return this.gathered >= MAX_GATHERED ? this.batch : undefined;
+    const copied = this.copyIn(block);
+    if (this.batch === undefined) this.writeFilled();
+    return copied === block.length ? undefined : this.writeRest(block.subarray(copied));
   }
 
   /** Everything written (or the first write's failure thrown). */
@@ -42,17 +45,40 @@ export class FileWriter {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Writes what is gathered as one batch; the next batch starts when it is down. */
-  private writeGathered(): void {
-    const blocks = this.blocks;
+  private async writeRest(rest: Uint8Array): Promise<void> {
+    while (rest.length > 0) {
+      // Its end starts the full buffer's write and frees the other one.
+      await this.batch;
+      if (this.failure !== undefined) throw this.failure;
+      rest = rest.subarray(this.copyIn(rest));
+      if (this.batch === undefined) this.writeFilled();
+    }
+  }
+
+  /** Copies as much of `block` as the filling buffer takes. */
+  private copyIn(block: Uint8Array): number {
+    this.filling ??= Buffer.allocUnsafe(STAGING);
+    const n = Math.min(block.length, STAGING - this.filled);
+    this.filling.set(n === block.length ? block : block.subarray(0, n), this.filled);
+    this.filled += n;
+    return n;
+  }
+
+  /** Writes the filled buffer as one batch; the next batch starts when it is down. */
+  private writeFilled(): void {
+    if (this.filled === 0) return;
+    const buffer = this.filling!;
     const at = this.position;
-    this.position += this.gathered;
-    this.blocks = [];
-    this.gathered = 0;
-    this.batch = writeAll(this.file, blocks, at).then(
+    const length = this.filled;
+    this.position += length;
+    this.filling = this.spare;
+    this.spare = undefined;
+    this.filled = 0;
+    this.batch = writeAll(this.file, [buffer.subarray(0, length)], at).then(
       () => {
+        this.spare = buffer;
         this.batch = undefined;
-        if (this.gathered > 0) this.writeGathered();
+        this.writeFilled();
       },
       (error: unknown) => {
         this.failure = error;
