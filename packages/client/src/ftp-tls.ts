@@ -20,7 +20,11 @@ export interface FTP_TLSOptions extends FTPOptions {
    * against the host name connected to, on the data connections too.
    */
   tls?: NodeTlsOptions;
-  /** Implicit FTPS: TLS from the first byte (port 990 by default), no AUTH TLS. */
+  /**
+   * Implicit FTPS: TLS from the first byte (port 990 by default), no AUTH TLS, and data
+   * connections protected from the login on (`login()` sends PBSZ 0 and PROT P, as basic-ftp and
+   * curl do for implicit FTPS). Explicit FTPS keeps ftplib's rule: data is protected after `protP()`.
+   */
   implicit?: boolean;
 }
 
@@ -30,7 +34,21 @@ export class FTP_TLS extends FTP {
   /** True for implicit FTPS. */
   readonly implicit: boolean;
 
-  /** Connects, secures the control connection (unless implicit: secure already) and logs in. */
+  /**
+   * Connects, secures the control connection (unless implicit: secure already) and logs in; in
+   * implicit mode, data connections are protected too (PBSZ 0, PROT P).
+   *
+   * @example
+   * ```ts
+   * import { FTP_TLS } from "@ftplib/client";
+   *
+   * const ftps = await FTP_TLS.open({ host: "ftp.example.com", user: "me", password: "secret" }); // AUTH TLS, then login
+   * await ftps.protP(); // explicit FTPS: protect data connections too
+   * console.log(await ftps.nlst());
+   * await ftps.quit();
+   * ```
+   * @returns the connected, logged-in client.
+   */
   static override async open(options: FTP_TLSOpenOptions): Promise<FTP_TLS> {
     return (await super.open(options)) as FTP_TLS;
   }
@@ -75,21 +93,26 @@ export class FTP_TLS extends FTP {
     return this.session?.channel.tlsResumed ?? false;
   }
 
-  /** True when data connections are protected (after `protP()`). */
+  /** True when data connections are protected (after `protP()`, or the login in implicit mode). */
   get dataProtected(): boolean {
     return this.session?.dataProtected ?? false;
   }
 
   /**
    * Logs in, securing the control connection first (AUTH TLS) unless `secure` is false, as ftplib
-   * does: the password never travels in the clear.
+   * does: the password never travels in the clear. In implicit mode it then protects data
+   * connections (PBSZ 0, PROT P); a refusal of either rejects the login with that reply's error.
+   *
+   * @returns the server's reply to the login (usually `230 ...`).
    */
   override login(user = "", passwd = "", acct = "", secure = true): Promise<string> {
     // Checked before AUTH TLS, so that credentials that cannot be sent send nothing at all.
     return this.checked([], [user, passwd, acct], () =>
       this.run(async (session) => {
         if (secure && !this.secure) await this.authOn(session);
-        return session.login(user, passwd, acct);
+        const resp = await session.login(user, passwd, acct);
+        if (this.implicit && !session.dataProtected) await this.protectOn(session);
+        return resp;
       }),
     );
   }
@@ -128,14 +151,21 @@ export class FTP_TLS extends FTP {
     });
   }
 
-  /** Protects data connections: PBSZ 0, then PROT P. */
+  /**
+   * Protects data connections: PBSZ 0, then PROT P. Needed after an explicit (AUTH TLS) login, as
+   * in ftplib; an implicit login has sent them already.
+   *
+   * @returns the server's reply to PROT P.
+   */
   protP(): Promise<string> {
-    return this.run(async (session) => {
-      await session.voidCmd("PBSZ 0");
-      const resp = await session.voidCmd("PROT P");
-      session.dataProtected = true;
-      return resp;
-    });
+    return this.run((session) => this.protectOn(session));
+  }
+
+  private async protectOn(session: Session): Promise<string> {
+    await session.voidCmd("PBSZ 0");
+    const resp = await session.voidCmd("PROT P");
+    session.dataProtected = true;
+    return resp;
   }
 
   /** Data connections in the clear: PROT C. */

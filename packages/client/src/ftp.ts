@@ -220,7 +220,7 @@ export class FTP {
     });
   }
 
-  /** What a new session starts with (FTP_TLS: data protected from the start when implicit). */
+  /** What a new session starts with (data connections in the clear until PROT P). */
   protected newSession(): { dataProtected?: boolean } {
     return {};
   }

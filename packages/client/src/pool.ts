@@ -62,7 +62,7 @@ export class FtpPool {
     const openTls = async (session: unknown): Promise<FTP_TLS> => {
       const tls = session === undefined ? secure.tls : { ...secure.tls, session: session as Buffer };
       const ftp = await FTP_TLS.open({ ...secure, tls });
-      await ftp.protP();
+      if (!ftp.dataProtected) await ftp.protP();
       return ftp;
     };
     return FtpPool.resumingFirstSession(openTls, options.size);

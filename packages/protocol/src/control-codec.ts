@@ -309,7 +309,7 @@ export class ControlCodec {
   *events(): Generator<ReplyEvent | ClosedEvent, void, undefined> {
     for (;;) {
       const event = this.nextEvent();
-      if (event === NEED_DATA || event === PAUSED) return;
+      if (event.type === "need-data" || event.type === "paused") return;
       yield event;
       if (event.type === "closed") return;
     }
