@@ -33,7 +33,6 @@ describe("ControlCodec", () => {
     expect(codec.state).toBe("greeting");
     expect(replyCodes(pump(codec, enc("220 ready\r\n")))).toEqual(["-:220", "need-data"]);
     expect(codec.state).toBe("ready");
-
   });
 
   it("refuses a command before the greeting with a clear error, and stays usable", () => {
