@@ -16,7 +16,7 @@
  *   `<!-- docs-run: given ftp -->`. A block in any other language without a skip fails here, and
  *   the totals are pinned below: no block is left out without a change to this file.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -207,7 +207,7 @@ describe("the documentation's code blocks", () => {
     await chmod(join(shims, "ftplib"), 0o755);
     for (const block of blocks) {
       const kind = LANGS[block.lang];
-      if (block.directive.kind === "skip" || kind === undefined) continue;
+      if (block.directive.skip !== undefined || kind === undefined) continue;
       const id = `${block.file.replace(/[^a-z0-9]+/gi, "-")}-${block.line}`;
       if (kind === "sh") {
         const path = join(code, `${id}.sh`);
@@ -215,7 +215,7 @@ describe("the documentation's code blocks", () => {
         prepared.push({ block, kind, path, lines: [] });
         continue;
       }
-      const names = block.directive.kind === "given" ? block.directive.names : [];
+      const names = block.directive.given;
       const unknown = names.filter((name) => GIVENS[name] === undefined);
       if (unknown.length > 0) throw new Error(`${block.file}:${block.line}: no given named ${unknown.join(", ")}`);
       const { imports, body } = splitImports(block.code);
@@ -258,12 +258,12 @@ describe("the documentation's code blocks", () => {
   });
 
   it("are all run or skipped for a reason, in the numbers pinned here", () => {
-    const unmarked = blocks.filter((b) => b.directive.kind !== "skip" && LANGS[b.lang] === undefined);
+    const unmarked = blocks.filter((b) => b.directive.skip === undefined && LANGS[b.lang] === undefined);
     expect(
       unmarked.map((b) => `${b.file}:${b.line} (${b.lang || "no language"})`),
       "blocks in a language that does not run need <!-- docs-run: skip: why -->",
     ).toEqual([]);
-    const skipped = blocks.filter((b) => b.directive.kind === "skip").length;
+    const skipped = blocks.filter((b) => b.directive.skip !== undefined).length;
     expect({ run: blocks.length - skipped, skipped }).toEqual(EXPECTED);
   });
 
@@ -293,11 +293,16 @@ describe("the documentation's code blocks", () => {
   describe("run", () => {
     for (const block of blocks) {
       const name = `${block.file}:${block.line} (${block.lang || "no language"})`;
-      if (block.directive.kind === "skip") {
-        it.skip(`${name}: ${block.directive.reason}`, () => undefined);
+      if (block.directive.skip !== undefined) {
+        it.skip(`${name}: ${block.directive.skip}`, () => undefined);
         continue;
       }
       if (LANGS[block.lang] === undefined) continue;
+      const missing = block.directive.needs.filter((program) => !installed(program));
+      if (missing.length > 0) {
+        it.skip(`${name}: needs ${missing.join(", ")}, not installed here`, () => undefined);
+        continue;
+      }
       it(
         name,
         async () => {
@@ -336,6 +341,11 @@ describe("the documentation's code blocks", () => {
     }
   });
 });
+
+/** True when `program` is on the PATH. */
+function installed(program: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;
+}
 
 function run(
   command: string,

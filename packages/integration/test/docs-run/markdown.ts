@@ -4,7 +4,9 @@
  * A directive is an HTML comment on the line before the opening fence (invisible on GitHub and
  * npm): `<!-- docs-run: skip: why -->` for a block that cannot run (a global install, an output
  * sample, another project's code), `<!-- docs-run: given ftp, host -->` for a fragment that uses
- * names defined earlier in the prose (see GIVENS in docs-snippets.test.ts).
+ * names defined earlier in the prose (see GIVENS in docs-snippets.test.ts), `<!-- docs-run: needs jq -->`
+ * for a block that calls a program beyond Node and bash (run where it is installed, reported as
+ * skipped elsewhere). `given` and `needs` combine, separated by `;`.
  */
 
 export interface CodeBlock {
@@ -19,10 +21,14 @@ export interface CodeBlock {
   readonly directive: Directive;
 }
 
-export type Directive =
-  | { readonly kind: "none" }
-  | { readonly kind: "skip"; readonly reason: string }
-  | { readonly kind: "given"; readonly names: readonly string[] };
+export interface Directive {
+  /** Why the block does not run, when it does not. */
+  readonly skip?: string;
+  /** Names the block takes from the prose. */
+  readonly given: readonly string[];
+  /** Programs the block calls beyond node and bash. */
+  readonly needs: readonly string[];
+}
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)(.*)$/;
 const DIRECTIVE = /^\s*<!--\s*docs-run:\s*(.*?)\s*-->\s*$/;
@@ -30,10 +36,15 @@ const DIRECTIVE = /^\s*<!--\s*docs-run:\s*(.*?)\s*-->\s*$/;
 /** Reads a directive's text; throws for one that means nothing (a typo must not skip a block). */
 export function parseDirective(text: string): Directive {
   const skip = /^skip:\s*(\S.*)$/.exec(text);
-  if (skip) return { kind: "skip", reason: skip[1]! };
-  const given = /^given\s+(\S.*)$/.exec(text);
-  if (given) return { kind: "given", names: given[1]!.split(/\s*,\s*/).filter(Boolean) };
-  throw new Error(`unknown docs-run directive "${text}" (skip: <why>, or given <names>)`);
+  if (skip) return { skip: skip[1]!, given: [], needs: [] };
+  const given: string[] = [];
+  const needs: string[] = [];
+  for (const part of text.split(";").map((p) => p.trim())) {
+    const m = /^(given|needs)\s+(\S.*)$/.exec(part);
+    if (!m) throw new Error(`unknown docs-run directive "${text}" (skip: <why>, given <names>, needs <programs>)`);
+    (m[1] === "given" ? given : needs).push(...m[2]!.split(/\s*,\s*/).filter(Boolean));
+  }
+  return { given, needs };
 }
 
 export function codeBlocks(file: string, text: string): CodeBlock[] {
@@ -54,7 +65,7 @@ export function codeBlocks(file: string, text: string): CodeBlock[] {
     let before = start - 1;
     while (before >= 0 && lines[before]!.trim() === "") before--;
     const marked = before >= 0 ? DIRECTIVE.exec(lines[before]!) : null;
-    let directive: Directive = { kind: "none" };
+    let directive: Directive = { given: [], needs: [] };
     if (marked) {
       try {
         directive = parseDirective(marked[1]!);
