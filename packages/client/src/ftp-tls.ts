@@ -10,9 +10,18 @@ import { FTP } from "./ftp.js";
 import type { FTPOptions, OpenOptions } from "./ftp-options.js";
 import type { Session } from "./session.js";
 
-/** The port of implicit FTPS. */
+/**
+ * The port of implicit FTPS.
+ *
+ * @group Connecting
+ */
 export const FTPS_IMPLICIT_PORT = 990;
 
+/**
+ * What `new FTP_TLS(options)` takes: `FTPOptions` with `tls` and `implicit`.
+ *
+ * @group Connecting
+ */
 export interface FTP_TLSOptions extends FTPOptions {
   /**
    * Options for Node's TLS (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`,
@@ -28,8 +37,18 @@ export interface FTP_TLSOptions extends FTPOptions {
   implicit?: boolean;
 }
 
+/**
+ * What `FTP_TLS.open(options)` takes.
+ *
+ * @group Connecting
+ */
 export interface FTP_TLSOpenOptions extends OpenOptions, FTP_TLSOptions {}
 
+/**
+ * Python's `ftplib.FTP_TLS`: FTP over TLS (RFC 4217), explicit (AUTH TLS) or implicit.
+ *
+ * @group Connecting
+ */
 export class FTP_TLS extends FTP {
   /** True for implicit FTPS. */
   readonly implicit: boolean;
@@ -48,11 +67,28 @@ export class FTP_TLS extends FTP {
    * await ftps.quit();
    * ```
    * @returns the connected, logged-in client.
+   * @group Connecting
    */
   static override async open(options: FTP_TLSOpenOptions): Promise<FTP_TLS> {
     return (await super.open(options)) as FTP_TLS;
   }
 
+  /**
+   * An FTPS client, not yet connected; `tls` holds Node's TLS options.
+   *
+   * @example
+   * ```ts
+   * import { readFileSync } from "node:fs";
+   * import { FTP_TLS } from "@ftplib/client";
+   *
+   * const ftps = new FTP_TLS({ tls: { ca: readFileSync("ca.pem") } }); // certificates are verified by default
+   * await ftps.connect("ftp.example.com");
+   * await ftps.login("me", "secret"); // AUTH TLS first: the password never goes in the clear
+   * await ftps.protP(); // data connections protected too
+   * await ftps.quit();
+   * ```
+   * @group Connecting
+   */
   constructor(options: FTP_TLSOptions = {}) {
     super(options);
     this.implicit = booleanOption("implicit", options.implicit, false);
@@ -104,6 +140,8 @@ export class FTP_TLS extends FTP {
    * connections (PBSZ 0, PROT P); a refusal of either rejects the login with that reply's error.
    *
    * @returns the server's reply to the login (usually `230 ...`).
+   *
+   * @group Connecting
    */
   override login(user = "", passwd = "", acct = "", secure = true): Promise<string> {
     // Checked before AUTH TLS, so that credentials that cannot be sent send nothing at all.
@@ -121,6 +159,9 @@ export class FTP_TLS extends FTP {
    * Secures the control connection: AUTH TLS, then the TLS handshake. Refused (LocalProtocolError)
    * if it is secure already. If the server refuses AUTH or the handshake fails, nothing more is
    * sent: a failed handshake closes the connection.
+   *
+   * @returns the server's reply to AUTH TLS (234).
+   * @group Connecting
    */
   auth(): Promise<string> {
     return this.run((session) => this.authOn(session));
@@ -141,7 +182,12 @@ export class FTP_TLS extends FTP {
     return reply.text;
   }
 
-  /** Clears TLS from the control connection (CCC, RFC 4217 12.3); data protection stays as it is. */
+  /**
+   * Clears TLS from the control connection (CCC, RFC 4217 12.3); data protection stays as it is.
+   *
+   * @returns the server's reply to CCC.
+   * @group Connecting
+   */
   ccc(): Promise<string> {
     return this.run(async (session) => {
       if (!this.secure) throw new LocalProtocolError("not using TLS", "ERR_FTP_TLS_INACTIVE");
@@ -156,6 +202,8 @@ export class FTP_TLS extends FTP {
    * in ftplib; an implicit login has sent them already.
    *
    * @returns the server's reply to PROT P.
+   *
+   * @group Connecting
    */
   protP(): Promise<string> {
     return this.run((session) => this.protectOn(session));
@@ -168,7 +216,12 @@ export class FTP_TLS extends FTP {
     return resp;
   }
 
-  /** Data connections in the clear: PROT C. */
+  /**
+   * Data connections in the clear: PROT C.
+   *
+   * @returns the server's reply to PROT C.
+   * @group Connecting
+   */
   protC(): Promise<string> {
     return this.run(async (session) => {
       const resp = await session.voidCmd("PROT C");

@@ -1,5 +1,6 @@
 /**
- * Every code block of the READMEs and the guides, run as written, so that none can rot.
+ * Every code block of the READMEs and the guides, and every example in the sources' doc comments
+ * (the API reference's `@example`s), run as written, so that none can rot.
  *
  * - `ts` and `js` blocks run with node (TypeScript transpiled with the repository's compiler), and
  *   the `ts` ones type-check against the built packages (tsc, strict). `sh` blocks run with bash,
@@ -32,7 +33,7 @@ const preload = pathToFileURL(join(here, "docs-run", "preload.mjs")).href;
 const cliBin = join(repo, "packages", "cli", "dist", "bin.js");
 
 /** How many blocks run and how many are skipped (with their reason in the markdown). */
-const EXPECTED = { run: 22, skipped: 23 };
+const EXPECTED = { run: 35, skipped: 24 };
 
 /** The documents: the READMEs of the repository and of every package, and the guides. */
 async function documents(): Promise<string[]> {
@@ -106,6 +107,7 @@ async function serverTree(root: string): Promise<void> {
     // `date +%F`, as the shell snippet names it.
     [`nightly/${localDate(new Date())}.tar.gz`]: "the nightly build\n",
     "a.txt": "the file a\n",
+    README: "A readme at the top of the tree.\n",
   };
   for (const [path, content] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });
@@ -172,10 +174,44 @@ interface Prepared {
   readonly lines: readonly number[];
 }
 
+/** The sources whose doc comments hold examples (`@example`, the API reference's). */
+async function sources(): Promise<string[]> {
+  const files: string[] = [];
+  for (const pkg of await readdir(join(repo, "packages"))) {
+    const src = join(repo, "packages", pkg, "src");
+    const entries = await readdir(src, { recursive: true }).catch(() => [] as string[]);
+    for (const entry of entries) {
+      if (entry.endsWith(".ts") && !entry.endsWith(".test.ts")) files.push(`packages/${pkg}/src/${entry}`);
+    }
+  }
+  return files.sort();
+}
+
+/**
+ * The doc comments of a source file as markdown, line for line (code lines blank), so that
+ * their code blocks are read as a README's are, at their own line numbers.
+ */
+function docComments(text: string): string {
+  let inside = false;
+  return text
+    .split("\n")
+    .map((line) => {
+      const opens = !inside && /^\s*\/\*\*/.test(line);
+      if (opens) inside = true;
+      if (!inside) return "";
+      if (/\*\/\s*$/.test(line)) inside = false;
+      return opens ? "" : line.replace(/^\s*\*\/?\s?/, "");
+    })
+    .join("\n");
+}
+
 // Collected at load time: the blocks are the tests.
 const blocks: CodeBlock[] = [];
 for (const file of await documents()) {
   blocks.push(...codeBlocks(file, await readFile(join(repo, file), "utf8")));
+}
+for (const file of await sources()) {
+  blocks.push(...codeBlocks(file, docComments(await readFile(join(repo, file), "utf8"))));
 }
 let code = "";
 /** The servers, shared by the blocks (their tree made anew for each), and the tree. */

@@ -178,7 +178,11 @@ export class ControlCodec {
     return this.outstanding.map((command) => command.id);
   }
 
-  /** True while the command `id` awaits its final reply. */
+  /**
+   * True while the command `id` awaits its final reply.
+   *
+   * @returns true while the command is unanswered.
+   */
   isOutstanding(id: number): boolean {
     return this.outstanding.some((command) => command.id === id);
   }
@@ -187,7 +191,11 @@ export class ControlCodec {
     return this.decoder.maxLine;
   }
 
-  /** True when the state allows sending `line` now (ABOR and STAT are allowed during a transfer). */
+  /**
+   * True when the state allows sending `line` now (ABOR and STAT are allowed during a transfer).
+   *
+   * @returns true when `send(line)` would succeed now.
+   */
   canSend(line: string): boolean {
     return TRANSITIONS[this.currentState][this.sendInput(commandVerb(line))] !== undefined;
   }
@@ -247,6 +255,9 @@ export class ControlCodec {
   /**
    * The next event: a {@link ReplyEvent}, a {@link ClosedEvent}, {@link NEED_DATA}, or
    * {@link PAUSED}. Throws {@link RemoteProtocolError} for malformed input.
+   *
+   * @returns the event: a reply, the close, `NEED_DATA` (receive more bytes) or `PAUSED` (switch TLS, then
+   *   `resume()`).
    */
   nextEvent(): CodecEvent {
     this.throwIfFailed();
