@@ -24,7 +24,8 @@ try {
     tls: server.ca ? { ca: server.ca } : {},
   });
   try {
-    await ftps.protP();
+    // Explicit FTPS needs PROT P for the data connections, as in ftplib; implicit FTPS sent it at login.
+    if (!ftps.dataProtected) await ftps.protP();
     console.log(`Secure control connection: ${ftps.secure}, data protected: ${ftps.dataProtected}`);
     await ftps.storBinary("STOR ftps-example.txt", new TextEncoder().encode("sent over TLS\n"));
     const chunks = [];

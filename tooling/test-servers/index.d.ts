@@ -15,6 +15,8 @@ export interface EmbeddedServerOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** With `tls`: implicit FTPS (TLS from the first byte) instead of AUTH TLS. */
   implicit?: boolean;
+  /** Accounts, user name to password, instead of the one of `user` and `password` (anonymous always works). */
+  users?: Readonly<Record<string, string>>;
 }
 
 export declare function freePort(host: string): Promise<number>;

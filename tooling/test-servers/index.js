@@ -62,7 +62,8 @@ export async function startEmbeddedServer(host = "127.0.0.1", options = {}) {
     timeout: 0,
   });
   server.on("login", ({ username, password: given }, resolve, reject) => {
-    if ((username === user && given === password) || username === "anonymous") resolve({ root });
+    const accounts = options.users ?? { [user]: password };
+    if (Object.hasOwn(accounts, username) ? accounts[username] === given : username === "anonymous") resolve({ root });
     else reject(new Error("bad credentials"));
   });
   // Errors on a client's sockets are the client's business, not the server's.

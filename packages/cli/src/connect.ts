@@ -137,7 +137,7 @@ export async function openClient(
     await ftp.login(credentials.user, credentials.password, credentials.account).catch((error: unknown) => {
       throw refusal(error, `login refused for ${credentials.user}`, ExitCode.LOGIN);
     });
-    if (ftp instanceof FTP_TLS) await ftp.protP();
+    if (ftp instanceof FTP_TLS && !ftp.dataProtected) await ftp.protP();
   } catch (error) {
     ftp.close();
     throw error;

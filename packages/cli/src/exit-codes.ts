@@ -64,7 +64,12 @@ const LOCAL_ERRNO = new Set([
   "ELOOP",
 ]);
 
-/** The exit code for an error thrown by a command. */
+/**
+ * The exit code for an error thrown by a command.
+ *
+ * @returns one of {@link ExitCode}'s values: 1 to 8 for what the error says went wrong, 10 for anything else
+ *   (a bug).
+ */
 export function exitCodeOf(error: unknown): ExitCodeValue {
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof Error && error.name === "AbortError") return ExitCode.INTERRUPTED;

@@ -33,6 +33,8 @@ function tokens(text: string): string[] {
 
 /**
  * The entry for `host` (and `login`, when the URL names a user), falling back to `default`.
+ *
+ * @returns the entry, or undefined when neither the host's nor a `default` entry exists.
  */
 export function findNetrcEntry(text: string, host: string, login?: string): NetrcEntry | undefined {
   const words = tokens(text);
@@ -56,7 +58,11 @@ export function findNetrcEntry(text: string, host: string, login?: string): Netr
   );
 }
 
-/** Reads `path` (default `~/.netrc`); a missing file is no entry. */
+/**
+ * Reads `path` (default `~/.netrc`); a missing file is no entry.
+ *
+ * @returns the entry for the host, or undefined when there is none (or no file).
+ */
 export async function readNetrc(
   host: string,
   login: string | undefined,

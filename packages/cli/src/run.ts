@@ -77,6 +77,8 @@ const processIo: Io = { stdin: process.stdin, stdout: process.stdout, stderr: pr
 /**
  * Runs the command line `argv` (without node and the script) and resolves with the exit code.
  * Never rejects: every failure is reported on `io.stderr`.
+ *
+ * @returns the exit code: 0 when done, else one of {@link ExitCode}'s values.
  */
 export async function main(
   argv: readonly string[],

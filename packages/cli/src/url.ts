@@ -43,7 +43,11 @@ function decode(part: string, what: string): string {
   }
 }
 
-/** Parses an FTP URL; a malformed one is a usage error. */
+/**
+ * Parses an FTP URL; a malformed one is a usage error.
+ *
+ * @returns the TLS mode, host, port, user, password and path the URL gives.
+ */
 export function parseFtpUrl(text: string): FtpTarget {
   if (!isFtpUrl(text)) throw new CliError(`not an ftp://, ftps:// or ftpes:// URL: ${redactUrl(text)}`, ExitCode.USAGE);
   let url: URL;

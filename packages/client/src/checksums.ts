@@ -7,9 +7,18 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import zlib from "node:zlib";
 
-/** The algorithms a server may hash a file with, strongest first (the names HASH uses). */
+/**
+ * The algorithms a server may hash a file with, strongest first (the names HASH uses).
+ *
+ * @group Files and listings
+ */
 export const HASH_ALGORITHMS = ["SHA-512", "SHA-256", "SHA-1", "MD5", "CRC32"] as const;
 
+/**
+ * A hash algorithm, as HASH names it.
+ *
+ * @group Files and listings
+ */
 export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
 
 /** Hex digits of each algorithm's digest. */
@@ -80,7 +89,12 @@ export async function checksumFile(path: string | Buffer, sum: Checksum, length?
   for await (const chunk of stream) sum.update(chunk as Buffer);
 }
 
-/** The lower-case hex digest of a whole local file by `algorithm` (as a server's HASH gives it). */
+/**
+ * The lower-case hex digest of a whole local file by `algorithm` (as a server's HASH gives it).
+ *
+ * @returns the digest, in lower-case hex.
+ * @group Files and listings
+ */
 export async function fileHash(path: string | Buffer, algorithm: HashAlgorithm): Promise<string> {
   const sum = checksum(algorithm);
   await checksumFile(path, sum);

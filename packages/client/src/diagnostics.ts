@@ -4,7 +4,15 @@
  */
 import { channel } from "node:diagnostics_channel";
 
-/** `{ ftp, host, port }` when a connection is made. */
+/**
+ * `{ ftp, host, port }` when a connection is made.
+ *
+ * @group The ftplib API
+ */
 export const connectChannel = channel("ftplib.connect");
-/** `{ ftp, command }` for each command sent, with PASS and ACCT arguments masked. */
+/**
+ * `{ ftp, command }` for each command sent, with PASS and ACCT arguments masked.
+ *
+ * @group The ftplib API
+ */
 export const sendcmdChannel = channel("ftplib.sendcmd");

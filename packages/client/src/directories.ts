@@ -26,6 +26,11 @@ export interface TreeClient extends FileClient {
   upload(source: string, remote: string, options?: TransferOptions): Promise<number>;
 }
 
+/**
+ * What `walk`, `uploadDir` and `downloadDir` take.
+ *
+ * @group Files and listings
+ */
 export interface TreeOptions {
   /** Which entries to copy (directories too: false skips the whole subtree). */
   filter?: (path: string, entry: { name: string; type: FileEntry["type"] }) => boolean;
@@ -76,7 +81,11 @@ export async function removeDir(ftp: TreeClient, path: string): Promise<void> {
   await ftp.rmd(path);
 }
 
-/** One entry of a remote tree, as `walk` returns it. */
+/**
+ * One entry of a remote tree, as `walk` returns it.
+ *
+ * @group Files and listings
+ */
 export interface TreeEntry extends FileEntry {
   /** The remote path of the entry (the walked directory joined with the names below it). */
   path: string;

@@ -6,7 +6,11 @@
  */
 import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FtpConnectionError, FtpError } from "@ftplib/protocol";
 
-/** The error classes that together cover every error of the connection. */
+/**
+ * The error classes that together cover every error of the connection.
+ *
+ * @group Errors
+ */
 export const allErrors = [FtpError, ErrorReply, ErrorTemp, ErrorPerm, ErrorProto, FtpConnectionError] as const;
 
 /** The connection is gone: closed, reset, timed out, or a 421 (the server closing the session). */
@@ -14,7 +18,12 @@ export function connectionLost(error: unknown): boolean {
   return error instanceof FtpConnectionError || (error instanceof ErrorTemp && error.replyCode === 421);
 }
 
-/** True for any error in {@link allErrors} (from any copy of the package). */
+/**
+ * True for any error in {@link allErrors} (from any copy of the package).
+ *
+ * @returns true when `error` is one of the classes of {@link allErrors}.
+ * @group Errors
+ */
 export function isFtpError(error: unknown): error is FtpError {
   return error instanceof FtpError;
 }

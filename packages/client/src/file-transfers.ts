@@ -38,6 +38,11 @@ export interface FileClient {
   debug(line: string): void;
 }
 
+/**
+ * What `onProgress` gets, after each chunk.
+ *
+ * @group Files and listings
+ */
 export interface Progress {
   /** Bytes moved in this transfer (not counting a resumed part). */
   bytes: number;
@@ -47,6 +52,11 @@ export interface Progress {
   rate: number;
 }
 
+/**
+ * What `upload()`, `append()` and `download()` take.
+ *
+ * @group Files and listings
+ */
 export interface TransferOptions extends VerifyOptions {
   /** Cancels the transfer: ABOR is sent, the replies drained, the connection stays usable. */
   signal?: AbortSignal;
@@ -61,6 +71,11 @@ export interface TransferOptions extends VerifyOptions {
   modeZ?: boolean;
 }
 
+/**
+ * What `download()` takes: `TransferOptions`, and how the local file is written.
+ *
+ * @group Files and listings
+ */
 export interface DownloadOptions extends TransferOptions {
   /**
    * For a path: write to a temporary name next to it and rename only when complete and the size

@@ -5,12 +5,25 @@ import type { TextEncoding, Transport } from "@ftplib/protocol";
 import type { ListOptions, ListParser } from "./listing/index.js";
 import { hostOption, integerOption, portOption } from "./options.js";
 
-/** The standard FTP control port. */
+/**
+ * The standard FTP control port.
+ *
+ * @group Connecting
+ */
 export const FTP_PORT = 21;
 
-/** A local address to connect from: ftplib's `(host, port)` or an object. */
+/**
+ * A local address to connect from: ftplib's `(host, port)` or an object.
+ *
+ * @group Connecting
+ */
 export type SourceAddress = readonly [host: string, port: number] | { host: string; port?: number };
 
+/**
+ * What `new FTP(options)` takes.
+ *
+ * @group Connecting
+ */
 export interface FTPOptions {
   /** Milliseconds for connecting, for each reply, and for a stalled data connection (default 30,000; 0: none). */
   timeout?: number;
@@ -59,11 +72,21 @@ export interface FTPOptions {
   modeZ?: boolean;
 }
 
+/**
+ * What `connect(host, port, options)` takes.
+ *
+ * @group Connecting
+ */
 export interface ConnectOptions {
   timeout?: number;
   sourceAddress?: SourceAddress;
 }
 
+/**
+ * What `FTP.open(options)` takes: the client's options, where to connect, and who logs in.
+ *
+ * @group Connecting
+ */
 export interface OpenOptions extends FTPOptions {
   host: string;
   port?: number;
@@ -72,6 +95,11 @@ export interface OpenOptions extends FTPOptions {
   acct?: string;
 }
 
+/**
+ * What `retrBinary` takes.
+ *
+ * @group The ftplib API
+ */
 export interface RetrBinaryOptions {
   /** The most bytes handed to one callback (default: chunks as they arrive). */
   blocksize?: number;
@@ -92,6 +120,11 @@ export interface RetrBinaryOptions {
   onStart?: (announcedSize: number | null) => void;
 }
 
+/**
+ * What `storBinary` takes.
+ *
+ * @group The ftplib API
+ */
 export interface StorBinaryOptions {
   /** The most bytes written at once (default 262,144). */
   blocksize?: number;
@@ -103,7 +136,11 @@ export interface StorBinaryOptions {
   modeZ?: boolean;
 }
 
-/** How to list a directory: `list()` and `listStream()`. */
+/**
+ * How to list a directory: `list()` and `listStream()`.
+ *
+ * @group Files and listings
+ */
 export interface ListingOptions extends ListOptions {
   /** Parsers tried before the built-in LIST formats. */
   parsers?: readonly ListParser[];

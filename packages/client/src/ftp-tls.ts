@@ -10,9 +10,18 @@ import { FTP } from "./ftp.js";
 import type { FTPOptions, OpenOptions } from "./ftp-options.js";
 import type { Session } from "./session.js";
 
-/** The port of implicit FTPS. */
+/**
+ * The port of implicit FTPS.
+ *
+ * @group Connecting
+ */
 export const FTPS_IMPLICIT_PORT = 990;
 
+/**
+ * What `new FTP_TLS(options)` takes: `FTPOptions` with `tls` and `implicit`.
+ *
+ * @group Connecting
+ */
 export interface FTP_TLSOptions extends FTPOptions {
   /**
    * Options for Node's TLS (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`,
@@ -20,21 +29,66 @@ export interface FTP_TLSOptions extends FTPOptions {
    * against the host name connected to, on the data connections too.
    */
   tls?: NodeTlsOptions;
-  /** Implicit FTPS: TLS from the first byte (port 990 by default), no AUTH TLS. */
+  /**
+   * Implicit FTPS: TLS from the first byte (port 990 by default), no AUTH TLS, and data
+   * connections protected from the login on (`login()` sends PBSZ 0 and PROT P, as basic-ftp and
+   * curl do for implicit FTPS). Explicit FTPS keeps ftplib's rule: data is protected after `protP()`.
+   */
   implicit?: boolean;
 }
 
+/**
+ * What `FTP_TLS.open(options)` takes.
+ *
+ * @group Connecting
+ */
 export interface FTP_TLSOpenOptions extends OpenOptions, FTP_TLSOptions {}
 
+/**
+ * Python's `ftplib.FTP_TLS`: FTP over TLS (RFC 4217), explicit (AUTH TLS) or implicit.
+ *
+ * @group Connecting
+ */
 export class FTP_TLS extends FTP {
   /** True for implicit FTPS. */
   readonly implicit: boolean;
 
-  /** Connects, secures the control connection (unless implicit: secure already) and logs in. */
+  /**
+   * Connects, secures the control connection (unless implicit: secure already) and logs in; in
+   * implicit mode, data connections are protected too (PBSZ 0, PROT P).
+   *
+   * @example
+   * ```ts
+   * import { FTP_TLS } from "@ftplib/client";
+   *
+   * const ftps = await FTP_TLS.open({ host: "ftp.example.com", user: "me", password: "secret" }); // AUTH TLS, then login
+   * await ftps.protP(); // explicit FTPS: protect data connections too
+   * console.log(await ftps.nlst());
+   * await ftps.quit();
+   * ```
+   * @returns the connected, logged-in client.
+   * @group Connecting
+   */
   static override async open(options: FTP_TLSOpenOptions): Promise<FTP_TLS> {
     return (await super.open(options)) as FTP_TLS;
   }
 
+  /**
+   * An FTPS client, not yet connected; `tls` holds Node's TLS options.
+   *
+   * @example
+   * ```ts
+   * import { readFileSync } from "node:fs";
+   * import { FTP_TLS } from "@ftplib/client";
+   *
+   * const ftps = new FTP_TLS({ tls: { ca: readFileSync("ca.pem") } }); // certificates are verified by default
+   * await ftps.connect("ftp.example.com");
+   * await ftps.login("me", "secret"); // AUTH TLS first: the password never goes in the clear
+   * await ftps.protP(); // data connections protected too
+   * await ftps.quit();
+   * ```
+   * @group Connecting
+   */
   constructor(options: FTP_TLSOptions = {}) {
     super(options);
     this.implicit = booleanOption("implicit", options.implicit, false);
@@ -75,21 +129,28 @@ export class FTP_TLS extends FTP {
     return this.session?.channel.tlsResumed ?? false;
   }
 
-  /** True when data connections are protected (after `protP()`). */
+  /** True when data connections are protected (after `protP()`, or the login in implicit mode). */
   get dataProtected(): boolean {
     return this.session?.dataProtected ?? false;
   }
 
   /**
    * Logs in, securing the control connection first (AUTH TLS) unless `secure` is false, as ftplib
-   * does: the password never travels in the clear.
+   * does: the password never travels in the clear. In implicit mode it then protects data
+   * connections (PBSZ 0, PROT P); a refusal of either rejects the login with that reply's error.
+   *
+   * @returns the server's reply to the login (usually `230 ...`).
+   *
+   * @group Connecting
    */
   override login(user = "", passwd = "", acct = "", secure = true): Promise<string> {
     // Checked before AUTH TLS, so that credentials that cannot be sent send nothing at all.
     return this.checked([], [user, passwd, acct], () =>
       this.run(async (session) => {
         if (secure && !this.secure) await this.authOn(session);
-        return session.login(user, passwd, acct);
+        const resp = await session.login(user, passwd, acct);
+        if (this.implicit && !session.dataProtected) await this.protectOn(session);
+        return resp;
       }),
     );
   }
@@ -98,6 +159,9 @@ export class FTP_TLS extends FTP {
    * Secures the control connection: AUTH TLS, then the TLS handshake. Refused (LocalProtocolError)
    * if it is secure already. If the server refuses AUTH or the handshake fails, nothing more is
    * sent: a failed handshake closes the connection.
+   *
+   * @returns the server's reply to AUTH TLS (234).
+   * @group Connecting
    */
   auth(): Promise<string> {
     return this.run((session) => this.authOn(session));
@@ -118,7 +182,12 @@ export class FTP_TLS extends FTP {
     return reply.text;
   }
 
-  /** Clears TLS from the control connection (CCC, RFC 4217 12.3); data protection stays as it is. */
+  /**
+   * Clears TLS from the control connection (CCC, RFC 4217 12.3); data protection stays as it is.
+   *
+   * @returns the server's reply to CCC.
+   * @group Connecting
+   */
   ccc(): Promise<string> {
     return this.run(async (session) => {
       if (!this.secure) throw new LocalProtocolError("not using TLS", "ERR_FTP_TLS_INACTIVE");
@@ -128,17 +197,31 @@ export class FTP_TLS extends FTP {
     });
   }
 
-  /** Protects data connections: PBSZ 0, then PROT P. */
+  /**
+   * Protects data connections: PBSZ 0, then PROT P. Needed after an explicit (AUTH TLS) login, as
+   * in ftplib; an implicit login has sent them already.
+   *
+   * @returns the server's reply to PROT P.
+   *
+   * @group Connecting
+   */
   protP(): Promise<string> {
-    return this.run(async (session) => {
-      await session.voidCmd("PBSZ 0");
-      const resp = await session.voidCmd("PROT P");
-      session.dataProtected = true;
-      return resp;
-    });
+    return this.run((session) => this.protectOn(session));
   }
 
-  /** Data connections in the clear: PROT C. */
+  private async protectOn(session: Session): Promise<string> {
+    await session.voidCmd("PBSZ 0");
+    const resp = await session.voidCmd("PROT P");
+    session.dataProtected = true;
+    return resp;
+  }
+
+  /**
+   * Data connections in the clear: PROT C.
+   *
+   * @returns the server's reply to PROT C.
+   * @group Connecting
+   */
   protC(): Promise<string> {
     return this.run(async (session) => {
       const resp = await session.voidCmd("PROT C");

@@ -9,6 +9,12 @@ import { ErrorProto, buildPortArgument, parse227, replyIs } from "@ftplib/protoc
 import type { FTP } from "./ftp.js";
 import { checkSendable } from "./options.js";
 
+/**
+ * Copies `sourcename` from one server to another without the data passing here (FXP), as ftplib's `ftpcp`:
+ * PASV on `target`, PORT with its address on `source`, then STOR and RETR.
+ *
+ * @group The ftplib API
+ */
 export async function ftpcp(source: FTP, sourcename: string, target: FTP, targetname = "", type = "I"): Promise<void> {
   if (targetname === "") targetname = sourcename;
   // Names that cannot be sent are refused before either server gets a command.

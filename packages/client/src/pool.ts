@@ -23,6 +23,11 @@ const MAX_SIZE = 1 << 16;
  */
 const MAX_OPENING = 16;
 
+/**
+ * What `new FtpPool(options)` takes.
+ *
+ * @group Connecting
+ */
 export interface FtpPoolOptions {
   /** Opens one logged-in connection (`() => FTP.open(...)` or `FTP_TLS.open` + `protP()`). */
   connect: () => Promise<FTP>;
@@ -34,6 +39,11 @@ export interface FtpPoolOptions {
   size?: number;
 }
 
+/**
+ * A pool of connections: several transfers at once, a connection that died while idle replaced.
+ *
+ * @group Connecting
+ */
 export class FtpPool {
   readonly size: number;
   private readonly connect: () => Promise<FTP>;
@@ -43,6 +53,20 @@ export class FtpPool {
   private opening = 0;
   private closed = false;
 
+  /**
+   * A pool that opens connections with `connect`, up to `size` at once, as calls need them.
+   *
+   * @example
+   * ```ts
+   * import { FTP, FtpPool } from "@ftplib/client";
+   *
+   * const connect = () => FTP.open({ host: "ftp.example.com", user: "me", password: "secret" });
+   * await using pool = new FtpPool({ connect, size: 4 });
+   * const files = await pool.downloadMany([["pub/README", "./README"], ["pub/report.csv", "./report.csv"]]);
+   * console.log(files, await pool.run((ftp) => ftp.pwd()));
+   * ```
+   * @group Connecting
+   */
   constructor(options: FtpPoolOptions) {
     // Bounded by the fd limit and the server, not by the pool: nothing here is linear in `size`.
     this.size = integerOption("size", options.size, 4, 1, MAX_SIZE);
@@ -54,6 +78,16 @@ export class FtpPool {
   /**
    * A pool of connections opened with the same options: FTP, or FTP_TLS when `secure` (with
    * PROT P, and every connection after the first resuming the first one's TLS session).
+   *
+   * @example
+   * ```ts
+   * import { FtpPool } from "@ftplib/client";
+   *
+   * await using pool = FtpPool.open({ host: "ftp.example.com", user: "me", password: "secret", size: 8 });
+   * await pool.download("pub/big.iso", "./big.iso", { segments: 8 }); // one file over eight connections
+   * ```
+   * @returns the pool; no connection is opened before the first call needs one.
+   * @group Connecting
    */
   static open(options: (OpenOptions | (FTP_TLSOpenOptions & { secure: true })) & { size?: number }): FtpPool {
     if (!("secure" in options) || !options.secure)
@@ -62,7 +96,7 @@ export class FtpPool {
     const openTls = async (session: unknown): Promise<FTP_TLS> => {
       const tls = session === undefined ? secure.tls : { ...secure.tls, session: session as Buffer };
       const ftp = await FTP_TLS.open({ ...secure, tls });
-      await ftp.protP();
+      if (!ftp.dataProtected) await ftp.protP();
       return ftp;
     };
     return FtpPool.resumingFirstSession(openTls, options.size);
@@ -71,6 +105,9 @@ export class FtpPool {
   /**
    * A pool whose first connection makes a TLS session and whose others resume it: `open` is
    * given the first connection's session (undefined for the first, or when it is not FTP_TLS).
+   *
+   * @returns the pool.
+   * @group Connecting
    */
   static resumingFirstSession(open: (session: unknown) => Promise<FTP>, size?: number): FtpPool {
     // The others wait for the first, then resume its session.
@@ -91,6 +128,9 @@ export class FtpPool {
    * connection that had been idle in the pool (a server's idle timeout closed it: a 421, or just
    * the end of the connection), is run again on the next idle connection or a new one; on a new
    * connection, its failure is final.
+   *
+   * @returns what `task` resolves with.
+   * @group Files and listings
    */
   async run<T>(task: (ftp: FTP) => Promise<T>): Promise<T> {
     // Every idle connection may have died at once: one attempt for each, and one on a new connection.
@@ -114,12 +154,20 @@ export class FtpPool {
    * fetching its own part into one temporary file (atomic, resumable, with progress summed over
    * the parts). Files under 2 MiB, a server without REST, an unknown size or a Writable take one
    * stream. Resolves with the bytes written in this call.
+   *
+   * @returns the number of bytes written in this call.
+   * @group Files and listings
    */
   download(remote: string, local: string | Buffer | Writable, options?: SegmentedDownloadOptions): Promise<number> {
     return segmentedDownload(this, remote, local, options);
   }
 
-  /** Downloads each `[remote, local]` pair, `concurrency` at a time (default: the pool's size). */
+  /**
+   * Downloads each `[remote, local]` pair, `concurrency` at a time (default: the pool's size).
+   *
+   * @returns the number of bytes written, over every file.
+   * @group Files and listings
+   */
   async downloadMany(
     items: readonly (readonly [remote: string, local: string])[],
     options: DownloadOptions & { concurrency?: number } = {},
@@ -133,7 +181,12 @@ export class FtpPool {
     );
   }
 
-  /** Uploads each `[local, remote]` pair, `concurrency` at a time (default: the pool's size). */
+  /**
+   * Uploads each `[local, remote]` pair, `concurrency` at a time (default: the pool's size).
+   *
+   * @returns the number of bytes sent, over every file.
+   * @group Files and listings
+   */
   async uploadMany(
     items: readonly (readonly [local: string, remote: string])[],
     options: TransferOptions & { concurrency?: number } = {},
@@ -147,13 +200,22 @@ export class FtpPool {
     );
   }
 
-  /** Quits every connection. */
+  /**
+   * Quits every connection.
+   *
+   * @group Connecting
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const resolve of this.waiting.drain()) resolve(undefined);
     await Promise.all(this.idle.splice(0).map((ftp) => ftp[Symbol.asyncDispose]()));
   }
 
+  /**
+   * `await using pool = ...`: `close()`.
+   *
+   * @group Connecting
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -9,12 +9,21 @@ import { HASH_ALGORITHMS, HEX_LENGTH, type HashAlgorithm } from "./checksums.js"
 import { invalidOption } from "./options.js";
 import type { Session } from "./session.js";
 
-/** A hash a server computed: the algorithm (as HASH names it) and the lower-case hex digest. */
+/**
+ * A hash a server computed: the algorithm (as HASH names it) and the lower-case hex digest.
+ *
+ * @group Files and listings
+ */
 export interface RemoteHash {
   algorithm: HashAlgorithm;
   hex: string;
 }
 
+/**
+ * What `remoteHash()` takes.
+ *
+ * @group Files and listings
+ */
 export interface RemoteHashOptions {
   /** This algorithm only (null when the server cannot compute it); default: the strongest it offers. */
   algorithm?: HashAlgorithm;

@@ -40,6 +40,11 @@ const SEGMENT_ATTEMPTS = 3;
 /** Milliseconds between two saves of the resume state while segments run. */
 const SAVE_INTERVAL = 200;
 
+/**
+ * What `pool.download()` takes: `DownloadOptions` and the number of segments.
+ *
+ * @group Files and listings
+ */
 export interface SegmentedDownloadOptions extends DownloadOptions {
   /**
    * Connections to use at most (default: the pool's size). Each segment is at least 1 MiB, so a

@@ -5,6 +5,11 @@
  */
 import { open } from "node:fs/promises";
 
+/**
+ * What `storBinary` and `storLines` send: bytes, text, a Readable, or any (async) iterable of chunks.
+ *
+ * @group The ftplib API
+ */
 export type UploadSource = Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array | string>;
 
 /**

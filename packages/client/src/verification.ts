@@ -8,10 +8,18 @@ import { type Checksum, type HashAlgorithm, checksum, checksumFile } from "./che
 import type { RemoteHash, RemoteHashOptions } from "./remote-hash.js";
 import { functionOption, invalidOption } from "./options.js";
 
-/** What `verify` asks: `true` a hash where the server offers one, else the size; `"hash"` a hash or an error. */
+/**
+ * What `verify` asks: `true` a hash where the server offers one, else the size; `"hash"` a hash or an error.
+ *
+ * @group Files and listings
+ */
 export type VerifyMode = boolean | "hash";
 
-/** How a verified transfer was checked, as given to `onVerify`. */
+/**
+ * How a verified transfer was checked, as given to `onVerify`.
+ *
+ * @group Files and listings
+ */
 export type Verification =
   /** The server's hash equals the local one. */
   | { method: "hash"; algorithm: HashAlgorithm; hex: string }
@@ -20,6 +28,11 @@ export type Verification =
   /** The server can neither hash nor tell the size: nothing could be compared. */
   | { method: "none" };
 
+/**
+ * `verify` and `onVerify`, on transfers.
+ *
+ * @group Files and listings
+ */
 export interface VerifyOptions {
   /**
    * Compare the file with the server's after the transfer: its hash (HASH, or XSHA512 to XCRC)

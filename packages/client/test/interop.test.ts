@@ -252,7 +252,7 @@ function defineCell(server: Server, tls: Tls, family: 4 | 6, passive: boolean): 
       const options = { ...endpoint, user: server.user, password: server.password, timeout: 15_000, passive };
       if (tls === "plain") return FTP.open(options);
       const secure = await FTP_TLS.open({ ...options, implicit: tls === "implicit", tls: { ca: server.ca } });
-      await secure.protP();
+      if (!secure.dataProtected) await secure.protP(); // implicit: protected at login
       return secure;
     };
 

@@ -6,7 +6,9 @@
  * (`pnpm test:real`), and fails, rather than skips, when the servers are missing then.
  */
 import { readFileSync } from "node:fs";
+import type { ByteStream, ControlStream, Transport } from "@ftplib/protocol";
 import { type RealServer, realServers } from "@ftplib/test-servers";
+import { nodeTransport } from "@ftplib/transport";
 import { describe, expect, it } from "vitest";
 import { ErrorPerm, FTP_TLS, FtpPool, FtpTlsError, testTlsFor } from "./real-server-helpers.js";
 import { type SuiteTarget, defineClientSuite } from "./client-suite.js";
@@ -26,6 +28,50 @@ function targets(server: RealServer) {
     endpoint,
     family: endpoint.family === 6 ? ("IPv6" as const) : ("IPv4" as const),
   }));
+}
+
+/**
+ * The node transport, watched: whether each data connection was asked for with TLS, and the
+ * streams it made (whose `secure` says whether TLS was on them).
+ */
+function watchedTransport(): { transport: Transport; asked: boolean[]; streams: ByteStream[] } {
+  const asked: boolean[] = [];
+  const streams: ByteStream[] = [];
+  const transport: Transport = {
+    async connect(request) {
+      const control = (await nodeTransport.connect(request as never)) as ControlStream;
+      return new Proxy(control, {
+        get(target, name) {
+          if (name === "connectData") {
+            return async (r: Parameters<ControlStream["connectData"]>[0]) => {
+              asked.push(r.secure);
+              const stream = await target.connectData(r);
+              streams.push(stream);
+              return stream;
+            };
+          }
+          if (name === "listenData") {
+            return async (r: Parameters<ControlStream["listenData"]>[0]) => {
+              asked.push(r.secure);
+              const listener = await target.listenData(r);
+              return {
+                address: listener.address,
+                close: () => listener.close(),
+                accept: async () => {
+                  const stream = await listener.accept();
+                  streams.push(stream);
+                  return stream;
+                },
+              };
+            };
+          }
+          const value: unknown = Reflect.get(target, name, target);
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    },
+  };
+  return { transport, asked, streams };
 }
 
 describe.runIf(wanted)("Debian servers", () => {
@@ -60,7 +106,9 @@ describe.runIf(wanted)("Debian servers", () => {
             passive,
             open: async (o) => {
               const ftp = await FTP_TLS.open({ ...o, implicit: endpoint.tls === "implicit", tls: { ca, maxVersion } });
-              await ftp.protP();
+              // Implicit FTPS protects data at login; explicit needs PROT P, as in ftplib.
+              expect(ftp.dataProtected).toBe(endpoint.tls === "implicit");
+              if (!ftp.dataProtected) await ftp.protP();
               return ftp;
             },
           });
@@ -68,6 +116,53 @@ describe.runIf(wanted)("Debian servers", () => {
       }
     }
   }
+
+  describe("data protection without protP()", () => {
+    for (const server of servers) {
+      const ca = server.ca === undefined ? undefined : readFileSync(server.ca, "utf8");
+      const tlsEndpoints = server.endpoints.filter((e) => e.tls !== "none");
+      for (const endpoint of tlsEndpoints) {
+        const implicit = endpoint.tls === "implicit";
+        for (const passive of [true, false]) {
+          const where = `${server.name} ${endpoint.tls} IPv${endpoint.family} ${passive ? "passive" : "active"}`;
+          it(`${where}: ${implicit ? "implicit FTPS protects data from the login on" : "explicit FTPS leaves data in the clear until protP()"}`, async () => {
+            const { transport, asked, streams } = watchedTransport();
+            const commands: string[] = [];
+            const ftp = await FTP_TLS.open({
+              host: endpoint.host,
+              port: endpoint.port,
+              user: server.user,
+              password: server.password,
+              implicit,
+              passive,
+              transport,
+              timeout: 10_000,
+              tls: { ca },
+              debugLevel: 1,
+              debugOutput: (line) => commands.push(line),
+            });
+            try {
+              expect(ftp.secure).toBe(true);
+              expect(ftp.dataProtected).toBe(implicit);
+              const sent = commands.filter((line) => line.startsWith("*cmd*"));
+              if (implicit) expect(sent.slice(-2)).toEqual(['*cmd* "PBSZ 0"', '*cmd* "PROT P"']);
+              else expect(sent.some((line) => line.includes("PROT"))).toBe(false);
+              const name = `prot-${endpoint.tls}-${endpoint.family}-${passive ? "pasv" : "port"}.txt`;
+              await ftp.storBinary(`STOR ${name}`, "over the data connection\n");
+              const lines: string[] = [];
+              await ftp.retrLines(`RETR ${name}`, (line) => lines.push(line));
+              expect(lines).toEqual(["over the data connection"]);
+              await ftp.delete(name);
+              expect(asked).toEqual([implicit, implicit]);
+              expect(streams.map((stream) => stream.secure)).toEqual([implicit, implicit]);
+            } finally {
+              await ftp.quit();
+            }
+          });
+        }
+      }
+    }
+  });
 
   describe("TLS specifics", () => {
     for (const server of servers) {

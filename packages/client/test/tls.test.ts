@@ -62,6 +62,49 @@ describe("FTP_TLS", () => {
     await ftp.quit();
   });
 
+  it("implicit FTPS protects data connections at login, without protP()", async () => {
+    const implicit = await startEmbeddedServer("127.0.0.1", {
+      tls: { key: testTls.key, cert: testTls.cert },
+      implicit: true,
+    });
+    try {
+      for (const passive of [true, false]) {
+        const seen: string[] = [];
+        const ftp = await FTP_TLS.open({
+          host: implicit.host,
+          port: implicit.port,
+          user: implicit.user,
+          password: implicit.password,
+          implicit: true,
+          passive,
+          timeout: 3000,
+          tls: { ca: testTls.ca },
+          debugLevel: 1,
+          debugOutput: (line) => seen.push(line),
+        });
+        expect(ftp.dataProtected).toBe(true);
+        const sent = seen.filter((line) => line.startsWith("*cmd*"));
+        expect(sent).toEqual(['*cmd* "USER ftplib"', '*cmd* "PASS ********"', '*cmd* "PBSZ 0"', '*cmd* "PROT P"']);
+        await ftp.storBinary("STOR implicit.txt", "protected at login");
+        const lines: string[] = [];
+        await ftp.retrLines("RETR implicit.txt", (line) => lines.push(line));
+        expect(lines).toEqual(["protected at login"]);
+        await ftp.quit();
+      }
+    } finally {
+      await implicit.close();
+    }
+  });
+
+  it("explicit FTPS leaves data in the clear until protP(), as ftplib does", async () => {
+    const ftp = await FTP_TLS.open({ ...options(), tls: { ca: testTls.ca } });
+    expect(ftp.secure).toBe(true);
+    expect(ftp.dataProtected).toBe(false);
+    await ftp.protP();
+    expect(ftp.dataProtected).toBe(true);
+    await ftp.quit();
+  });
+
   it("logs in without TLS when told not to secure", async () => {
     const ftp = new FTP_TLS({ tls: { ca: testTls.ca }, timeout: 3000 });
     await ftp.connect(server.host, server.port);

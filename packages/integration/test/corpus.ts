@@ -115,7 +115,9 @@ const secure: ScenarioRun = (open) => secureSession(open, true);
 async function secureSession(open: (options?: OpenOptions) => Promise<FTP>, passive: boolean): Promise<void> {
   const ftp = (await open({ passive })) as FTP_TLS;
   expect(ftp.secure).toBe(true);
-  await ftp.protP();
+  // Implicit FTPS sends PBSZ 0 and PROT P at login; explicit FTPS needs protP().
+  if (!ftp.implicit) await ftp.protP();
+  expect(ftp.dataProtected).toBe(true);
   await ftp.cwd(`${WORK_DIR}/fixture`);
   expect(await ftp.nlst()).toEqual(expect.arrayContaining(["hello.txt"]));
   expect(Buffer.from(await download(ftp, "RETR hello.txt")).toString()).toBe(HELLO);

@@ -11,7 +11,10 @@ const CRLF_BYTES = [0x0d, 0x0a] as const;
 /**
  * Encodes a command line (`"RETR name"`, as ftplib's `sendcmd` takes it) and appends CRLF.
  * Throws {@link LocalProtocolError}, before producing a byte, for CR, LF or NUL anywhere in the
- * line, a line that does not start with a verb of letters (digits after the first), or text the encoding cannot hold.
+ * line, a line that does not start with a verb of letters (digits after the first), or text the encoding
+ * cannot hold.
+ *
+ * @returns the bytes to write, CRLF included.
  */
 export function encodeCommand(line: string, encoding: string | TextEncoding = "utf-8"): Uint8Array {
   if (!VERB.test(line)) {
@@ -42,7 +45,11 @@ export function commandLine(verb: string, argument?: string): string {
   return argument === undefined ? verb : `${verb} ${argument}`;
 }
 
-/** The verb of a command line, upper-cased (`"retr x"` gives `"RETR"`). */
+/**
+ * The verb of a command line, upper-cased (`"retr x"` gives `"RETR"`).
+ *
+ * @returns the verb.
+ */
 export function commandVerb(line: string): string {
   const space = line.indexOf(" ");
   return (space < 0 ? line : line.slice(0, space)).toUpperCase();
@@ -53,6 +60,8 @@ const SECRET_VERBS = new Set(["PASS", "ACCT"]);
 /**
  * A command line fit for logs and debug output: the argument of PASS and ACCT replaced by
  * asterisks of a fixed length, so that not even the length of a password shows.
+ *
+ * @returns the line, the password masked (other commands as they are).
  */
 export function maskCommand(line: string): string {
   const verb = commandVerb(line);

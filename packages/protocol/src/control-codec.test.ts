@@ -33,10 +33,52 @@ describe("ControlCodec", () => {
     expect(codec.state).toBe("greeting");
     expect(replyCodes(pump(codec, enc("220 ready\r\n")))).toEqual(["-:220", "need-data"]);
     expect(codec.state).toBe("ready");
+  });
 
-    const early = new ControlCodec();
-    expect(() => early.send("USER x")).toThrow(LocalProtocolError);
-    expect(early.state).toBe("error");
+  it("refuses a command before the greeting with a clear error, and stays usable", () => {
+    const codec = new ControlCodec();
+    let error: unknown;
+    try {
+      codec.send("USER x");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(LocalProtocolError);
+    expect(error).toMatchObject({ code: "ERR_FTP_STATE" });
+    expect((error as Error).message).toBe("cannot send USER in state greeting: receive() the greeting first");
+    expect(codec.state).toBe("greeting");
+    expect(codec.lastSent).toBe(0);
+    expect(codec.canSend("USER x")).toBe(false);
+    // The same refusal again, not a stored failure.
+    expect(() => codec.send("NOOP")).toThrow(/cannot send NOOP in state greeting/);
+    // The greeting then arrives and the session goes on as if nothing happened.
+    expect(replyCodes(pump(codec, enc("220 ready\r\n")))).toEqual(["-:220", "need-data"]);
+    expect(text(codec.send("USER x"))).toBe("USER x\r\n");
+    expect(codec.lastSent).toBe(1);
+    expect(replyCodes(pump(codec, enc("331 pw\r\n")))).toEqual(["USER:331", "need-data"]);
+  });
+
+  it("refuses commands the state does not allow without breaking the conversation", () => {
+    const busy = ready();
+    busy.send("NOOP");
+    expect(() => busy.send("PWD")).toThrow(LocalProtocolError);
+    expect(busy.state).toBe("awaiting-reply");
+    expect(busy.pending).toEqual(["NOOP"]);
+    expect(replyCodes(pump(busy, enc("200 ok\r\n")))).toEqual(["NOOP:200", "need-data"]);
+    busy.send("PWD");
+
+    const paused = ready();
+    paused.send("AUTH TLS");
+    pump(paused, enc("234 go\r\n"));
+    expect(() => paused.send("PBSZ 0")).toThrow(/switch TLS, then resume\(\)/);
+    expect(paused.state).toBe("switching-tls");
+    paused.resume();
+    paused.send("PBSZ 0");
+
+    const codec = ready();
+    expect(() => codec.resume()).toThrow(LocalProtocolError);
+    expect(codec.state).toBe("ready");
+    codec.send("NOOP");
   });
 
   it("pairs replies with commands through a login", () => {
@@ -141,6 +183,32 @@ describe("ControlCodec", () => {
     expect(replyCodes(pump(codec, enc("200 Clear\r\n")))).toEqual(["CCC:200", "paused"]);
     codec.resume();
     expect(codec.state).toBe("ready");
+  });
+
+  it("events() stops at NEED_DATA, at PAUSED and after the close, where nextEvent() repeats", () => {
+    const codec = new ControlCodec();
+    codec.receive(enc("220 hi\r\n"));
+    expect(replyCodes([...codec.events()])).toEqual(["-:220"]);
+    codec.send("AUTH TLS");
+    codec.receive(enc("234 go\r\n"));
+    expect(replyCodes([...codec.events()])).toEqual(["AUTH:234"]);
+    expect(codec.state).toBe("switching-tls");
+    expect([...codec.events()]).toEqual([]); // still paused: an empty loop, not an endless one
+    codec.resume();
+    codec.send("PBSZ 0");
+    codec.receive(enc("200 ok\r\n421 bye\r\n"));
+    codec.receiveEof();
+    const events = [...codec.events()];
+    expect(replyCodes(events)).toEqual(["PBSZ:200", "-:421", "closed"]);
+    expect([...codec.events()]).toEqual([{ type: "closed", unanswered: [] }]);
+  });
+
+  it("events() throws on malformed input as nextEvent() does", () => {
+    const codec = ready();
+    codec.send("NOOP");
+    codec.receive(enc("xyz\r\n"));
+    expect(() => [...codec.events()]).toThrow(RemoteProtocolError);
+    expect(codec.state).toBe("error");
   });
 
   it("keeps an EOF that came during the pause", () => {

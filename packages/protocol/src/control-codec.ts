@@ -79,6 +79,12 @@ const TRANSITIONS: Readonly<Record<CodecState, Partial<Record<Input, CodecState>
   error: {},
 };
 
+/** What a refused `send()` adds, by state. */
+const HINTS: Partial<Record<CodecState, string>> = {
+  greeting: ": receive() the greeting first",
+  "switching-tls": ": switch TLS, then resume()",
+};
+
 /** Commands the server must read while a transfer is running (RFC 959 4.1.3). */
 const URGENT = new Set(["ABOR", "STAT"]);
 
@@ -172,7 +178,11 @@ export class ControlCodec {
     return this.outstanding.map((command) => command.id);
   }
 
-  /** True while the command `id` awaits its final reply. */
+  /**
+   * True while the command `id` awaits its final reply.
+   *
+   * @returns true while the command is unanswered.
+   */
   isOutstanding(id: number): boolean {
     return this.outstanding.some((command) => command.id === id);
   }
@@ -181,7 +191,11 @@ export class ControlCodec {
     return this.decoder.maxLine;
   }
 
-  /** True when the state allows sending `line` now (ABOR and STAT are allowed during a transfer). */
+  /**
+   * True when the state allows sending `line` now (ABOR and STAT are allowed during a transfer).
+   *
+   * @returns true when `send(line)` would succeed now.
+   */
   canSend(line: string): boolean {
     return TRANSITIONS[this.currentState][this.sendInput(commandVerb(line))] !== undefined;
   }
@@ -199,9 +213,13 @@ export class ControlCodec {
   }
 
   /**
-   * Validates and encodes a command line, returning the bytes to write. An invalid command
-   * (CR, LF or NUL, no verb, unencodable text) throws {@link LocalProtocolError} and changes
-   * nothing; a command the state does not allow puts the codec in `error`.
+   * Validates and encodes a command line, returning the bytes to write. A command that is invalid
+   * (CR, LF or NUL, no verb, unencodable text) or that the state does not allow now (before the
+   * greeting, while a reply is awaited, during a TLS switch, after the close) throws
+   * {@link LocalProtocolError} and changes nothing: no byte was produced, so the conversation is
+   * as it was (`canSend(line)` asks first).
+   *
+   * @returns the command's bytes, CRLF included, to write to the server.
    */
   send(line: string, options: SendOptions = {}): Uint8Array {
     this.throwIfFailed();
@@ -237,6 +255,9 @@ export class ControlCodec {
   /**
    * The next event: a {@link ReplyEvent}, a {@link ClosedEvent}, {@link NEED_DATA}, or
    * {@link PAUSED}. Throws {@link RemoteProtocolError} for malformed input.
+   *
+   * @returns the event: a reply, the close, `NEED_DATA` (receive more bytes) or `PAUSED` (switch TLS, then
+   *   `resume()`).
    */
   nextEvent(): CodecEvent {
     this.throwIfFailed();
@@ -288,6 +309,24 @@ export class ControlCodec {
   }
 
   /**
+   * The events available now, for a `for...of` loop: the replies framed so far, and the close
+   * (once). The loop ends where the caller has to act, which `nextEvent()` would instead answer
+   * again and again: at {@link NEED_DATA} (receive more bytes), at {@link PAUSED} (`state` is
+   * `switching-tls`: take `trailingData`, switch TLS, call `resume()`, loop again), and after the
+   * {@link ClosedEvent}. Malformed input throws {@link RemoteProtocolError}, as `nextEvent()` does.
+   *
+   * @returns an iterator of reply events and, at the end of the connection, its closed event.
+   */
+  *events(): Generator<ReplyEvent | ClosedEvent, void, undefined> {
+    for (;;) {
+      const event = this.nextEvent();
+      if (event.type === "need-data" || event.type === "paused") return;
+      yield event;
+      if (event.type === "closed") return;
+    }
+  }
+
+  /**
    * While paused: bytes received after the 234 (or CCC's 2xx) reply, which the caller must not
    * treat as part of the new layer (data sent in the clear before a TLS handshake is an injection
    * attempt), and whether the server closed.
@@ -299,7 +338,10 @@ export class ControlCodec {
     return this.trailing;
   }
 
-  /** Continues after the TLS switch; bytes received from now on belong to the new layer. */
+  /**
+   * Continues after the TLS switch; bytes received from now on belong to the new layer. Called
+   * when the codec is not paused, it throws {@link LocalProtocolError} and changes nothing.
+   */
   resume(): void {
     this.throwIfFailed();
     this.transition("resume", "cannot resume");
@@ -325,17 +367,19 @@ export class ControlCodec {
     return this.outstanding.length > 1 ? "final-more" : "final";
   }
 
+  /**
+   * Moves the state machine. A move the state does not allow is the caller's mistake for `send*`
+   * and `resume`, made before anything changed: refused, and the codec stays as it was. For a reply
+   * it is the server's, and the codec fails for good.
+   */
   private transition(input: Input, what: string): void {
     const next = TRANSITIONS[this.currentState][input];
     if (next === undefined) {
       const message = `${what} in state ${this.currentState}`;
-      // The caller's moves are the caller's mistakes; the server's are protocol violations.
-      const local = input === "send" || input === "send-urgent" || input === "resume";
-      throw this.fail(
-        local
-          ? new LocalProtocolError(message, "ERR_FTP_STATE")
-          : new RemoteProtocolError(message, "ERR_FTP_UNEXPECTED_REPLY"),
-      );
+      if (input === "send" || input === "send-urgent" || input === "resume") {
+        throw new LocalProtocolError(message + (HINTS[this.currentState] ?? ""), "ERR_FTP_STATE");
+      }
+      throw this.fail(new RemoteProtocolError(message, "ERR_FTP_UNEXPECTED_REPLY"));
     }
     this.currentState = next;
   }

@@ -8,12 +8,20 @@ import type { HostPort } from "./parse-pasv.js";
 const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 
-/** True for a dotted-quad IPv4 address. */
+/**
+ * True for a dotted-quad IPv4 address.
+ *
+ * @returns true when `host` is one.
+ */
 export function isIPv4(host: string): boolean {
   return IPV4.test(host);
 }
 
-/** True for an IPv6 address (with an optional zone, `fe80::1%eth0`, and an embedded IPv4 tail). */
+/**
+ * True for an IPv6 address (with an optional zone, `fe80::1%eth0`, and an embedded IPv4 tail).
+ *
+ * @returns true when `host` is one.
+ */
 export function isIPv6(host: string): boolean {
   const address = host.replace(/%[\w.-]+$/, "");
   const halves = address.split("::");
@@ -31,7 +39,11 @@ export function isIPv6(host: string): boolean {
   return halves.length === 2 ? count <= 7 : count === 8;
 }
 
-/** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`), or the host itself. */
+/**
+ * The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`), or the host itself.
+ *
+ * @returns the IPv4 address, or `host` as it was.
+ */
 export function unmapIPv4(host: string): string {
   const match = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
   return match !== null && isIPv4(match[1]!) ? match[1]! : host;
@@ -43,7 +55,11 @@ function checkPort(port: number): void {
   }
 }
 
-/** The argument of PORT for an IPv4 address (`"127,0,0,1,4,1"` for 127.0.0.1:1025). */
+/**
+ * The argument of PORT for an IPv4 address (`"127,0,0,1,4,1"` for 127.0.0.1:1025).
+ *
+ * @returns the argument.
+ */
 export function buildPortArgument(host: string, port: number): string {
   const ipv4 = unmapIPv4(host);
   if (!isIPv4(ipv4)) throw new LocalProtocolError(`PORT needs an IPv4 address, not ${host}`, "ERR_FTP_BAD_ADDRESS");
@@ -51,7 +67,11 @@ export function buildPortArgument(host: string, port: number): string {
   return `${ipv4.split(".").join(",")},${port >> 8},${port & 255}`;
 }
 
-/** The argument of EPRT (`"|1|127.0.0.1|1025|"`, `"|2|::1|1025|"`). */
+/**
+ * The argument of EPRT (`"|1|127.0.0.1|1025|"`, `"|2|::1|1025|"`).
+ *
+ * @returns the argument.
+ */
 export function buildEprtArgument(host: string, port: number): string {
   checkPort(port);
   const ipv4 = unmapIPv4(host);
@@ -60,7 +80,11 @@ export function buildEprtArgument(host: string, port: number): string {
   throw new LocalProtocolError(`EPRT needs an IP address, not ${host}`, "ERR_FTP_BAD_ADDRESS");
 }
 
-/** The address in a PORT argument. {@link ErrorProto} when it is not one. */
+/**
+ * The address in a PORT argument. {@link ErrorProto} when it is not one.
+ *
+ * @returns `[host, port]`.
+ */
 export function parsePortArgument(argument: string): HostPort {
   const match = /^\s*(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})\s*$/.exec(argument);
   const n = match?.slice(1).map(Number);
@@ -72,7 +96,11 @@ export function parsePortArgument(argument: string): HostPort {
   return [n.slice(0, 4).join("."), n[4]! * 256 + n[5]!];
 }
 
-/** The address in an EPRT argument. {@link ErrorProto} when it is not one. */
+/**
+ * The address in an EPRT argument. {@link ErrorProto} when it is not one.
+ *
+ * @returns `[host, port]`.
+ */
 export function parseEprtArgument(argument: string): HostPort {
   const bad = (): never => {
     throw new ErrorProto(`bad EPRT argument: ${JSON.stringify(argument.slice(0, 80))}`, {

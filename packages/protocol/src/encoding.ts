@@ -8,17 +8,32 @@
  */
 import { LocalProtocolError } from "./errors.js";
 
-/** Turns bytes into text and back, losslessly. */
+/**
+ * Turns bytes into text and back, losslessly.
+ *
+ * @group Connecting
+ */
 export interface TextEncoding {
   /** A label for messages and debugging, such as `utf-8`. */
   readonly name: string;
+  /**
+   * Decodes bytes; a byte that is not valid in the encoding becomes a lone surrogate U+DC80..U+DCFF.
+   *
+   * @returns the text.
+   */
   decode(bytes: Uint8Array): string;
-  /** Throws {@link LocalProtocolError} for text the encoding cannot represent. */
+  /**
+   * Throws {@link LocalProtocolError} for text the encoding cannot represent.
+   *
+   * @returns the bytes (lone surrogates U+DC80..U+DCFF back to the bytes they stand for).
+   */
   encode(text: string): Uint8Array;
   /**
    * Optional fast path: the text of `bytes` when every byte becomes exactly one UTF-16 unit (so
    * byte offsets are string offsets), otherwise `null`. Lets a reader decode a whole chunk once
    * and slice its lines out of the string.
+   *
+   * @returns the text, or null when the bytes are not one unit each.
    */
   decodeAligned?(bytes: Uint8Array): string | null;
 }
@@ -217,6 +232,8 @@ export const latin1: TextEncoding = {
 /**
  * Any single-byte encoding the runtime's `TextDecoder` knows (`windows-1251`, `koi8-r`,
  * `iso-8859-2`, `ibm866`, ...), with an encoder derived from its table.
+ *
+ * @returns the encoding; LocalProtocolError for a label the runtime does not know or that is not single-byte.
  */
 export function singleByteEncoding(label: string): TextEncoding {
   let decoder: TextDecoder;
@@ -240,6 +257,8 @@ const cache = new Map<string, TextEncoding>();
 /**
  * The encoding for a label or object: `utf-8` (default), `latin-1`, any single-byte label that
  * `TextDecoder` knows, or a {@link TextEncoding} of the caller's own.
+ *
+ * @returns the encoding object.
  */
 export function resolveEncoding(encoding: string | TextEncoding = utf8): TextEncoding {
   if (typeof encoding !== "string") return encoding;

@@ -51,12 +51,20 @@ abstract class BrandedError extends Error {
   }
 }
 
-/** Every error that the connection, rather than a programming mistake, can raise. */
+/**
+ * Every error that the connection, rather than a programming mistake, can raise.
+ *
+ * @group Errors
+ */
 export class FtpError extends BrandedError {
   static readonly kind: string = "FtpError";
 }
 
-/** Options of the error constructors. */
+/**
+ * Options of the error constructors.
+ *
+ * @group Errors
+ */
 export interface FtpErrorOptions {
   /** Overrides the class's default `code`. */
   code?: string;
@@ -91,24 +99,40 @@ function codeOf(text: string): number | undefined {
   return code < 0 ? undefined : code;
 }
 
-/** An unexpected 1xx, 2xx or 3xx reply (ftplib's `error_reply`). */
+/**
+ * An unexpected 1xx, 2xx or 3xx reply (ftplib's `error_reply`).
+ *
+ * @group Errors
+ */
 export class ErrorReply extends ReplyError {
   static override readonly kind: string = "ErrorReply";
 }
 
-/** A 4xx reply: transient, the same command may succeed later (ftplib's `error_temp`). */
+/**
+ * A 4xx reply: transient, the same command may succeed later (ftplib's `error_temp`).
+ *
+ * @group Errors
+ */
 export class ErrorTemp extends ReplyError {
   static override readonly kind: string = "ErrorTemp";
   static override readonly defaultCode: string = "ERR_FTP_TEMP";
 }
 
-/** A 5xx reply: permanent (ftplib's `error_perm`). */
+/**
+ * A 5xx reply: permanent (ftplib's `error_perm`).
+ *
+ * @group Errors
+ */
 export class ErrorPerm extends ReplyError {
   static override readonly kind: string = "ErrorPerm";
   static override readonly defaultCode: string = "ERR_FTP_PERM";
 }
 
-/** A reply that breaks the protocol: no valid code, a bad PASV address, and so on (ftplib's `error_proto`). */
+/**
+ * A reply that breaks the protocol: no valid code, a bad PASV address, and so on (ftplib's `error_proto`).
+ *
+ * @group Errors
+ */
 export class ErrorProto extends ReplyError {
   static override readonly kind: string = "ErrorProto";
   static override readonly defaultCode: string = "ERR_FTP_PROTO";
@@ -117,6 +141,8 @@ export class ErrorProto extends ReplyError {
 /**
  * Malformed input from the server, found by the codec: a line over the limit, a reply without a
  * valid code, the connection closed inside a reply. An {@link ErrorProto}, as ftplib would raise.
+ *
+ * @group Errors
  */
 export class RemoteProtocolError extends ErrorProto {
   static override readonly kind: string = "RemoteProtocolError";
@@ -128,12 +154,18 @@ export class RemoteProtocolError extends ErrorProto {
 /**
  * Misuse by the caller: a command with CR, LF or NUL in it, text the encoding cannot represent, a
  * command sent in a state that allows none. A programming mistake, so not an {@link FtpError}.
+ *
+ * @group Errors
  */
 export class LocalProtocolError extends BrandedError {
   static readonly kind: string = "LocalProtocolError";
 }
 
-/** The connection failed: refused, reset, closed by the peer at the wrong moment. */
+/**
+ * The connection failed: refused, reset, closed by the peer at the wrong moment.
+ *
+ * @group Errors
+ */
 export class FtpConnectionError extends FtpError {
   static override readonly kind: string = "FtpConnectionError";
   static readonly defaultCode: string = "ERR_FTP_CONNECTION";
@@ -142,13 +174,21 @@ export class FtpConnectionError extends FtpError {
   }
 }
 
-/** A connect, reply or data transfer took longer than the timeout. */
+/**
+ * A connect, reply or data transfer took longer than the timeout.
+ *
+ * @group Errors
+ */
 export class FtpTimeoutError extends FtpConnectionError {
   static override readonly kind: string = "FtpTimeoutError";
   static override readonly defaultCode: string = "ERR_FTP_TIMEOUT";
 }
 
-/** A TLS handshake failed or the peer's certificate was not trusted. */
+/**
+ * A TLS handshake failed or the peer's certificate was not trusted.
+ *
+ * @group Errors
+ */
 export class FtpTlsError extends FtpConnectionError {
   static override readonly kind: string = "FtpTlsError";
   static override readonly defaultCode: string = "ERR_FTP_TLS";

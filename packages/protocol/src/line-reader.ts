@@ -99,12 +99,18 @@ export class LineReader {
    * The next line without its LF or CRLF, or `null` when no complete line is buffered. At the end
    * of the stream a last line without a line feed is returned too (see `lastLineUnterminated`).
    * The view is valid until the next call.
+   *
+   * @returns the line's bytes, or null.
    */
   nextLine(): Uint8Array | null {
     return this.frame() ? this.lineBuffer.subarray(this.lineStart, this.lineEnd) : null;
   }
 
-  /** As {@link nextLine}, decoded with `encoding`. */
+  /**
+   * As {@link nextLine}, decoded with `encoding`.
+   *
+   * @returns the line's text, or null.
+   */
   nextLineText(encoding: TextEncoding): string | null {
     if (!this.frame()) return null;
     const start = this.lineStart;
@@ -136,7 +142,11 @@ export class LineReader {
     this.chunkText = encoding.decodeAligned!(from === 0 && to === buffer.length ? buffer : buffer.subarray(from, to));
   }
 
-  /** Takes every byte not yet returned as a line, and empties the reader. */
+  /**
+   * Takes every byte not yet returned as a line, and empties the reader.
+   *
+   * @returns the bytes buffered.
+   */
   takeBuffered(): Uint8Array {
     const out = new Uint8Array(this.bufferedBytes);
     out.set(this.carry.subarray(0, this.carryLength));

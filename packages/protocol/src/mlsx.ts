@@ -5,10 +5,18 @@ import { ErrorProto } from "./errors.js";
 import type { Reply } from "./reply.js";
 import { replyTextFor } from "./reply-errors.js";
 
-/** Facts by lower-cased name (`type`, `size`, `modify`, `perm`, `unique`, `unix.mode`, ...). */
+/**
+ * Facts by lower-cased name (`type`, `size`, `modify`, `perm`, `unique`, `unix.mode`, ...).
+ *
+ * @group The ftplib API
+ */
 export type MlsxFacts = Record<string, string>;
 
-/** A listed name and its facts, as ftplib's `(name, facts)`. */
+/**
+ * A listed name and its facts, as ftplib's `(name, facts)`.
+ *
+ * @group The ftplib API
+ */
 export type MlsxEntry = readonly [name: string, facts: MlsxFacts];
 
 /**
@@ -41,6 +49,8 @@ Facts.prototype = Object.create(null) as MlsxFacts;
  * Parses one entry line: `fact=value;fact=value; name`. The name is everything after the first
  * space, spaces and semicolons included; fact names are lower-cased; a value may hold `=`. The
  * facts object inherits nothing, so no fact name can reach `Object.prototype`.
+ *
+ * @returns `[name, facts]`, facts by lower-cased name.
  */
 export function parseMlsxEntry(line: string): MlsxEntry {
   const space = line.indexOf(" ");
@@ -68,6 +78,8 @@ export function parseMlsxEntry(line: string): MlsxEntry {
 /**
  * The entry of a 250 reply to MLST: its one line that starts with a space. Throws
  * {@link ErrorReply} for another code and {@link ErrorProto} when the reply holds no entry.
+ *
+ * @returns `[name, facts]`.
  */
 export function parseMlstReply(resp: Reply | string): MlsxEntry {
   const lines = replyTextFor(resp, 250).split("\n");

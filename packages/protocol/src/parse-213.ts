@@ -2,7 +2,11 @@ import { ErrorProto } from "./errors.js";
 import type { Reply } from "./reply.js";
 import { replyTextFor } from "./reply-errors.js";
 
-/** The size in a 213 reply to SIZE. {@link ErrorReply} for another code, {@link ErrorProto} for no number. */
+/**
+ * The size in a 213 reply to SIZE. {@link ErrorReply} for another code, {@link ErrorProto} for no number.
+ *
+ * @returns the size in bytes.
+ */
 export function parseSize(resp: Reply | string): number {
   const value = replyTextFor(resp, 213).slice(3).trim();
   const size = Number(value);
@@ -26,6 +30,8 @@ function digits(text: string, start: number, end: number): number {
 /**
  * A time value as MDTM and the MLSx `modify` fact give it (`YYYYMMDDHHMMSS[.sss]`, UTC), or `null`
  * when it is not a valid time. (Read digit by digit: a listing has one per entry.)
+ *
+ * @returns the time, a Date (UTC), or null.
  */
 export function parseTimeValue(value: string): Date | null {
   const length = value.length;
@@ -80,7 +86,12 @@ function daysSinceEpoch(year: number, month: number, day: number): number {
   return era * 146_097 + dayOfEra - 719_468;
 }
 
-/** The modification time in a 213 reply to MDTM. {@link ErrorReply} for another code, {@link ErrorProto} for no time. */
+/**
+ * The modification time in a 213 reply to MDTM. {@link ErrorReply} for another code, {@link ErrorProto} for
+ * no time.
+ *
+ * @returns the time, a Date (UTC).
+ */
 export function parseMdtm(resp: Reply | string): Date {
   const date = parseTimeValue(replyTextFor(resp, 213).slice(3).trim());
   if (date === null) throw new ErrorProto(resp, { code: "ERR_FTP_BAD_TIME" });

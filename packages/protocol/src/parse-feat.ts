@@ -5,6 +5,8 @@ import { replyTextFor } from "./reply-errors.js";
  * The features of a 211 reply to FEAT (RFC 2389), by upper-cased name, each with its parameters
  * (`MLST` gives `"type*;size*;modify*;"`, `UTF8` gives `""`). A single-line 211 gives none.
  * Throws {@link ErrorReply} for another code.
+ *
+ * @returns the features, by upper-cased name.
  */
 export function parseFeat(resp: Reply | string): Map<string, string> {
   const lines = replyTextFor(resp, 211).split("\n");

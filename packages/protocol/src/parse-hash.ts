@@ -23,7 +23,11 @@ export interface HashReply {
   readonly hex: string;
 }
 
-/** The parameters of FEAT's `HASH` line (`"CRC32;MD5;SHA-1*;SHA-256;"`). */
+/**
+ * The parameters of FEAT's `HASH` line (`"CRC32;MD5;SHA-1*;SHA-256;"`).
+ *
+ * @returns the algorithms offered and the one selected (marked `*`).
+ */
 export function parseHashFeature(value: string): HashFeature {
   const algorithms: string[] = [];
   let selected: string | undefined;
@@ -56,6 +60,8 @@ function lastLine(resp: Reply | string): string {
  * A 213 reply to HASH: `213 <algorithm> <start>-<end> <hex> <pathname>`. The algorithm must be
  * `algorithm`, and the digest `hexLength` hex digits. {@link ErrorReply} for another code,
  * {@link ErrorProto} (`ERR_FTP_BAD_HASH`) for anything else malformed.
+ *
+ * @returns the algorithm, the byte range and the lower-case hex digest.
  */
 export function parseHashReply(resp: Reply | string, algorithm: string, hexLength: number): HashReply {
   replyTextFor(resp, 213);
@@ -74,6 +80,8 @@ export function parseHashReply(resp: Reply | string, algorithm: string, hexLengt
  * The digest in a 2xx reply to XCRC, XMD5, XSHA1, XSHA256 or XSHA512: the one word of the last
  * line that is `hexLength` hex digits, wherever the file name is. Lower-cased. {@link ErrorReply}
  * for a reply that is not 2xx, {@link ErrorProto} (`ERR_FTP_BAD_HASH`) for none or several.
+ *
+ * @returns the digest, in lower-case hex.
  */
 export function parseXHashReply(resp: Reply | string, hexLength: number): string {
   if (!replyIs(resp, "2xx")) throw new ErrorReply(resp);

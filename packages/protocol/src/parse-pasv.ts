@@ -11,6 +11,9 @@ const NUMBERS_227 = /(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)/;
  * The address of a 227 reply to PASV (`227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)`).
  * Throws {@link ErrorReply} for another code, {@link ErrorProto} when there is no valid address
  * (a number over 255, port 0). The client uses the host only if told to trust it.
+ *
+ * @returns `[host, port]`.
+ * @group The ftplib API
  */
 export function parse227(resp: Reply | string): HostPort {
   const text = replyTextFor(resp, 227);
@@ -28,6 +31,9 @@ export function parse227(resp: Reply | string): HostPort {
  * the control connection's peer, given as `peer` (a host, or ftplib's `(host, port)`): EPSV
  * replies carry only a port. Throws {@link ErrorReply} for another code, {@link ErrorProto} for a
  * malformed reply or a port out of range.
+ *
+ * @returns `[host, port]`, the host being `peer`'s.
+ * @group The ftplib API
  */
 export function parse229(resp: Reply | string, peer: string | readonly [string, ...unknown[]]): HostPort {
   const text = replyTextFor(resp, 229);

@@ -62,7 +62,11 @@ export class ReplyDecoder {
     return this.reader.bufferedBytes;
   }
 
-  /** Takes the bytes received after the last reply (after a 234 to AUTH, before TLS starts). */
+  /**
+   * Takes the bytes received after the last reply (after a 234 to AUTH, before TLS starts).
+   *
+   * @returns the bytes buffered after the last reply.
+   */
   takeBuffered(): Uint8Array {
     return this.reader.takeBuffered();
   }
@@ -70,6 +74,8 @@ export class ReplyDecoder {
   /**
    * The next complete reply, or `null` when more bytes are needed (or the stream is done).
    * Throws {@link RemoteProtocolError} for malformed input, or an end inside a reply.
+   *
+   * @returns the reply, or null.
    */
   next(): Reply | null {
     for (;;) {

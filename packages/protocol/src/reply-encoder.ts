@@ -9,6 +9,8 @@ import { LocalProtocolError } from "./errors.js";
  * Encodes a reply. `lines` are the texts after the code: one gives `123 text`; several give
  * `123-first`, the inner lines as they are, and `123 last`. An inner line that would end the reply
  * early (one starting with `123 `) or any CR, LF or NUL is refused.
+ *
+ * @returns the reply's bytes, CRLF after each line.
  */
 export function encodeReply(
   code: number,

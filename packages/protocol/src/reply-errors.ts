@@ -8,6 +8,9 @@ import { type Reply, replyIs } from "./reply.js";
 /**
  * The error ftplib's `getresp` raises for a reply: {@link ErrorTemp} for 4xx, {@link ErrorPerm} for
  * 5xx, none otherwise. (The codec never yields a reply without a valid code: that is its own error.)
+ *
+ * @returns the error to raise, or undefined for a 1xx, 2xx or 3xx reply.
+ * @group Errors
  */
 export function replyError(reply: Reply): ErrorTemp | ErrorPerm | undefined {
   if (replyIs(reply, "5xx")) return new ErrorPerm(reply);
@@ -18,6 +21,9 @@ export function replyError(reply: Reply): ErrorTemp | ErrorPerm | undefined {
 /**
  * The error ftplib's `voidresp` raises: as {@link replyError}, and {@link ErrorReply} for any
  * 1xx or 3xx reply where a 2xx completion was expected.
+ *
+ * @returns the error to raise, or undefined for a 2xx reply.
+ * @group Errors
  */
 export function completionError(reply: Reply): ErrorTemp | ErrorPerm | ErrorReply | undefined {
   return replyError(reply) ?? (replyIs(reply, "2xx") ? undefined : new ErrorReply(reply));

@@ -34,6 +34,8 @@ export type ReplyCodePattern = number | `${1 | 2 | 3 | 4 | 5}xx`;
  * `replyIs(resp, "2xx")` for any completion, `replyIs(resp, 257)`, `replyIs(resp, 125, 150)`.
  * Text that does not start like a reply (a code, then a space, a dash or its end) has none.
  * Throws RangeError for a number that is not a reply code.
+ *
+ * @returns true when the code matches one of `codes`.
  */
 export function replyIs(resp: Reply | string, ...codes: readonly ReplyCodePattern[]): boolean {
   const code = typeof resp === "string" ? leadingCode(resp) : resp.code;
@@ -58,7 +60,11 @@ export function replyKind(code: number): ReplyKind {
   return kind;
 }
 
-/** One complete reply, single- or multi-line, decoded. */
+/**
+ * One complete reply, single- or multi-line, decoded.
+ *
+ * @group The ftplib API
+ */
 export class Reply {
   /** The three-digit code. */
   readonly code: number;
@@ -73,7 +79,11 @@ export class Reply {
     this.text = lines.length === 1 ? lines[0]! : lines.join("\n");
   }
 
-  /** Builds a reply from ftplib-style text (`"250 OK"`, or lines joined by `\n`). */
+  /**
+   * Builds a reply from ftplib-style text (`"250 OK"`, or lines joined by `\n`).
+   *
+   * @returns the reply; RangeError when the text does not start with a reply code.
+   */
   static fromText(text: string): Reply {
     const code = leadingCode(text);
     if (code < 0) throw new RangeError(`not a reply: ${JSON.stringify(text)}`);
@@ -89,6 +99,11 @@ export class Reply {
     return this.lines[this.lines.length - 1]!.slice(4);
   }
 
+  /**
+   * ftplib's text of the reply.
+   *
+   * @returns the lines joined by `\n`, as ftplib's `getresp` returns them.
+   */
   toString(): string {
     return this.text;
   }

@@ -24,13 +24,20 @@ export interface AbortSignalLike {
   removeEventListener(type: "abort", listener: () => void): void;
 }
 
-/** A connection carrying bytes both ways: the control connection or a data connection. */
+/**
+ * A connection carrying bytes both ways: the control connection or a data connection.
+ *
+ * @group The ftplib API
+ */
 export interface ByteStream {
   /**
    * The next chunk of bytes, or `null` once the peer has finished sending. The chunk is valid only
    * until the next call (transports may read into one reused buffer), so a consumer that keeps it
-   * must copy it, unless `ownsChunks` is true. Only one read may be pending at a time. Rejects when the connection fails, or
+   * must copy it, unless `ownsChunks` is true. Only one read may be pending at a time. Rejects when the
+   * connection fails, or
    * with {@link FtpTimeoutError} when nothing arrives within the stream's idle timeout.
+   *
+   * @returns the chunk, or null at the end of the stream.
    */
   read(): Promise<Uint8Array | null>;
   /**
@@ -83,7 +90,11 @@ export interface DataListenRequest {
 export interface DataListener {
   /** The address to announce in PORT or EPRT. */
   readonly address: SocketAddress;
-  /** The server's connection; a connection from any other host is refused and not counted. */
+  /**
+   * The server's connection; a connection from any other host is refused and not counted.
+   *
+   * @returns the server's data connection.
+   */
   accept(): Promise<ByteStream>;
   /** Stops listening. Idempotent. */
   close(): void;
@@ -99,9 +110,17 @@ export interface ControlStream<TlsOptions = unknown> extends ByteStream {
   startTls(options?: TlsOptions): Promise<void>;
   /** Ends TLS and goes on in the clear (after a 200 reply to CCC). */
   stopTls(): Promise<void>;
-  /** Opens a passive data connection. */
+  /**
+   * Opens a passive data connection.
+   *
+   * @returns the data connection, connected (and, when `secure`, ready to start TLS).
+   */
   connectData(request: DataConnectRequest): Promise<ByteStream>;
-  /** Listens for an active data connection, on this connection's local address. */
+  /**
+   * Listens for an active data connection, on this connection's local address.
+   *
+   * @returns the listener, with the address to announce in PORT or EPRT.
+   */
   listenData(request: DataListenRequest): Promise<DataListener>;
 }
 
@@ -120,7 +139,16 @@ export interface ConnectRequest<TlsOptions = unknown> {
   readonly signal?: AbortSignalLike;
 }
 
-/** Opens control connections. */
+/**
+ * Opens control connections.
+ *
+ * @group Connecting
+ */
 export interface Transport<TlsOptions = unknown> {
+  /**
+   * Opens the control connection (TLS from the first byte when `implicitTls` is given).
+   *
+   * @returns the control connection, connected.
+   */
   connect(request: ConnectRequest<TlsOptions>): Promise<ControlStream<TlsOptions>>;
 }

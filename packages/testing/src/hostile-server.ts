@@ -51,7 +51,11 @@ export interface HostileServerOptions {
 export interface PassiveListener {
   readonly host: string;
   readonly port: number;
-  /** The client's data connection, once it connects. */
+  /**
+   * The client's data connection, once it connects.
+   *
+   * @returns the data socket.
+   */
   connection(): Promise<net.Socket>;
   close(): void;
 }
@@ -72,25 +76,39 @@ export interface HostileSession {
   reply(code: number, text?: string): Promise<void>;
   /** Writes `data` in pieces of `size` bytes, `delay` ms apart (partial writes, split replies). */
   sendInPieces(data: string | Uint8Array, size: number, delay?: number): Promise<void>;
-  /** The next command line (without CRLF), or `null` once the client has closed the connection. */
+  /**
+   * The next command line (without CRLF), or `null` once the client has closed the connection.
+   *
+   * @returns the line, or null.
+   */
   command(): Promise<string | null>;
   /**
    * Answers commands until one with `verb` arrives, and returns its line; the others get
    * `answer(line)` (default `200 OK`). Rejects if the client closes first.
+   *
+   * @returns the line of the command with `verb`.
    */
   until(verb: string, answer?: (line: string) => string): Promise<string>;
   /** Runs the command loop with `handlers` over the defaults, until the client leaves or a handler hangs up. */
   serve(handlers?: CommandHandlers): Promise<void>;
-  /** Opens a passive listener (on `host`, default the server's). */
+  /**
+   * Opens a passive listener (on `host`, default the server's).
+   *
+   * @returns the listener, with its host and port.
+   */
   passive(host?: string): Promise<PassiveListener>;
   /**
    * The data connection for the current transfer: the client's connection to the latest passive
    * listener (EPSV/PASV), or a connection made to the address of the latest PORT/EPRT.
+   *
+   * @returns the data socket.
    */
   data(): Promise<net.Socket>;
   /**
    * Wraps a socket (a data connection) in TLS as the server side, with the `tls` option's key and
    * certificate or with `identity` (another certificate for the data connection than the control's).
+   *
+   * @returns the TLS socket, once the handshake is done.
    */
   secureData(socket: net.Socket, identity?: { key: string | Buffer; cert: string | Buffer }): Promise<tls.TLSSocket>;
   /** Switches the control connection to TLS (send the 234 first). Needs the `tls` option. */
@@ -113,15 +131,25 @@ export interface HostileServer {
   /**
    * Every byte received in the clear on the control connections of every session, in order of
    * the sessions: what an eavesdropper would have read (after a TLS switch nothing is added).
+   *
+   * @returns the bytes.
    */
   clearText(): Buffer;
   /** Sessions started so far. */
   readonly sessions: readonly HostileSession[];
   /** Errors thrown by scripts or handlers (the session's socket is destroyed when one is thrown). */
   readonly errors: readonly unknown[];
-  /** Sockets of the server still open (control and data). */
+  /**
+   * Sockets of the server still open (control and data).
+   *
+   * @returns their number.
+   */
   openSockets(): number;
-  /** Waits until every socket on the server's side is closed, or `ms` pass; returns how many remain open. */
+  /**
+   * Waits until every socket on the server's side is closed, or `ms` pass; returns how many remain open.
+   *
+   * @returns the number of sockets still open: 0 when all closed.
+   */
   settled(ms?: number): Promise<number>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -129,29 +157,49 @@ export interface HostileServer {
 
 // --- Reply builders for misbehaviour -------------------------------------------------------
 
-/** A 227 reply for `host:port` (any host: a bogus target is one the client must not trust). */
+/**
+ * A 227 reply for `host:port` (any host: a bogus target is one the client must not trust).
+ *
+ * @returns the reply line, without CRLF.
+ */
 export function pasvReply(host: string, port: number): string {
   return `227 Entering Passive Mode (${host.split(".").join(",")},${port >> 8},${port & 255}).\r\n`;
 }
 
-/** A 229 reply for `port`. */
+/**
+ * A 229 reply for `port`.
+ *
+ * @returns the reply line, without CRLF.
+ */
 export function epsvReply(port: number): string {
   return `229 Entering Extended Passive Mode (|||${port}|)\r\n`;
 }
 
-/** A multi-line reply: `code-first`, the middle lines, `code last`. */
+/**
+ * A multi-line reply: `code-first`, the middle lines, `code last`.
+ *
+ * @returns the reply, lines joined by CRLF, without the last CRLF.
+ */
 export function multilineReply(code: number, lines: readonly string[]): string {
   if (lines.length < 2) return `${code} ${lines[0] ?? ""}\r\n`;
   const middle = lines.slice(1, -1).map((line) => ` ${line}\r\n`);
   return `${code}-${lines[0]}\r\n${middle.join("")}${code} ${lines.at(-1)}\r\n`;
 }
 
-/** A reply line of `length` characters before its CRLF (over the client's line limit when long enough). */
+/**
+ * A reply line of `length` characters before its CRLF (over the client's line limit when long enough).
+ *
+ * @returns the reply line, without CRLF.
+ */
 export function overlongReply(code: number, length: number): string {
   return `${code} ${"x".repeat(Math.max(0, length - 4))}\r\n`;
 }
 
-/** A loopback port where nothing listens (bound, then released): a target that refuses. */
+/**
+ * A loopback port where nothing listens (bound, then released): a target that refuses.
+ *
+ * @returns the port.
+ */
 export async function closedPort(host = "127.0.0.1"): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
@@ -178,7 +226,11 @@ const IDLE: unique symbol = Symbol("idle");
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Starts a hostile server on loopback that runs `scenario` for every client session. */
+/**
+ * Starts a hostile server on loopback that runs `scenario` for every client session.
+ *
+ * @returns the server, listening (`await using` closes it).
+ */
 export async function startHostileServer(
   scenario: Scenario,
   options: HostileServerOptions = {},
@@ -515,6 +567,8 @@ export interface SendDataOptions {
 /**
  * A handler that answers a download (RETR, LIST, NLST, MLSD) with `content` over the data
  * connection, misbehaving as `options` say.
+ *
+ * @returns the handler, for a scenario's table.
  */
 export function sendData(content: string | Uint8Array, options: SendDataOptions = {}): CommandHandler {
   return async (session) => {
@@ -552,7 +606,11 @@ export function sendData(content: string | Uint8Array, options: SendDataOptions 
   };
 }
 
-/** A handler that takes an upload (STOR, APPE) and hands the bytes received to `received`. */
+/**
+ * A handler that takes an upload (STOR, APPE) and hands the bytes received to `received`.
+ *
+ * @returns the handler, for a scenario's table.
+ */
 export function receiveData(received: (bytes: Buffer) => void, options: { final?: string } = {}): CommandHandler {
   return async (session) => {
     await session.send("150 Ok to send data\r\n");
@@ -587,6 +645,8 @@ export interface DripOptions {
  * A handler that answers a download with `content` a few bytes at a time, slowly (a server on a
  * starved link, or one that means to hold the client): one byte every 100 ms by default. It
  * keeps a data timeout from firing while taking as long as it likes.
+ *
+ * @returns the handler, for a scenario's table.
  */
 export function dripData(content: string | Uint8Array, options: DripOptions = {}): CommandHandler {
   const { interval = 100, size = 1, onAbort = "answer" } = options;

@@ -68,6 +68,11 @@ export class RecordingTransport implements Transport<unknown> {
     this.options = options;
   }
 
+  /**
+   * Connects through the wrapped transport and starts recording a session.
+   *
+   * @returns the control connection, recorded.
+   */
   async connect(request: ConnectRequest<unknown>): Promise<ControlStream<unknown>> {
     const recorder = new SessionRecorder(this.options);
     this.recorders.push(recorder);
@@ -92,14 +97,22 @@ export class RecordingTransport implements Transport<unknown> {
     return this.recorders.length;
   }
 
-  /** The text of session `index` (default: the latest). */
+  /**
+   * The text of session `index` (default: the latest).
+   *
+   * @returns the transcript's text.
+   */
   text(index = this.recorders.length - 1): string {
     const recorder = this.recorders[index];
     if (recorder === undefined) throw new RangeError(`no session ${index} was recorded`);
     return recorder.text();
   }
 
-  /** Session `index` (default: the latest) as a parsed transcript. */
+  /**
+   * Session `index` (default: the latest) as a parsed transcript.
+   *
+   * @returns the transcript.
+   */
   transcript(index?: number): Transcript {
     return parseTranscript(this.text(index), "recording");
   }

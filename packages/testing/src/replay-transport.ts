@@ -89,7 +89,11 @@ export class ReplayTransport implements Transport<unknown> {
     this.engine = new ReplayEngine(parsed, { ...options, source });
   }
 
-  /** A replay of the transcript in the file `path`. */
+  /**
+   * A replay of the transcript in the file `path`.
+   *
+   * @returns the transport, to give as `new FTP({ transport })`.
+   */
   static async fromFile(path: string, options: ReplayOptions = {}): Promise<ReplayTransport> {
     const source = options.source ?? basename(path);
     return new ReplayTransport(parseTranscript(await readFile(path, "utf8"), source), { ...options, source });
@@ -108,6 +112,11 @@ export class ReplayTransport implements Transport<unknown> {
     this.engine.assertComplete();
   }
 
+  /**
+   * Starts the session the transcript holds; a second connect is a difference.
+   *
+   * @returns the control connection, played from the transcript.
+   */
   async connect(request: ConnectRequest<unknown>): Promise<ControlStream<unknown>> {
     const implicitTls = request.implicitTls !== undefined;
     const actual: TranscriptEvent = { kind: "connect", family: isIPv6(request.host) ? "IPv6" : "IPv4", implicitTls };

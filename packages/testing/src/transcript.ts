@@ -75,6 +75,8 @@ const patternByte = (i: number) => (i * 7 + (i >> 8)) & 255;
 /**
  * The pattern of generated test files: byte `i` is `(i * 7 + (i >> 8)) & 255`. A file made of it
  * is written as its length alone and regenerated on replay.
+ *
+ * @returns `length` bytes of the pattern.
  */
 export function patternBytes(length: number): Uint8Array {
   const bytes = new Uint8Array(length);
@@ -255,7 +257,11 @@ export function formatEvent(event: TranscriptEvent): string[] {
   }
 }
 
-/** The text of a transcript. */
+/**
+ * The text of a transcript.
+ *
+ * @returns the text, as `parseTranscript` reads it.
+ */
 export function formatTranscript(transcript: Transcript): string {
   const out = [TRANSCRIPT_HEADER, ...transcript.comments.map((c) => `# ${c}`)];
   for (const event of transcript.events) {
@@ -282,7 +288,11 @@ export class TranscriptSyntaxError extends Error {
 
 const encoder = new TextEncoder();
 
-/** Reads the text of a transcript; `source` names it in errors. */
+/**
+ * Reads the text of a transcript; `source` names it in errors.
+ *
+ * @returns the transcript; {@link TranscriptSyntaxError} for text that is not one.
+ */
 export function parseTranscript(text: string, source = "transcript"): Transcript {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();

@@ -25,6 +25,11 @@ export class NodeTransport implements Transport<NodeTlsOptions> {
     this.readBufferSize = readBufferSize;
   }
 
+  /**
+   * Opens the control connection over TCP, or TLS from the first byte for implicit FTPS.
+   *
+   * @returns the control connection, connected.
+   */
   async connect(request: ConnectRequest<NodeTlsOptions>): Promise<ControlStream<NodeTlsOptions>> {
     const timeout = request.timeout ?? 0;
     const local: net.TcpSocketConnectOpts = {

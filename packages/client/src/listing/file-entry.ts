@@ -1,4 +1,8 @@
-/** One entry of a directory listing, whatever format the server used. */
+/**
+ * One entry of a directory listing, whatever format the server used.
+ *
+ * @group Files and listings
+ */
 export interface FileEntry {
   name: string;
   type: "file" | "dir" | "link" | "unknown";
@@ -18,6 +22,11 @@ export interface FileEntry {
   raw: string;
 }
 
+/**
+ * How LIST lines are read: the server's time zone, and the time a year-less date is relative to.
+ *
+ * @group Files and listings
+ */
 export interface ListOptions {
   /**
    * Minutes east of UTC of the server's clock, for LIST formats that print local time without a
@@ -28,10 +37,24 @@ export interface ListOptions {
   now?: Date;
 }
 
-/** A listing format: a test on one line, and a parser that returns an entry or null (a line to skip). */
+/**
+ * A listing format: a test on one line, and a parser that returns an entry or null (a line to skip).
+ *
+ * @group Files and listings
+ */
 export interface ListParser {
   readonly name: string;
+  /**
+   * Whether this parser reads lines like `line` (asked of the first lines of a listing).
+   *
+   * @returns true when it does.
+   */
   test(line: string): boolean;
+  /**
+   * Reads one line of the listing.
+   *
+   * @returns the entry, or null for a line that is no entry (a total, a header).
+   */
   parse(line: string, options: ListOptions): FileEntry | null;
 }
 

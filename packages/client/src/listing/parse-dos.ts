@@ -7,6 +7,11 @@ import { type FileEntry, type ListOptions, type ListParser, checkedParser } from
 const LINE = /^(\d{2})-(\d{2})-(\d{2}|\d{4})\s+(\d{1,2}):(\d{2})\s*([AaPp][Mm])?\s+(<DIR>|\d+)\s+([^]+)$/;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})\s+(\d{1,2}):(\d{2})\s*([AaPp][Mm])?\s+(<DIR>|\d+)\s+([^]+)$/;
 
+/**
+ * DOS and IIS lines (`11-30-26  02:15PM  <DIR>  name`).
+ *
+ * @group Files and listings
+ */
 export const dosParser: ListParser = checkedParser({
   name: "dos",
   test: (line) => LINE.test(line) || ISO.test(line),

@@ -5,6 +5,11 @@
  */
 import { type FileEntry, type ListParser, checkedParser } from "./file-entry.js";
 
+/**
+ * EPLF lines (`+i8388621.48594,m825718503,r,s280,\tname`).
+ *
+ * @group Files and listings
+ */
 export const eplfParser: ListParser = checkedParser({
   name: "eplf",
   test: (line) => line.startsWith("+") && line.includes("\t"),

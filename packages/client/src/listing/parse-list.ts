@@ -8,7 +8,11 @@ import { netwareParser, os400Parser, vmsParser } from "./parse-other.js";
 import { unixParser } from "./parse-unix.js";
 import type { FileEntry, ListOptions, ListParser } from "./file-entry.js";
 
-/** The parsers tried, in order. */
+/**
+ * The parsers tried, in order.
+ *
+ * @group Files and listings
+ */
 export const listParsers: readonly ListParser[] = [
   unixParser,
   dosParser,
@@ -51,7 +55,12 @@ export class ListParserStream {
   }
 }
 
-/** Parses a whole LIST listing. */
+/**
+ * Parses a whole LIST listing.
+ *
+ * @returns the entries, in the listing's order, without `.` and `..` and lines that are no entry.
+ * @group Files and listings
+ */
 export function parseList(
   lines: Iterable<string>,
   options: ListOptions & { parsers?: readonly ListParser[] } = {},

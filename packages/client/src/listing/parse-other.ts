@@ -22,6 +22,11 @@ function utc(
 const NETWARE =
   /^([d-])\s+\[([RWCEAFMS-]{8})\]\s+(\S+)\s+(\d+)\s+([A-Za-z]{3})\s+(\d{1,2})\s+(?:(\d{1,2}):(\d{2})|(\d{4}))\s+([^]+)$/;
 
+/**
+ * NetWare lines.
+ *
+ * @group Files and listings
+ */
 export const netwareParser: ListParser = checkedParser({
   name: "netware",
   test: (line) => NETWARE.test(line),
@@ -51,6 +56,11 @@ export const netwareParser: ListParser = checkedParser({
 const VMS =
   /^(\S+;\d+)\s+(\d+)(?:\/\d+)?\s+(\d{1,2})-([A-Za-z]{3})-(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s+\[([^\]]*)\](?:\s+\(([^)]*)\))?/;
 
+/**
+ * OpenVMS lines (`NAME.EXT;1  4/8  30-NOV-2026 14:15:00  [GROUP,OWNER]  (RWED,RWED,RE,)`).
+ *
+ * @group Files and listings
+ */
 export const vmsParser: ListParser = checkedParser({
   name: "vms",
   test: (line) => VMS.test(line),
@@ -85,6 +95,11 @@ export const vmsParser: ListParser = checkedParser({
 /** IBM i (OS/400): `OWNER  77824 02/23/00 15:09:55 *DIR  name/` or `*STMF name`. */
 const OS400 = /^(\S+)\s+(\d+)\s+(\d{2})\/(\d{2})\/(\d{2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\*\w+)\s+([^]+)$/;
 
+/**
+ * IBM i (OS/400) lines.
+ *
+ * @group Files and listings
+ */
 export const os400Parser: ListParser = checkedParser({
   name: "os400",
   test: (line) => OS400.test(line),

@@ -86,6 +86,11 @@ function dateTime(text: string, options: ListOptions): number | undefined {
   return time;
 }
 
+/**
+ * Unix `ls -l` lines, and their variants (no group, numeric ids, device numbers, ...).
+ *
+ * @group Files and listings
+ */
 export const unixParser: ListParser = checkedParser({
   name: "unix",
   test: (line) => LINE.test(line),
