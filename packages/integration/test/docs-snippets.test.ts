@@ -100,6 +100,8 @@ async function serverTree(root: string): Promise<void> {
     "pub/report.csv": "day,files\n2026-11-30,12\n",
     "pub/big.iso": new Uint8Array(3 * 1024 * 1024).fill(7),
     "pub/docs/guide.txt": "A short guide.\n",
+    "pub/data/2026-11.csv": "day,files\n2026-11-30,12\n",
+    "pub/data/2026-12.csv": "day,files\n2026-12-01,9\n",
     "debian/README": "See https://www.debian.org/ for information about Debian GNU/Linux.\n",
     "reports/today.csv": "a,b\n1,2\n",
     "reports/2026-11.csv": "a,b\n3,4\n",
