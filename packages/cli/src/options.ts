@@ -125,8 +125,7 @@ export const COMMANDS = {
   },
   put: {
     usage: ["put [-c] [-z] [--verify] <local> <url>"],
-    about:
-      "Upload a file (local - reads stdin); a URL ending in / takes the local name.\nmirror copies directories.",
+    about: "Upload a file (local - reads stdin); a URL ending in / takes the local name.\nmirror copies directories.",
     options: {
       resume: { type: "boolean", short: "c", help: "continue after the bytes the server has (APPE)" },
       recursive: { type: "boolean", short: "r", help: "directories too" },
@@ -242,7 +241,8 @@ export function commandNameOf(argv: readonly string[]): string | undefined {
     }
   // A letter that takes a value for one command and none for another (-n) cannot tell before the command.
   for (const [name, def] of Object.entries(everything))
-    if (def.short !== undefined && (shortTypes.get(def.short)?.size ?? 1) > 1) everything[name] = { ...def, short: undefined };
+    if (def.short !== undefined && (shortTypes.get(def.short)?.size ?? 1) > 1)
+      everything[name] = { ...def, short: undefined };
   const { positionals } = parseArgs({
     args: [...argv],
     options: parseArgsOptions(everything),
@@ -259,7 +259,8 @@ export interface ParsedLine {
 
 /** Reads `argv` with the options of `command` (every command's, without one). */
 export function parseLine(argv: readonly string[], command: CommandName | undefined): ParsedLine {
-  const table: OptionTable = command === undefined ? GLOBAL_OPTIONS : { ...GLOBAL_OPTIONS, ...COMMANDS[command].options };
+  const table: OptionTable =
+    command === undefined ? GLOBAL_OPTIONS : { ...GLOBAL_OPTIONS, ...COMMANDS[command].options };
   const { values, positionals, tokens } = parseArgs({
     args: [...argv],
     options: parseArgsOptions(table),
@@ -275,7 +276,10 @@ export function parseLine(argv: readonly string[], command: CommandName | undefi
     if (def === undefined) {
       // (An unknown letter comes as its name: -c is "c".)
       const elsewhere = Object.entries(COMMANDS as Record<string, CommandDef>)
-        .filter(([, c]) => Object.hasOwn(c.options, token.name) || Object.values(c.options).some((d) => d.short === token.name))
+        .filter(
+          ([, c]) =>
+            Object.hasOwn(c.options, token.name) || Object.values(c.options).some((d) => d.short === token.name),
+        )
         .map(([name]) => name);
       if (command !== undefined && elsewhere.length > 0)
         throw new CliError(

@@ -1,4 +1,5 @@
 /** The command line: options parsed, the command run (and run again after a transient failure), errors turned into a message and an exit code. */
+import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   ErrorPerm,
@@ -15,7 +16,14 @@ import type { ConnectSettings } from "./connect.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { USAGE } from "./help.js";
 import { mirror } from "./mirror.js";
-import { type CommandName, type OptionValues, commandHelp, commandNameOf, isCommandName, parseLine } from "./options.js";
+import {
+  type CommandName,
+  type OptionValues,
+  commandHelp,
+  commandNameOf,
+  isCommandName,
+  parseLine,
+} from "./options.js";
 
 declare const __VERSION__: string | undefined;
 
@@ -106,14 +114,27 @@ function hintFor(error: unknown): string | undefined {
     return "the certificate is for another name: connect by a name it has";
   if (codes.some((c) => CERTIFICATE_CODES.has(c)))
     return "a server with its own certificate authority needs --ca <file>";
-  if (codes.includes("ERR_FTP_NO_GREETING")) return "no greeting from the server; if it speaks implicit TLS, use ftps://";
+  if (codes.includes("ERR_FTP_NO_GREETING"))
+    return "no greeting from the server; if it speaks implicit TLS, use ftps://";
   if (codes.includes("ERR_FTP_TLS_CLEAR_TEXT"))
     return "the server does not speak implicit TLS here: use ftpes:// (AUTH TLS), or ftp:// for plain FTP";
   return undefined;
 }
 
-/** `io.stdout`, counting what is written to it: a command that wrote some cannot be tried again. */
-function countingStdout(stdout: Io["stdout"]): { stream: Io["stdout"]; written: () => number } {
+/**
+ * What a try of the command writes on stdout. Data streamed there (cat, get -) goes at once and
+ * is counted: a command that wrote some cannot be tried again. A document made at the end (a
+ * listing, mirror's plan or summary) is held until the last try, so that a retry prints it once.
+ */
+interface TryOutput {
+  stream: Io["stdout"];
+  /** Bytes that went to stdout in this try already. */
+  written(): number;
+  /** The try is over and counts: what it held goes out. */
+  keep(): Promise<void>;
+}
+
+function streamedOutput(stdout: Io["stdout"]): TryOutput {
   let written = 0;
   const stream = new Proxy(stdout, {
     get(target, property) {
@@ -126,7 +147,27 @@ function countingStdout(stdout: Io["stdout"]): { stream: Io["stdout"]; written: 
       return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
-  return { stream, written: () => written };
+  return { stream, written: () => written, keep: () => Promise.resolve() };
+}
+
+function heldOutput(stdout: Io["stdout"]): TryOutput {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  return {
+    stream,
+    written: () => 0,
+    keep: () =>
+      chunks.length === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) =>
+            stdout.write(Buffer.concat(chunks), (e) => (e ? reject(e) : resolve())),
+          ),
+  };
 }
 
 const processIo: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
@@ -190,7 +231,13 @@ function failed(error: unknown, io: Io, signal: AbortSignal, debugWanted: boolea
   return code;
 }
 
-async function run(name: CommandName, args: string[], values: OptionValues, io: Io, signal: AbortSignal): Promise<number> {
+async function run(
+  name: CommandName,
+  args: string[],
+  values: OptionValues,
+  io: Io,
+  signal: AbortSignal,
+): Promise<number> {
   const command = name === "mirror" ? mirror : commands[name]!;
   const flag = (option: string) => values[option] === true;
   if (typeof values.netrc === "string" && flag("no-netrc"))
@@ -199,8 +246,7 @@ async function run(name: CommandName, args: string[], values: OptionValues, io: 
   const retries = numberOption(values, "retry", 0, 100, true) ?? 0;
   const retryDelay = numberOption(values, "retry-delay", 0, MAX_RETRY_DELAY_S, false) ?? 1;
   const rate = typeof values["limit-rate"] === "string" ? parseRate(values["limit-rate"]) : undefined;
-  const stdout = countingStdout(io.stdout);
-  const runIo: Io = { ...io, stdout: stdout.stream };
+  const streams = name === "cat" || name === "get";
   const settings: ConnectSettings = {
     user: typeof values.user === "string" ? values.user : undefined,
     password: typeof values.password === "string" ? values.password : undefined,
@@ -216,33 +262,43 @@ async function run(name: CommandName, args: string[], values: OptionValues, io: 
     log: (line) => io.stderr.write(`${line}\n`),
   };
   const showProgress = !flag("quiet") && (flag("progress") || io.stderr.isTTY === true);
-  const ctx = new Context(
-    runIo,
-    settings,
-    {
-      long: flag("long"),
-      json: flag("json"),
-      recursive: flag("recursive"),
-      parents: flag("parents"),
-      resume: flag("resume"),
-      verify: flag("verify"),
-      checksum: flag("checksum"),
-      parallel: numberOption(values, "parallel", 1, 16, true) ?? 4,
-      segments: numberOption(values, "segments", 1, 16, true) ?? 1,
-      dryRun: flag("dry-run"),
-      fsync: flag("fsync"),
-      verbose: flag("verbose"),
-      showProgress,
+  const flags = {
+    long: flag("long"),
+    json: flag("json"),
+    recursive: flag("recursive"),
+    parents: flag("parents"),
+    resume: flag("resume"),
+    verify: flag("verify"),
+    checksum: flag("checksum"),
+    parallel: numberOption(values, "parallel", 1, 16, true) ?? 4,
+    segments: numberOption(values, "segments", 1, 16, true) ?? 1,
+    dryRun: flag("dry-run"),
+    fsync: flag("fsync"),
+    verbose: flag("verbose"),
+    showProgress,
+  };
+  const tryOutput = () => (streams ? streamedOutput(io.stdout) : heldOutput(io.stdout));
+  let output = tryOutput();
+  // One context for all the tries (credentials read once, warnings said once); its stdout is the try's.
+  const stdout = new Proxy(io.stdout, {
+    get(_target, property) {
+      const stream = output.stream;
+      const value: unknown = Reflect.get(stream, property, stream);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(stream) : value;
     },
-    signal,
-  );
-  for (let attempt = 1; ; attempt++) {
+  });
+  const ctx = new Context({ ...io, stdout }, settings, flags, signal);
+  for (let attempt = 1; ; attempt++, output = tryOutput()) {
     try {
       await command(ctx, args);
+      await output.keep();
       return ExitCode.OK;
     } catch (error) {
       const left = retries - attempt + 1;
-      if (left <= 0 || signal.aborted || !isTransient(error) || stdout.written() > 0) throw error;
+      if (left <= 0 || signal.aborted || !isTransient(error) || output.written() > 0) {
+        await output.keep().catch(() => undefined);
+        throw error;
+      }
       const delay = Math.min(retryDelay * 2 ** (attempt - 1), MAX_RETRY_DELAY_S);
       io.stderr.write(
         `ftplib: ${messageOf(error)}\nftplib: a transient failure: trying again in ${delay} s (${left} ${left === 1 ? "retry" : "retries"} left)\n`,
