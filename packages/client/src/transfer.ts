@@ -341,7 +341,8 @@ export async function retrBinary(
     // the transport's own chunks when it can hand them over, copies otherwise.
     const copy = !zeroCopy && !conn.ownsChunks;
     const limit = session.settings.rateLimit;
-    const most = limit === undefined ? blocksize : blocksize > 0 ? Math.min(blocksize, limit.pieceSize) : limit.pieceSize;
+    const most =
+      limit === undefined ? blocksize : blocksize > 0 ? Math.min(blocksize, limit.pieceSize) : limit.pieceSize;
     let received = 0;
     for (let read = await conn.read(); read !== null; read = await conn.read()) {
       const chunk = copy ? Buffer.from(read) : read;

@@ -84,7 +84,11 @@ export class TlsCarrier extends Duplex {
     if (clear.length > 0 && !this.sawRecord) {
       // A plain FTP server greets in clear text (220 ...) where a TLS server would send its
       // ServerHello: no handshake will ever complete, so say so now rather than time out.
-      const text = clear.subarray(0, 60).toString("latin1").split(/\r?\n/)[0]!.replace(/[^\x20-\x7e]/g, "?");
+      const text = clear
+        .subarray(0, 60)
+        .toString("latin1")
+        .split(/\r?\n/)[0]!
+        .replace(/[^\x20-\x7e]/g, "?");
       this.destroy(
         new FtpTlsError(`the server answered in clear text, not TLS: ${JSON.stringify(text)}`, {
           code: "ERR_FTP_TLS_CLEAR_TEXT",
