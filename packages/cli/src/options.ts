@@ -99,7 +99,7 @@ export const COMMANDS = {
     options: {
       long: { type: "boolean", short: "l", help: "type, permissions, size, time (UTC) and name" },
       json: { type: "boolean", help: "a JSON array of entries, with all their facts" },
-      recursive: { type: "boolean", short: "r", help: "the directories below too" },
+      recursive: { type: "boolean", short: "r", help: "the directories below too (not in this version yet)" },
       compress: compress("listings shrink to a fraction on the wire"),
     },
   },
@@ -128,7 +128,7 @@ export const COMMANDS = {
     about: "Upload a file (local - reads stdin); a URL ending in / takes the local name.\nmirror copies directories.",
     options: {
       resume: { type: "boolean", short: "c", help: "continue after the bytes the server has (APPE)" },
-      recursive: { type: "boolean", short: "r", help: "directories too" },
+      recursive: { type: "boolean", short: "r", help: "directories too (not in this version yet)" },
       verify: verify("the file"),
       compress: compress(
         "text moves faster on a slow link. proftpd up to\n1.3.8 mishandles compressed uploads: not with it",
@@ -189,9 +189,19 @@ export const COMMANDS = {
         type: "boolean",
         help: "a file of the same size on both sides is compared by hash, not time\n(where the server can hash; otherwise said, and size and time used)",
       },
-      include: { type: "string", multiple: true, arg: "<glob>", help: "only the paths that match (repeatable)" },
-      exclude: { type: "string", multiple: true, arg: "<glob>", help: "not the paths that match (repeatable)" },
-      delete: { type: "boolean", help: "delete what the target has and the source has not" },
+      include: {
+        type: "string",
+        multiple: true,
+        arg: "<glob>",
+        help: "only the paths that match (repeatable; not in this version yet)",
+      },
+      exclude: {
+        type: "string",
+        multiple: true,
+        arg: "<glob>",
+        help: "not the paths that match (repeatable; not in this version yet)",
+      },
+      delete: { type: "boolean", help: "delete what the target has and the source has not (not in this\nversion yet)" },
       verify: verify("each file"),
       fsync,
       compress: compress(

@@ -84,6 +84,19 @@ describe("help and options", () => {
       expect([result.code, result.stderr], args.join(" ")).toEqual([1, message]);
       expect(result.stderr).not.toContain("To specify a positional argument");
     }
+    // In the tables for commands that do not do them yet: refused, not ignored.
+    for (const args of [
+      ["ls", "-r"],
+      ["put", "-r", "x"],
+      ["mirror", "--delete"],
+      ["mirror", "--include", "*.txt"],
+    ]) {
+      const result = await runCli([...args, `${base}/`]);
+      expect([result.code, result.stderr]).toEqual([
+        1,
+        expect.stringMatching(/^ftplib: --\w+ is not available for \w+ in this version\n$/),
+      ]);
+    }
     // -n is the segments of get and the dry run of mirror, wherever it stands.
     const dir = await mkdtemp(join(tmp, "n-"));
     expect((await runCli(["get", "-n", "2", `${base}/pub/data.bin`, dir])).code).toBe(0);
@@ -219,6 +232,21 @@ describe("--retry against a flaky server", () => {
     const busy = await start({ refuse: { verb: "STOR", reply: "552 quota exceeded", times: 5 } });
     const put = await runCli(["put", "--retry", "3", "--retry-delay", "0", "-", url(busy, "up.txt")], { input: "x" });
     expect([put.code, busy.connections]).toEqual([6, 1]);
+  });
+
+  it("does not try again once stdin was read (put -)", async () => {
+    const flakyServer = await start({ abortTransfers: 1 });
+    const put = await runCli(["put", "--retry", "3", "--retry-delay", "0", "-", url(flakyServer, "from-stdin.txt")], {
+      input: "read once\n",
+    });
+    expect([put.code, flakyServer.connections, flakyServer.aborted]).toEqual([7, 1, 1]);
+    // Refused before a byte was read: tried again, the whole input sent.
+    const refused = await start({ refuse: { verb: "STOR", reply: "452 no room now", times: 1 } });
+    const again = await runCli(["put", "--retry", "3", "--retry-delay", "0", "-", url(refused, "from-stdin.txt")], {
+      input: "read once\n",
+    });
+    expect([again.code, refused.connections]).toEqual([0, 2]);
+    expect(await readFile(join(server.root, "from-stdin.txt"), "utf8")).toBe("read once\n");
   });
 
   it("does not try again once data went to stdout, but does for a file", async () => {
