@@ -69,10 +69,10 @@ const compress = (what: string): OptionDef => ({
   short: "z",
   help: `deflate the data connection (MODE Z) where the server offers it (FEAT),\nuncompressed otherwise: ${what}`,
 });
-const limitRate = (what: string): OptionDef => ({
+const limitRate = (more = ""): OptionDef => ({
   type: "string",
   arg: "<rate>",
-  help: `at most this many bytes per second${what} (500k, 2M: k, M and G are\n1024, 1024², 1024³)`,
+  help: `at most this many bytes per second (500k, 2M: k, M and G are 1024,\n1024², 1024³)${more}`,
 });
 const verify = (what: string): OptionDef => ({
   type: "boolean",
@@ -118,7 +118,7 @@ export const COMMANDS = {
       verify: verify("the file"),
       fsync,
       compress: compress("text moves faster on a slow link"),
-      "limit-rate": limitRate(""),
+      "limit-rate": limitRate(),
       progress,
       verbose: { type: "boolean", short: "v", help: "with --verify: the digest that matched" },
     },
@@ -133,7 +133,7 @@ export const COMMANDS = {
       compress: compress(
         "text moves faster on a slow link. proftpd up to\n1.3.8 mishandles compressed uploads: not with it",
       ),
-      "limit-rate": limitRate(""),
+      "limit-rate": limitRate(),
       progress,
       verbose: { type: "boolean", short: "v", help: "with --verify: the digest that matched" },
     },
@@ -143,7 +143,7 @@ export const COMMANDS = {
     about: "Write a remote file to stdout.",
     options: {
       compress: compress("text moves faster on a slow link"),
-      "limit-rate": limitRate(""),
+      "limit-rate": limitRate(),
     },
   },
   rm: {
@@ -207,7 +207,7 @@ export const COMMANDS = {
       compress: compress(
         "text moves faster on a slow link. proftpd up to\n1.3.8 mishandles compressed uploads: down only with it",
       ),
-      "limit-rate": limitRate(", all transfers together"),
+      "limit-rate": limitRate("; all the transfers together"),
       json: { type: "boolean", help: "a JSON summary on stdout" },
       verbose: { type: "boolean", short: "v", help: "a line per file transferred" },
       progress,
