@@ -3,7 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import { type FTP, FtpPool, type Verification } from "@ftplib/client";
 import { type ConnectSettings, type Credentials, credentialsFor, openClient, tlsOptionsFor } from "./connect.js";
 import { ProgressBar } from "./progress.js";
-import type { FtpTarget } from "./url.js";
+import { type FtpTarget, redactUrl } from "./url.js";
 
 export interface Io {
   stdin: Readable;
@@ -29,8 +29,16 @@ export interface Flags {
   /** Downloads flushed to the disk before they are renamed into place (--fsync). */
   fsync: boolean;
   verbose: boolean;
+  /** -q: no progress bars, no summary. */
+  quiet: boolean;
   /** Progress bars and summaries on stderr. */
   showProgress: boolean;
+  /** mirror --include: globs of the paths to copy (below the mirror's root); none: all. */
+  include: string[];
+  /** mirror --exclude: globs of the paths to leave alone; they win over --include. */
+  exclude: string[];
+  /** mirror --delete: remove from the copy what the source no longer has. */
+  delete: boolean;
 }
 
 /** How long transfers have to stop cleanly after an interrupt before their connections are closed. */
@@ -121,8 +129,8 @@ export class Context {
     };
   }
 
-  /** A line on stderr. */
+  /** A line on stderr (any URL's password in it redacted). */
   log(line: string): void {
-    this.io.stderr.write(`${line}\n`);
+    this.io.stderr.write(`${redactUrl(line)}\n`);
   }
 }

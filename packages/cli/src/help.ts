@@ -5,11 +5,15 @@ import { globalOptionLines } from "./options.js";
 export const USAGE = `ftplib: an FTP and FTPS client for the command line and for scripts
 
 Usage:
-  ftplib ls     [-l] [--json] <url>           list a directory (names; -l details; --json all facts)
-  ftplib get    [-c] [-z] [-n N] [--verify] <url> [local]
-                                               download a file (local: a path, a directory, or - for stdout)
-  ftplib put    [-c] [-z] [--verify] <local> <url>
-                                               upload a file (local - reads stdin; a URL ending in / takes the local name)
+  ftplib ls     [-l] [-R] [--json] <url>      list a directory, a file or a glob (names; -l details;
+                                               -R the whole tree; --json all facts)
+  ftplib get    [-c] [-z] [-n N] [--verify] <url>... [local]
+                                               download a file (local: a path, a directory, or - for stdout);
+                                               several URLs or a glob ('ftp://h/pub/*.csv') into a directory
+  ftplib put    [-c] [-z] [--verify] <local>... <url>
+                                               upload a file (local - reads stdin; a URL ending in / takes the
+                                               local name); several files or a quoted glob into the URL's
+                                               directory
   ftplib cat    <url>                          write a remote file to stdout
   ftplib rm     [-r] <url>                     delete a file (-r: a directory and everything in it)
   ftplib mkdir  [-p] <url>                     make a directory (-p: with its parents, no error if it exists)
@@ -18,7 +22,8 @@ Usage:
   ftplib mirror [-j N] [-n] [--checksum] [--segments N] <url> <local-dir>
                                                download a tree: only files whose size or time changed
   ftplib mirror [-j N] [-n] [--checksum] <local-dir> <url>
-                                               upload a tree, the same way
+                                               upload a tree, the same way (both: --delete,
+                                               --include G, --exclude G)
   ftplib help [command]                        this text, or a command's options
 
 URLs:

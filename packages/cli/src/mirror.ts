@@ -11,7 +11,7 @@
  * instead of time, where the server can hash (HASH, XSHA256 and the others): the same bytes are
  * unchanged whatever their times. A server that cannot hash gets size and time, and a warning.
  */
-import { mkdir, readdir, stat, utimes } from "node:fs/promises";
+import { mkdir, readdir, rmdir, stat, unlink, utimes } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   ErrorPerm,
@@ -25,8 +25,9 @@ import {
 } from "@ftplib/client";
 import type { Context } from "./context.js";
 import { CliError, ExitCode, exitCodeOf } from "./exit-codes.js";
+import { type TreeFilter, treeFilter } from "./glob.js";
 import { ProgressBar, formatBytes } from "./progress.js";
-import { isFtpUrl, joinRemote, parseFtpUrl, trimTrailingSlash } from "./url.js";
+import { isFtpUrl, joinRemote, parseFtpUrl, redactUrl, trimTrailingSlash } from "./url.js";
 
 interface PlannedFile {
   relativePath: string;
@@ -44,6 +45,65 @@ interface Summary {
   failed: { path: string; error: string }[];
   directoriesMade: number;
   bytes: number;
+  /** --delete: what was removed from the copy (directories after what they held). */
+  deleted: string[];
+  /** What --include and --exclude left out: files, and directories (each counted once, with all they hold). */
+  excluded: number;
+  /** How long the run took. */
+  seconds: number;
+}
+
+/** An entry of either tree, by its path below the root. */
+interface TreeItem {
+  relativePath: string;
+  type: string;
+}
+
+/** The directories above a relative path (`a/b/c`: `a`, `a/b`). */
+function ancestors(relativePath: string): string[] {
+  const parts = relativePath.split("/");
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join("/"));
+}
+
+/**
+ * The copy's entries that --delete removes: those the source does not have, that the filters let
+ * through (what --exclude names, or --include does not, is left alone, and so is anything in an
+ * excluded directory), and a directory only when all it holds goes too. Children before parents.
+ */
+function deletions(copy: readonly TreeItem[], source: ReadonlySet<string>, filter: TreeFilter): TreeItem[] {
+  const wanted = (e: TreeItem) =>
+    !source.has(e.relativePath) &&
+    ancestors(e.relativePath).every((dir) => filter.dir(dir)) &&
+    (e.type === "dir" ? filter.dir(e.relativePath) : filter.file(e.relativePath));
+  const candidates = copy.filter(wanted);
+  const gone = new Set(candidates.map((e) => e.relativePath));
+  // A directory that keeps something keeps its parents too.
+  const pinned = new Set<string>();
+  for (const e of copy) if (!gone.has(e.relativePath)) for (const dir of ancestors(e.relativePath)) pinned.add(dir);
+  const depth = (e: TreeItem) => e.relativePath.split("/").length;
+  const removed: TreeItem[] = [];
+  for (const e of [...candidates].sort((a, b) => depth(b) - depth(a) || (a.relativePath < b.relativePath ? -1 : 1))) {
+    if (e.type === "dir" && pinned.has(e.relativePath)) {
+      for (const dir of ancestors(e.relativePath)) pinned.add(dir);
+      continue;
+    }
+    removed.push(e);
+  }
+  return removed;
+}
+
+/** With --include, only the directories that hold a file to copy are made; without, all of them. */
+function neededDirs(dirs: string[], files: readonly string[], filter: TreeFilter): string[] {
+  if (!filter.includes) return dirs;
+  const holding = new Set(files.flatMap(ancestors));
+  return dirs.filter((dir) => holding.has(dir));
+}
+
+/** On a terminal (or with -v): a line per file done, above the progress bar. */
+function fileLine(ctx: Context, bar: ProgressBar | undefined, line: string): void {
+  if (!ctx.flags.showProgress && !ctx.flags.verbose) return;
+  if (bar !== undefined) ctx.io.stderr.write("\r\x1b[K");
+  ctx.log(line);
 }
 
 /** Listings may round times to the minute (LIST) or the second (MLSD), file systems to the millisecond. */
@@ -94,20 +154,36 @@ async function differingByHash(
   return candidates.filter((_, i) => !same[i]).map((c) => c.file);
 }
 
-/** The local tree under `root`, parents first; links and special files are left out. */
+interface LocalItem {
+  relativePath: string;
+  type: "file" | "dir";
+  size: number;
+  mtime: Date;
+}
+
+/**
+ * The local tree under `root`, parents first; links and special files are left out, and so is
+ * what `filter` leaves out (counted in `excluded`), an excluded directory with all it holds.
+ */
 async function localTree(
   root: string,
+  filter?: TreeFilter,
+  excluded: { count: number } = { count: 0 },
   prefix = "",
-): Promise<{ relativePath: string; type: "file" | "dir"; size: number; mtime: Date }[]> {
-  const found: { relativePath: string; type: "file" | "dir"; size: number; mtime: Date }[] = [];
+): Promise<LocalItem[]> {
+  const found: LocalItem[] = [];
   const dirents = await readdir(join(root, prefix), { withFileTypes: true });
   dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const dirent of dirents) {
     const relativePath = prefix === "" ? dirent.name : `${prefix}/${dirent.name}`;
     if (!dirent.isFile() && !dirent.isDirectory()) continue;
+    if (filter !== undefined && !(dirent.isDirectory() ? filter.dir(relativePath) : filter.file(relativePath))) {
+      excluded.count++;
+      continue;
+    }
     const info = await stat(join(root, relativePath));
     found.push({ relativePath, type: dirent.isDirectory() ? "dir" : "file", size: info.size, mtime: info.mtime });
-    if (dirent.isDirectory()) found.push(...(await localTree(root, relativePath)));
+    if (dirent.isDirectory()) found.push(...(await localTree(root, filter, excluded, relativePath)));
   }
   return found;
 }
@@ -150,10 +226,11 @@ async function transferAll(
       else await pool.run((ftp) => each(ftp, file, onProgress));
       summary.bytes += file.size;
       summary.transferred.push(file.relativePath);
-      if (ctx.flags.verbose) {
-        bar?.done();
-        ctx.log(`${summary.direction === "download" ? "got" : "put"} ${file.relativePath} (${formatBytes(file.size)})`);
-      }
+      fileLine(
+        ctx,
+        bar,
+        `${summary.direction === "download" ? "get" : "put"} ${file.relativePath} (${formatBytes(file.size)})`,
+      );
     } catch (error) {
       summary.failed.push({ path: file.relativePath, error: error instanceof Error ? error.message : String(error) });
       failures.push(error);
@@ -198,8 +275,20 @@ async function mirrorDown(
   localRoot: string,
   pool: FtpPool,
   summary: Summary,
+  filter: TreeFilter,
 ): Promise<unknown[]> {
-  const tree: TreeEntry[] = await pool.run((ftp) => ftp.walk(remoteRoot));
+  // The library's filter gets the remote path: the patterns match what is below the root.
+  const below = (path: string) =>
+    remoteRoot === "" ? path : remoteRoot === "/" ? path.slice(1) : path.slice(remoteRoot.length + 1);
+  const walkFilter = (path: string, entry: { type: string }) => {
+    const relativePath = below(path);
+    const kept = entry.type === "dir" ? filter.dir(relativePath) : filter.file(relativePath);
+    if (!kept && (entry.type === "file" || entry.type === "dir")) summary.excluded++;
+    return kept;
+  };
+  const tree: TreeEntry[] = await pool.run((ftp) =>
+    ftp.walk(remoteRoot, filter.active ? { filter: walkFilter } : undefined),
+  );
   const algorithm = await checksumAlgorithm(ctx, pool);
   const files: PlannedFile[] = [];
   const byHash: { file: PlannedFile; localPath: string; remotePath: string }[] = [];
@@ -227,16 +316,34 @@ async function mirrorDown(
     }
   }
   if (algorithm !== undefined) files.push(...(await differingByHash(pool, algorithm, byHash, summary)));
-  if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "get", files);
+  const made = neededDirs(
+    dirs,
+    tree.filter((e) => e.type === "file").map((e) => e.relativePath),
+    filter,
+  );
+  // --delete: what the local copy has and the server no longer does.
+  const doomed = ctx.flags.delete
+    ? deletions(
+        (await stat(localRoot).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ))
+          ? await localTree(localRoot)
+          : [],
+        new Set(tree.map((e) => e.relativePath)),
+        filter,
+      )
+    : [];
+  if (ctx.flags.dryRun) return plan(ctx, "mkdir", made, "get", files, doomed);
   await mkdir(localRoot, { recursive: true });
-  for (const dir of dirs) await mkdir(join(localRoot, ...dir.split("/")), { recursive: true });
-  summary.directoriesMade = dirs.length;
+  for (const dir of made) await mkdir(join(localRoot, ...dir.split("/")), { recursive: true });
+  summary.directoriesMade = made.length;
   const localFile = (file: PlannedFile) => join(localRoot, ...file.relativePath.split("/"));
   const stamp = async (file: PlannedFile) => {
     if (file.mtime !== undefined) await utimes(localFile(file), new Date(), file.mtime);
   };
   const segments = ctx.flags.segments;
-  return transferAll(
+  const failures = await transferAll(
     ctx,
     pool,
     files,
@@ -264,6 +371,46 @@ async function mirrorDown(
           }
         : undefined,
   );
+  await deleteAll(ctx, summary, failures, doomed, (item) => {
+    const path = join(localRoot, ...item.relativePath.split("/"));
+    return item.type === "dir" ? rmdir(path) : unlink(path);
+  });
+  return failures;
+}
+
+/**
+ * --delete, after the transfers, and only when they all went well (a failed run deletes
+ * nothing): each removal on a line on a terminal, and in the summary. A removal that fails is
+ * a failure of the run, as a transfer's is, and the others go on.
+ */
+async function deleteAll(
+  ctx: Context,
+  summary: Summary,
+  failures: unknown[],
+  doomed: TreeItem[],
+  remove: (item: TreeItem) => Promise<unknown>,
+): Promise<void> {
+  if (doomed.length === 0) return;
+  if (failures.length > 0) {
+    ctx.log(`ftplib: mirror: --delete: ${failures.length} transfers failed; nothing deleted`);
+    return;
+  }
+  const refused = new Set<string>();
+  for (const item of doomed) {
+    // A directory whose contents could not all go stays too.
+    if (item.type === "dir" && [...refused].some((path) => path.startsWith(`${item.relativePath}/`))) continue;
+    try {
+      await remove(item);
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      refused.add(item.relativePath);
+      summary.failed.push({ path: item.relativePath, error: error instanceof Error ? error.message : String(error) });
+      failures.push(error);
+      continue;
+    }
+    summary.deleted.push(item.relativePath);
+    fileLine(ctx, undefined, `${item.type === "dir" ? "rmdir" : "rm"} ${item.relativePath}`);
+  }
 }
 
 async function mirrorUp(
@@ -272,10 +419,13 @@ async function mirrorUp(
   remoteRoot: string,
   pool: FtpPool,
   summary: Summary,
+  filter: TreeFilter,
 ): Promise<unknown[]> {
   const rootInfo = await stat(localRoot);
-  if (!rootInfo.isDirectory()) throw new CliError(`${localRoot} is not a directory`, ExitCode.LOCAL);
-  const local = await localTree(localRoot);
+  if (!rootInfo.isDirectory()) throw new CliError(`${redactUrl(localRoot)} is not a directory`, ExitCode.LOCAL);
+  const excluded = { count: 0 };
+  const local = await localTree(localRoot, filter.active ? filter : undefined, excluded);
+  summary.excluded = excluded.count;
   const { remote, canStamp } = await pool.run(async (ftp) => {
     const features = await ftp.features();
     // Times are set only where they can be read back to the second: MFMT to set, MLSD to list.
@@ -316,12 +466,21 @@ async function mirrorUp(
     }
   }
   if (algorithm !== undefined) files.push(...(await differingByHash(pool, algorithm, byHash, summary)));
-  if (ctx.flags.dryRun) return plan(ctx, "mkdir", dirs, "put", files);
+  const made = neededDirs(
+    dirs,
+    local.filter((e) => e.type === "file").map((e) => e.relativePath),
+    filter,
+  );
+  // --delete: what the server has and the local tree no longer does.
+  const doomed = ctx.flags.delete
+    ? deletions([...remote.values()], new Set(local.map((e) => e.relativePath)), filter)
+    : [];
+  if (ctx.flags.dryRun) return plan(ctx, "mkdir", made, "put", files, doomed);
   await pool.run(async (ftp) => {
-    for (const dir of dirs) await ftp.mkd(joinRemote(remoteRoot, dir));
+    for (const dir of made) await ftp.mkd(joinRemote(remoteRoot, dir));
   });
-  summary.directoriesMade = dirs.length;
-  return transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
+  summary.directoriesMade = made.length;
+  const failures = await transferAll(ctx, pool, files, summary, async (ftp, file, onProgress) => {
     const remotePath = joinRemote(remoteRoot, file.relativePath);
     await ftp.upload(join(localRoot, ...file.relativePath.split("/")), remotePath, {
       onProgress,
@@ -331,19 +490,49 @@ async function mirrorUp(
     });
     if (canStamp && file.mtime !== undefined) await ftp.setLastMod(remotePath, file.mtime).catch(() => undefined);
   });
+  await deleteAll(ctx, summary, failures, doomed, (item) => {
+    const path = joinRemote(remoteRoot, item.relativePath);
+    return pool.run((ftp) => (item.type === "dir" ? ftp.rmd(path) : ftp.delete(path)));
+  });
+  return failures;
 }
 
-/** --dry-run: what would be done, on stdout. */
-function plan(ctx: Context, dirVerb: string, dirs: string[], fileVerb: string, files: PlannedFile[]): unknown[] {
+/** --dry-run: what would be done, on stdout; with --delete, what would be removed (`rm`, `rmdir`). */
+function plan(
+  ctx: Context,
+  dirVerb: string,
+  dirs: string[],
+  fileVerb: string,
+  files: PlannedFile[],
+  doomed: TreeItem[],
+): unknown[] {
   for (const dir of dirs) ctx.io.stdout.write(`${dirVerb} ${dir}\n`);
   for (const file of files) ctx.io.stdout.write(`${fileVerb} ${file.relativePath} ${file.size}\n`);
+  for (const item of doomed) ctx.io.stdout.write(`${item.type === "dir" ? "rmdir" : "rm"} ${item.relativePath}\n`);
   return [];
+}
+
+/**
+ * The run in one line on stderr, on a terminal or not (-q: none):
+ * `mirror: 3 files downloaded (1.2 MiB) in 0.8s, 5 unchanged, 1 deleted`.
+ */
+function summaryLine(summary: Summary): string {
+  const n = summary.transferred.length;
+  const verb = summary.direction === "download" ? "downloaded" : "uploaded";
+  const parts = [
+    `${n} file${n === 1 ? "" : "s"} ${verb} (${formatBytes(summary.bytes)}) in ${summary.seconds.toFixed(1)}s`,
+    `${summary.unchanged} unchanged`,
+  ];
+  if (summary.deleted.length > 0) parts.push(`${summary.deleted.length} deleted`);
+  if (summary.excluded > 0) parts.push(`${summary.excluded} excluded`);
+  if (summary.failed.length > 0) parts.push(`${summary.failed.length} FAILED`);
+  return `mirror: ${parts.join(", ")}`;
 }
 
 export async function mirror(ctx: Context, args: string[]): Promise<void> {
   if (args.length !== 2)
     throw new CliError(
-      "usage: ftplib mirror [-j N] [--segments N] [-n] <url> <local-dir>  |  ftplib mirror [-j N] [-n] <local-dir> <url>",
+      "usage: ftplib mirror [-j N] [--segments N] [-n] [--delete] [--include G] [--exclude G] <url> <local-dir>  |  ftplib mirror [options] <local-dir> <url>",
       ExitCode.USAGE,
     );
   const [from, to] = args as [string, string];
@@ -351,6 +540,7 @@ export async function mirror(ctx: Context, args: string[]): Promise<void> {
     throw new CliError("mirror copies between a URL and a local directory: give one of each", ExitCode.USAGE);
   const download = isFtpUrl(from);
   const target = parseFtpUrl(download ? from : to);
+  const started = Date.now();
   const summary: Summary = {
     direction: download ? "download" : "upload",
     transferred: [],
@@ -358,30 +548,30 @@ export async function mirror(ctx: Context, args: string[]): Promise<void> {
     failed: [],
     directoriesMade: 0,
     bytes: 0,
+    deleted: [],
+    excluded: 0,
+    seconds: 0,
   };
+  const filter = treeFilter(ctx.flags.include, ctx.flags.exclude);
   // The tree's root on the server, without a trailing slash (but "/" stays "/").
   const remoteRoot = trimTrailingSlash(target.path);
   const pool = ctx.pool(target, ctx.flags.parallel);
   let failures: unknown[];
   try {
     failures = download
-      ? await mirrorDown(ctx, remoteRoot, to, pool, summary)
-      : await mirrorUp(ctx, from, remoteRoot, pool, summary);
+      ? await mirrorDown(ctx, remoteRoot, to, pool, summary, filter)
+      : await mirrorUp(ctx, from, remoteRoot, pool, summary, filter);
   } finally {
     await pool.close();
   }
   if (ctx.flags.dryRun) return;
+  summary.seconds = Math.round(Date.now() - started) / 1000;
   for (const failed of summary.failed) ctx.log(`ftplib: mirror: ${failed.path}: ${failed.error}`);
   if (ctx.flags.json) ctx.io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else if (ctx.flags.showProgress || ctx.flags.verbose) {
-    const verb = download ? "downloaded" : "uploaded";
-    ctx.log(
-      `mirror: ${summary.transferred.length} ${verb} (${formatBytes(summary.bytes)}), ${summary.unchanged} unchanged${summary.failed.length > 0 ? `, ${summary.failed.length} FAILED` : ""}`,
-    );
-  }
+  else if (!ctx.flags.quiet) ctx.log(summaryLine(summary));
   if (failures.length > 0) {
     throw new CliError(
-      `mirror: ${failures.length} of ${failures.length + summary.transferred.length} transfers failed`,
+      `mirror: ${failures.length} of ${failures.length + summary.transferred.length + summary.deleted.length} ${ctx.flags.delete ? "transfers and deletions" : "transfers"} failed`,
       exitCodeOf(failures[0]),
       { cause: failures[0] },
     );

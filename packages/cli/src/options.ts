@@ -94,19 +94,28 @@ export interface CommandDef {
 
 export const COMMANDS = {
   ls: {
-    usage: ["ls [-l] [--json] <url>"],
-    about: "List a directory: names, one per line, sorted.",
+    usage: ["ls [-l] [-R] [--json] <url>"],
+    about:
+      "List a directory: names, one per line, sorted. A file's URL lists that file; a glob in\nthe last segment ('ftp://h/pub/*.csv', quoted for the shell) the entries it matches.",
     options: {
-      long: { type: "boolean", short: "l", help: "type, permissions, size, time (UTC) and name" },
-      json: { type: "boolean", help: "a JSON array of entries, with all their facts" },
-      recursive: { type: "boolean", short: "r", help: "the directories below too (not in this version yet)" },
+      long: {
+        type: "boolean",
+        short: "l",
+        help: "type, permissions, owner, group, size, time (local: TZ for another\nzone) and name",
+      },
+      json: { type: "boolean", help: "a JSON array of entries, with all their facts (-R: their paths too)" },
+      recursive: {
+        type: "boolean",
+        short: "R",
+        help: "the whole tree, one path per line below the URL (links not followed;\n-r is rm's)",
+      },
       compress: compress("listings shrink to a fraction on the wire"),
     },
   },
   get: {
-    usage: ["get [-c] [-z] [-n N] [--verify] <url> [local]"],
+    usage: ["get [-c] [-z] [-n N] [--verify] <url>... [local]"],
     about:
-      "Download a file to local: a path, a directory (the file goes into it), or - for stdout\n(default: its name, in the current directory). Written under a temporary name, renamed\nonly when complete and the size matches the server's.",
+      "Download a file to local: a path, a directory (the file goes into it), or - for stdout\n(default: its name, in the current directory). Written under a temporary name, renamed\nonly when complete and the size matches the server's.\nSeveral URLs, or a glob in the last segment of one ('ftp://h/pub/*.csv', quoted for the\nshell), go into a directory: the last argument when it is not a URL (it must exist), else\nthe current one. One that fails is named on stderr and the others still come.",
     options: {
       resume: { type: "boolean", short: "c", help: "continue a partial download" },
       segments: {
@@ -124,11 +133,11 @@ export const COMMANDS = {
     },
   },
   put: {
-    usage: ["put [-c] [-z] [--verify] <local> <url>"],
-    about: "Upload a file (local - reads stdin); a URL ending in / takes the local name.\nmirror copies directories.",
+    usage: ["put [-c] [-z] [--verify] <local>... <url>"],
+    about:
+      "Upload a file (local - reads stdin); a URL ending in / takes the local name. Several\nfiles (the shell's *.log, or a quoted glob that ftplib expands, ** included) go into the\nURL's directory, each under its own name. mirror copies directories.",
     options: {
       resume: { type: "boolean", short: "c", help: "continue after the bytes the server has (APPE)" },
-      recursive: { type: "boolean", short: "r", help: "directories too (not in this version yet)" },
       verify: verify("the file"),
       compress: compress(
         "text moves faster on a slow link. proftpd up to\n1.3.8 mishandles compressed uploads: not with it",
@@ -167,11 +176,11 @@ export const COMMANDS = {
   },
   mirror: {
     usage: [
-      "mirror [-j N] [-n] [--checksum] [--segments N] <url> <local-dir>",
-      "mirror [-j N] [-n] [--checksum] <local-dir> <url>",
+      "mirror [-j N] [-n] [--checksum] [--segments N] [--delete]\n                     [--include G] [--exclude G] <url> <local-dir>",
+      "mirror [-j N] [-n] [--checksum] [--delete] [--include G] [--exclude G]\n                     <local-dir> <url>",
     ],
     about:
-      "Copy a tree down (a URL first) or up (a local directory first): only the files that are\nnew or whose size or time differ. Files that fail do not stop the others.",
+      "Copy a tree down (a URL first) or up (a local directory first): only the files that are\nnew or whose size or time differ. Files that fail do not stop the others. Each file done\ngets a line on stderr on a terminal (or with -v); every run ends with a summary there\n(-q: none).",
     options: {
       parallel: {
         type: "string",
@@ -184,7 +193,11 @@ export const COMMANDS = {
         arg: "<n>",
         help: "download files of 8 MiB and more over up to n connections each, taken\nfrom the -j connections",
       },
-      "dry-run": { type: "boolean", short: "n", help: "print what would be transferred, transfer nothing" },
+      "dry-run": {
+        type: "boolean",
+        short: "n",
+        help: "print what would be transferred (and deleted), change nothing",
+      },
       checksum: {
         type: "boolean",
         help: "a file of the same size on both sides is compared by hash, not time\n(where the server can hash; otherwise said, and size and time used)",
@@ -193,15 +206,18 @@ export const COMMANDS = {
         type: "string",
         multiple: true,
         arg: "<glob>",
-        help: "only the paths that match (repeatable; not in this version yet)",
+        help: "copy only the paths that match (repeatable; a glob without / matches\na name at any depth, one with / the path below the root)",
       },
       exclude: {
         type: "string",
         multiple: true,
         arg: "<glob>",
-        help: "not the paths that match (repeatable; not in this version yet)",
+        help: "leave the matching paths alone, a directory with all it holds\n(repeatable; wins over --include)",
       },
-      delete: { type: "boolean", help: "delete what the target has and the source has not (not in this\nversion yet)" },
+      delete: {
+        type: "boolean",
+        help: "remove from the target what the source no longer has (not what the\nfilters leave out; nothing when a transfer failed)",
+      },
       verify: verify("each file"),
       fsync,
       compress: compress(
@@ -209,7 +225,11 @@ export const COMMANDS = {
       ),
       "limit-rate": limitRate("; all the transfers together"),
       json: { type: "boolean", help: "a JSON summary on stdout" },
-      verbose: { type: "boolean", short: "v", help: "a line per file transferred" },
+      verbose: {
+        type: "boolean",
+        short: "v",
+        help: "a line per file transferred even when stderr is not a terminal",
+      },
       progress,
     },
   },

@@ -24,15 +24,9 @@ import {
   isCommandName,
   parseLine,
 } from "./options.js";
+import { redactSecrets, secretsOf } from "./url.js";
 
 declare const __VERSION__: string | undefined;
-
-/** Options in the tables (and the help) whose commands do not do them yet: refused rather than ignored. */
-const NOT_YET: Partial<Record<CommandName, readonly string[]>> = {
-  ls: ["recursive"],
-  put: ["recursive"],
-  mirror: ["include", "exclude", "delete"],
-};
 
 /** A number option from `min` to `max` (whole, or not), or undefined when not given. */
 function numberOption(
@@ -52,6 +46,11 @@ function numberOption(
     );
   }
   return value;
+}
+
+/** A repeatable option's values (none when not given). */
+function strings(value: OptionValues[string]): string[] {
+  return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
 }
 
 const RATE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -191,6 +190,9 @@ export async function main(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<number> {
   let debugWanted = false;
+  // The passwords of the line, kept out of every message (the URLs', and --password's).
+  const secrets = secretsOf(argv);
+  const redact = (text: string) => redactSecrets(text, secrets);
   try {
     const name = commandNameOf(argv);
     if (name === "help") {
@@ -217,23 +219,33 @@ export async function main(
       io.stderr.write(USAGE);
       return ExitCode.USAGE;
     }
-    return await run(name, positionals.slice(1), values, io, signal);
+    return await run(name, positionals.slice(1), values, io, signal, redact);
   } catch (error) {
-    return failed(error, io, signal, debugWanted);
+    return failed(error, io, signal, debugWanted, redact);
   }
 }
 
-/** Reports `error` on stderr (with a hint where there is one) and returns its exit code. */
-function failed(error: unknown, io: Io, signal: AbortSignal, debugWanted: boolean): number {
+/**
+ * Reports `error` on stderr (with a hint where there is one) and returns its exit code. Every line
+ * goes through `redact`: a message may quote the command line (an unknown option, a malformed URL).
+ */
+function failed(
+  error: unknown,
+  io: Io,
+  signal: AbortSignal,
+  debugWanted: boolean,
+  redact: (text: string) => string,
+): number {
   const code = signal.aborted ? ExitCode.INTERRUPTED : exitCodeOf(error);
   if (code === ExitCode.INTERRUPTED) io.stderr.write("ftplib: interrupted\n");
   else if (isBrokenPipe(error))
     return ExitCode.OK; // `ftplib cat ... | head`: the reader had enough.
   else {
-    io.stderr.write(`ftplib: ${messageOf(error)}\n`);
+    io.stderr.write(`ftplib: ${redact(messageOf(error))}\n`);
     const hint = hintFor(error);
     if (hint !== undefined) io.stderr.write(`ftplib: ${hint}\n`);
-    if (code === ExitCode.INTERNAL || debugWanted) io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    if (code === ExitCode.INTERNAL || debugWanted)
+      io.stderr.write(`${redact((error as Error)?.stack ?? String(error))}\n`);
   }
   return code;
 }
@@ -244,11 +256,9 @@ async function run(
   values: OptionValues,
   io: Io,
   signal: AbortSignal,
+  redact: (text: string) => string,
 ): Promise<number> {
   const command = name === "mirror" ? mirror : commands[name]!;
-  for (const option of NOT_YET[name] ?? [])
-    if (values[option] !== undefined)
-      throw new CliError(`--${option} is not available for ${name} in this version`, ExitCode.USAGE);
   const flag = (option: string) => values[option] === true;
   if (typeof values.netrc === "string" && flag("no-netrc"))
     throw new CliError("--netrc and --no-netrc together make no sense", ExitCode.USAGE);
@@ -269,7 +279,7 @@ async function run(
     debug: flag("debug"),
     modeZ: flag("compress"),
     ...(rate !== undefined ? { rateLimit: new RateLimiter(rate) } : {}),
-    log: (line) => io.stderr.write(`${line}\n`),
+    log: (line) => io.stderr.write(`${redact(line)}\n`),
   };
   const showProgress = !flag("quiet") && (flag("progress") || io.stderr.isTTY === true);
   const flags = {
@@ -285,7 +295,11 @@ async function run(
     dryRun: flag("dry-run"),
     fsync: flag("fsync"),
     verbose: flag("verbose"),
+    quiet: flag("quiet"),
     showProgress,
+    include: strings(values.include),
+    exclude: strings(values.exclude),
+    delete: flag("delete"),
   };
   const tryOutput = () => (streams ? streamedOutput(io.stdout) : heldOutput(io.stdout));
   let output = tryOutput();
@@ -313,7 +327,7 @@ async function run(
       }
       const delay = Math.min(retryDelay * 2 ** (attempt - 1), MAX_RETRY_DELAY_S);
       io.stderr.write(
-        `ftplib: ${messageOf(error)}\nftplib: a transient failure: trying again in ${delay} s (${left} ${left === 1 ? "retry" : "retries"} left)\n`,
+        `ftplib: ${redact(messageOf(error))}\nftplib: a transient failure: trying again in ${delay} s (${left} ${left === 1 ? "retry" : "retries"} left)\n`,
       );
       await sleep(delay * 1000, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) throw error;

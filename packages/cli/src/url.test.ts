@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { CliError } from "./exit-codes.js";
 import { findNetrcEntry } from "./netrc.js";
-import { isFtpUrl, joinRemote, parseFtpUrl, remoteDirname, trimTrailingSlash } from "./url.js";
+import { treeFilter } from "./glob.js";
+import {
+  isFtpUrl,
+  joinRemote,
+  parseFtpUrl,
+  redactSecrets,
+  redactUrl,
+  remoteDirname,
+  secretsOf,
+  trimTrailingSlash,
+} from "./url.js";
 
 describe("parseFtpUrl", () => {
   it("reads user, password, host, port and path, percent-decoded", () => {
@@ -51,6 +61,37 @@ describe("parseFtpUrl", () => {
     expect(trimTrailingSlash("//")).toBe("/");
     expect(trimTrailingSlash("pub/")).toBe("pub");
     expect(trimTrailingSlash("/pub//")).toBe("/pub");
+  });
+});
+
+describe("redactUrl and redactSecrets", () => {
+  it("replaces a URL's password, wherever the URL is in the text", () => {
+    expect(redactUrl("ftp://me:secret@host/pub/x")).toBe("ftp://me:***@host/pub/x");
+    expect(redactUrl("open 'ftp:/me:secret@host/x' failed, see ftps://u:p%40ss@h:990/")).toBe(
+      "open 'ftp:/me:***@host/x' failed, see ftps://u:***@h:990/",
+    );
+    expect(redactUrl("ftpes://me:pa/ss@host/x")).toBe("ftpes://me:***@host/x");
+    expect(redactUrl("ftp://me:a@b@host/x")).toBe("ftp://me:***@host/x");
+    // Nothing to hide: a user without a password, a port, a path with an @.
+    for (const text of ["ftp://me@host/x", "ftp://host:21/a@b", "/local/a:b@c", "ftp://host/"])
+      expect(redactUrl(text)).toBe(text);
+  });
+
+  it("masks the command line's passwords, as written and decoded", () => {
+    const argv = ["get", "ftp://me:p%40ssword@host/x", "--password", "hunter22", "out"];
+    expect(secretsOf(argv)).toEqual(expect.arrayContaining(["p%40ssword", "p@ssword", "hunter22"]));
+    expect(redactSecrets("stat 'p@ssword/x' and hunter22", secretsOf(argv))).toBe("stat '***/x' and ***");
+  });
+});
+
+describe("treeFilter", () => {
+  it("matches names at any depth without a slash, whole paths with one; exclude wins", () => {
+    const filter = treeFilter(["*.csv", "docs/**"], ["tmp", "old/*.csv"]);
+    expect(["a.csv", "x/y/b.csv", "docs/readme.md", ".hidden.csv"].map(filter.file)).toEqual([true, true, true, true]);
+    expect(["a.txt", "old/a.csv", "tmp"].map(filter.file)).toEqual([false, false, false]);
+    expect(["tmp", "x/tmp", "old", "docs"].map(filter.dir)).toEqual([false, false, true, true]);
+    expect(treeFilter([], []).active).toBe(false);
+    expect(treeFilter([], ["x"]).file("y")).toBe(true);
   });
 });
 

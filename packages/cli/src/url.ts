@@ -45,18 +45,19 @@ function decode(part: string, what: string): string {
 
 /** Parses an FTP URL; a malformed one is a usage error. */
 export function parseFtpUrl(text: string): FtpTarget {
-  if (!isFtpUrl(text)) throw new CliError(`not an ftp://, ftps:// or ftpes:// URL: ${text}`, ExitCode.USAGE);
+  if (!isFtpUrl(text)) throw new CliError(`not an ftp://, ftps:// or ftpes:// URL: ${redactUrl(text)}`, ExitCode.USAGE);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new CliError(`malformed URL: ${text}`, ExitCode.USAGE);
+    throw new CliError(`malformed URL: ${redactUrl(text)}`, ExitCode.USAGE);
   }
   const scheme = SCHEMES[url.protocol.toLowerCase()]!;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (host === "") throw new CliError(`no host in URL: ${text}`, ExitCode.USAGE);
+  if (host === "") throw new CliError(`no host in URL: ${redactUrl(text)}`, ExitCode.USAGE);
   // ";type=i" and friends (RFC 1738) choose a transfer type; transfers here are always binary.
-  const rawPath = url.pathname.replace(/;type=[aid]$/i, "");
+  // FTP URLs have no query or fragment (RFC 1738): a "?" or "#" is part of the name (a glob's "?").
+  const rawPath = `${url.pathname}${url.search}${url.hash}`.replace(/;type=[aid]$/i, "");
   const path = decode(rawPath, "path").replace(/^\//, "");
   const target: FtpTarget = { tls: scheme.tls, host, port: url.port === "" ? scheme.port : Number(url.port), path };
   if (url.username !== "") target.user = decode(url.username, "user");
@@ -85,4 +86,69 @@ export function remoteDirname(path: string): string {
   const cut = path.replace(/\/+$/, "").lastIndexOf("/");
   if (cut < 0) return "";
   return cut === 0 ? "/" : path.slice(0, cut);
+}
+
+/** `scheme:` then one or more slashes (a path joined from a URL keeps one), then the rest. */
+const URL_START = /\b(ftps?|ftpes):\/+/gi;
+
+/**
+ * `text` with the password of every FTP URL in it replaced by `***` (`ftp://me:***@host/x`), for
+ * messages that echo a command-line argument. Also catches a URL that a path join has folded
+ * (`ftp:/me:secret@host`), and a password with an unencoded `/` or `@` in it.
+ */
+export function redactUrl(text: string): string {
+  let out = "";
+  let last = 0;
+  for (const match of text.matchAll(URL_START)) {
+    const start = match.index + match[0].length;
+    if (start < last) continue;
+    const rest = text.slice(start);
+    const slash = rest.search(/[/\s]/);
+    const authority = slash < 0 ? rest : rest.slice(0, slash);
+    let at = authority.lastIndexOf("@");
+    // "user:pa/ss@host": no "@" before the first "/", but a colon that starts no port.
+    if (at < 0 && /:[^\d]/.test(authority)) {
+      const next = rest.search(/@/);
+      const space = rest.search(/\s/);
+      if (next >= 0 && (space < 0 || next < space)) at = next;
+    }
+    if (at < 0) continue;
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(":");
+    if (colon < 0) continue;
+    out += `${text.slice(last, start)}${userinfo.slice(0, colon)}:***`;
+    last = start + at;
+  }
+  return out + text.slice(last);
+}
+
+/**
+ * `text` with every URL's password redacted (see `redactUrl`) and every password in `secrets`
+ * (those of the command line's URLs, the --password option) masked wherever it appears: the
+ * last line of defence for messages that quote what they were given.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = redactUrl(text);
+  for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join("***");
+  return out;
+}
+
+/** The passwords given on a command line: in its URLs (as written and decoded) and after --password. */
+export function secretsOf(argv: readonly string[]): string[] {
+  const found = new Set<string>();
+  argv.forEach((arg, i) => {
+    if (arg === "--password" && argv[i + 1] !== undefined) found.add(argv[i + 1]!);
+    else if (arg.startsWith("--password=")) found.add(arg.slice("--password=".length));
+    if (!isFtpUrl(arg)) return;
+    try {
+      const url = new URL(arg);
+      if (url.password !== "") {
+        found.add(url.password);
+        found.add(decodeURIComponent(url.password));
+      }
+    } catch {
+      // Malformed: redactUrl still finds its userinfo.
+    }
+  });
+  return [...found].sort((a, b) => b.length - a.length);
 }

@@ -56,8 +56,22 @@ describe("ftplib on the command line", () => {
       "Exit codes",
       "--insecure",
       "DANGEROUS",
+      "--include G",
+      "--exclude G",
+      "--delete",
+      "-R the whole tree",
     ])
       expect(help.stdout).toContain(word);
+    // Each command's own options in its own help.
+    const mirrorHelp = (await runCli(["mirror", "--help"])).stdout;
+    for (const word of ["--include <glob>", "--exclude <glob>", "--delete", "(and deleted)", "-q: none"])
+      expect(mirrorHelp).toContain(word);
+    const lsHelp = (await runCli(["ls", "--help"])).stdout;
+    expect(lsHelp).toMatch(/^Usage: ftplib ls \[-l\] \[-R\] /);
+    expect(lsHelp).toMatch(/-R, --recursive +the whole tree/);
+    expect(lsHelp).toContain("a glob in\nthe last segment");
+    expect((await runCli(["get", "--help"])).stdout).toMatch(/<url>\.\.\. \[local\][^]*Several URLs, or a glob/);
+    expect((await runCli(["put", "--help"])).stdout).toMatch(/<local>\.\.\. <url>[^]*quoted glob/);
     expect((await runCli([])).code).toBe(1);
     const unknown = await runCli(["frobnicate", base]);
     expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining("unknown command")]);
@@ -75,8 +89,9 @@ describe("ftplib on the command line", () => {
     expect([names.code, names.stderr]).toEqual([0, ""]);
     expect(names.stdout).toBe("big.bin\ndeep\nhello.txt\nwith space.txt\n");
     const long = await runCli(["ls", "-l", `${base}/pub/`]);
+    // Owner and group as the listing gives them (ftp-srv: uid and gid 1).
     expect(long.stdout).toMatch(
-      new RegExp(`^-rw\\S+ +${BIG.length} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d big\\.bin$`, "m"),
+      new RegExp(`^-rw\\S+ 1 1 +${BIG.length} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d big\\.bin$`, "m"),
     );
     expect(long.stdout).toMatch(/^d\S+ .* deep$/m);
     const json = await runCli(["ls", "--json", `${base}/pub`]);
@@ -282,7 +297,90 @@ describe("ftplib on the command line", () => {
       (await runCli(["mirror", "--json", local, `${base}/backup/today`])).stdout,
     ) as typeof summary;
     expect([upAgain.transferred, upAgain.unchanged]).toEqual([["deep/leaf.txt"], 3]);
-    const quietPipe = await runCli(["mirror", local, `${base}/backup/today`]);
+    // Piped: no bar, no line per file, a summary on stderr; -q: nothing.
+    const piped = await runCli(["mirror", local, `${base}/backup/today`]);
+    expect([piped.code, piped.stdout]).toEqual([0, ""]);
+    expect(piped.stderr).toMatch(/^mirror: \d+ files? uploaded \(.*\) in \d+\.\ds, \d+ unchanged\n$/);
+    const quietPipe = await runCli(["mirror", "-q", local, `${base}/backup/today`]);
     expect([quietPipe.code, quietPipe.stdout, quietPipe.stderr]).toEqual([0, "", ""]);
+  });
+
+  it("gets and puts several files and globs, lists trees and single files, never prints the password", async () => {
+    const dir = await mkdtemp(join(tmp, "several-"));
+    await mkdir(join(server.root, "globs", "sub"), { recursive: true });
+    for (const name of ["a.csv", "b.csv", "c.txt", "sub/d.csv"])
+      await writeFile(join(server.root, "globs", name), name);
+    const got = await runCli(["get", `${base}/globs/*.csv`, dir]);
+    expect([got.code, got.stderr]).toEqual([0, ""]);
+    expect((await readdir(dir)).sort()).toEqual(["a.csv", "b.csv"]);
+    const two = await runCli(["get", `${base}/globs/c.txt`, `${base}/globs/sub/d.csv`], { cwd: dir });
+    expect(two.code).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual(["a.csv", "b.csv", "c.txt", "d.csv"]);
+    const missing = await runCli(["get", `${base}/globs/a.csv`, `${base}/globs/nope.csv`, dir]);
+    expect(missing.code).toBe(6);
+    expect(missing.stderr).toContain(`ftp://${server.user}:***@127.0.0.1:${server.port}/globs/nope.csv`);
+    expect(missing.stderr).not.toContain(server.password);
+    const notDir = await runCli(["get", `${base}/globs/a.csv`, `${base}/globs/b.csv`, join(dir, "a.csv")]);
+    expect([notDir.code, notDir.stderr.includes(server.password)]).toEqual([2, false]);
+
+    await mkdir(join(dir, "logs"));
+    await writeFile(join(dir, "logs", "1.log"), "one");
+    await writeFile(join(dir, "logs", "2.log"), "two");
+    expect((await runCli(["put", "logs/*.log", "c.txt", `${base}/globs/sub`], { cwd: dir })).code).toBe(0);
+    expect((await readdir(join(server.root, "globs", "sub"))).sort()).toEqual(["1.log", "2.log", "c.txt", "d.csv"]);
+
+    expect((await runCli(["ls", "-R", `${base}/globs`])).stdout).toBe(
+      "a.csv\nb.csv\nc.txt\nsub\nsub/1.log\nsub/2.log\nsub/c.txt\nsub/d.csv\n",
+    );
+    expect((await runCli(["ls", `${base}/globs/sub/*.log`])).stdout).toBe("1.log\n2.log\n");
+    const one = await runCli(["ls", "-l", `${base}/globs/c.txt`], { env: { TZ: "Pacific/Chatham" } });
+    expect(one.stdout).toMatch(/^-rw\S+ +1 1 5 \d{4}-\d\d-\d\d \d\d:\d\d c\.txt\n$/);
+    const mtime = (await stat(join(server.root, "globs", "c.txt"))).mtime;
+    // Chatham: 12:45 or 13:45 ahead of UTC, minutes no other zone has.
+    const utc = `${mtime.toISOString().slice(11, 16)} c.txt`;
+    expect(one.stdout).not.toContain(utc);
+    await rm(join(server.root, "globs"), { recursive: true });
+
+    // A matched name that is no single path segment on every platform is refused, nothing written.
+    await mkdir(join(server.root, "odd"));
+    await writeFile(join(server.root, "odd", "fine.csv"), "fine");
+    await writeFile(join(server.root, "odd", "x\\..\\up.csv"), "up");
+    const odd = await mkdtemp(join(tmp, "odd-"));
+    const refused = await runCli(["get", `${base}/odd/*.csv`, odd]);
+    expect([refused.code, refused.stderr]).toEqual([8, expect.stringContaining("not one path segment")]);
+    expect(await readdir(odd)).toEqual([]);
+    await rm(join(server.root, "odd"), { recursive: true });
+  });
+
+  it("mirrors with --include, --exclude and --delete, down and up", async () => {
+    const src = join(tmp, "mirror-filter-src");
+    await mkdir(join(src, "keep"), { recursive: true });
+    await mkdir(join(src, "cache"), { recursive: true });
+    await writeFile(join(src, "a.txt"), "a");
+    await writeFile(join(src, "keep", "b.txt"), "b");
+    await writeFile(join(src, "cache", "c.txt"), "c");
+    const up = await runCli(["mirror", "--json", "--exclude", "cache", src, `${base}/filtered`]);
+    expect((JSON.parse(up.stdout) as { transferred: string[] }).transferred.sort()).toEqual(["a.txt", "keep/b.txt"]);
+    expect((await readdir(join(server.root, "filtered"))).sort()).toEqual(["a.txt", "keep"]);
+    await rm(join(src, "keep"), { recursive: true });
+    const dry = await runCli(["mirror", "-n", "--delete", "--exclude", "cache", src, `${base}/filtered`]);
+    expect(dry.stdout).toBe("rm keep/b.txt\nrmdir keep\n");
+    expect((await readdir(join(server.root, "filtered"))).sort()).toEqual(["a.txt", "keep"]);
+    const deleted = await runCli(["mirror", "--delete", "--exclude", "cache", src, `${base}/filtered`]);
+    expect([deleted.code, deleted.stderr]).toEqual([
+      0,
+      expect.stringMatching(/, 1 unchanged, 2 deleted, 1 excluded\n$/),
+    ]);
+    expect(await readdir(join(server.root, "filtered"))).toEqual(["a.txt"]);
+
+    const down = join(tmp, "mirror-filter-down");
+    await mkdir(down);
+    await writeFile(join(down, "old.txt"), "old");
+    await writeFile(join(down, "mine.keep"), "mine");
+    const back = await runCli(["mirror", "--json", "--delete", "--exclude", "*.keep", `${base}/filtered`, down]);
+    expect((JSON.parse(back.stdout) as { deleted: string[] }).deleted).toEqual(["old.txt"]);
+    expect((await readdir(down)).sort()).toEqual(["a.txt", "mine.keep"]);
+    const verbose = await runCli(["mirror", "-v", "--include", "*.txt", src, `${base}/filtered2`]);
+    expect(verbose.stderr).toMatch(/^put a\.txt \(1 B\)\nput cache\/c\.txt \(1 B\)\nmirror: 2 files uploaded/);
   });
 });

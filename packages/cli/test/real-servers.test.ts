@@ -6,10 +6,13 @@
  * when the servers are missing then. Works in a directory of its own on each server, removed at
  * the end.
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type RealEndpoint, type RealServer, realServers } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FlakyServer, startFlakyServer } from "./flaky-server.js";
@@ -367,4 +370,184 @@ describe.runIf(wanted)("ftplib --limit-rate and --retry against vsftpd", () => {
       await mirrorRetr.close();
     }
   });
+});
+
+describe.runIf(wanted)("ftplib: several files, globs, listings and mirror's filters", () => {
+  const servers = realServers().filter(
+    (s) =>
+      ["vsftpd", "pure-ftpd", "proftpd", "pyftpdlib"].includes(s.name) && (only === undefined || only.includes(s.name)),
+  );
+  const hasScript = existsSync("/usr/bin/script");
+
+  for (const server of servers) {
+    it(`${server.name}: get and put several files and globs, ls -l/-R/a file, mirror --include/--exclude/--delete`, async () => {
+      const endpoint = server.endpoints.find((e) => e.family === 4 && e.tls !== "implicit")!;
+      const auth = `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@`;
+      const dir = `ftplib-cli-glob-${process.pid}`;
+      const base = `ftp://${auth}${hostOf(endpoint)}:${endpoint.port}/${dir}`;
+      const local = await mkdtemp(join(tmp, "glob-"));
+      /** Every run: the expected exit code, and never the password on stdout or stderr. */
+      const cli = async (
+        args: string[],
+        expected = 0,
+        options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+      ) => {
+        const result = await runCli(args, { cwd: local, ...options });
+        expect(result.code, `ftplib ${args.join(" ")}\n${result.stderr}`).toBe(expected);
+        expect(result.stderr + result.stdout).not.toContain(server.password);
+        return result;
+      };
+      await mkdir(join(local, "logs"));
+      await writeFile(join(local, "a.csv"), "a\n");
+      await writeFile(join(local, "b.csv"), "bb\n");
+      await writeFile(join(local, "notes.txt"), "notes\n");
+      await writeFile(join(local, "logs", "x.log"), "x\n");
+      await writeFile(join(local, "logs", "y.log"), "y\n");
+      try {
+        await cli(["mkdir", "-p", `${base}/up`]);
+        // put: several files, then a glob the shell left quoted (into a URL without its slash).
+        await cli(["put", "a.csv", "b.csv", "notes.txt", `${base}/`]);
+        await cli(["put", "logs/*.log", `${base}/up`]);
+        expect((await cli(["ls", base])).stdout).toBe("a.csv\nb.csv\nnotes.txt\nup\n");
+        expect((await cli(["ls", `${base}/up/`])).stdout).toBe("x.log\ny.log\n");
+        expect((await cli(["put", "none*.zip", `${base}/`], 2)).stderr).toContain("no local file matches none*.zip");
+
+        // get: a remote glob into a directory; several URLs into the current directory.
+        const out = join(local, "out");
+        await mkdir(out);
+        await cli(["get", `${base}/*.csv`, out]);
+        expect((await readdir(out)).sort()).toEqual(["a.csv", "b.csv"]);
+        expect(await readFile(join(out, "b.csv"), "utf8")).toBe("bb\n");
+        await cli(["get", `${base}/notes.txt`, `${base}/up/x.log`], 0, { cwd: out });
+        expect((await readdir(out)).sort()).toEqual(["a.csv", "b.csv", "notes.txt", "x.log"]);
+        const noMatch = await cli(["get", `${base}/*.zip`, out], 6);
+        expect(noMatch.stderr).toContain(`no file matches ftp://${server.user}:***@`);
+        // One missing of several: the others still come, the missing one is named (no password), exit 6.
+        await rm(join(out, "a.csv"));
+        const oneMissing = await cli(["get", `${base}/missing.txt`, `${base}/a.csv`, out], 6);
+        expect(oneMissing.stderr).toContain(`ftplib: get ftp://${server.user}:***@`);
+        expect(oneMissing.stderr).toContain("missing.txt: 5");
+        expect(await readFile(join(out, "a.csv"), "utf8")).toBe("a\n");
+        const notDir = await cli(["get", `${base}/a.csv`, `${base}/b.csv`, join(local, "no-dir/")], 2);
+        expect(notDir.stderr).toContain("is not a directory");
+
+        // ls: one file, a glob, the tree; -l in local time, owner and group where the server says.
+        expect((await cli(["ls", `${base}/a.csv`])).stdout).toBe("a.csv\n");
+        expect((await cli(["ls", `${base}/*.csv`])).stdout).toBe("a.csv\nb.csv\n");
+        expect((await cli(["ls", "-R", base])).stdout).toBe("a.csv\nb.csv\nnotes.txt\nup\nup/x.log\nup/y.log\n");
+        const [fact] = JSON.parse((await cli(["ls", "--json", `${base}/b.csv`])).stdout) as {
+          name: string;
+          size: number;
+          modifiedAt: string;
+          permissions?: string;
+          owner?: string;
+          group?: string;
+        }[];
+        expect([fact?.name, fact?.size]).toEqual(["b.csv", 3]);
+        const long = (await cli(["ls", "-l", `${base}/b.csv`], 0, { env: { TZ: "Asia/Kolkata" } })).stdout;
+        const kolkata = new Date(Date.parse(fact!.modifiedAt) + 330 * 60_000).toISOString();
+        expect(long).toContain(` 3 ${kolkata.slice(0, 10)} ${kolkata.slice(11, 16)} b.csv\n`);
+        expect(long.startsWith(`-${(fact!.permissions ?? "").padEnd(9)} `)).toBe(true);
+        if (fact!.owner !== undefined) expect(long).toContain(` ${fact!.owner} ${fact!.group ?? ""}`);
+        if (server.name !== "pyftpdlib") expect(fact!.owner).toBeDefined();
+        // A missing path fails (vsftpd lists one as empty: its parent's listing tells), an empty
+        // directory lists nothing.
+        expect((await cli(["ls", `${base}/nope`], 6)).stderr).toMatch(/^ftplib: /);
+        await cli(["mkdir", `${base}/empty`]);
+        expect((await cli(["ls", `${base}/empty`])).stdout).toBe("");
+        await cli(["rmdir", `${base}/empty`]);
+        const longDir = (await cli(["ls", "-l", base])).stdout.split("\n");
+        expect(longDir.find((l) => l.endsWith(" up"))).toMatch(/^d/);
+        expect(longDir.join("\n")).not.toContain("----------");
+
+        // mirror down with --include and --exclude (exclude wins); with --include, only the
+        // directories that hold a file are made.
+        const down = join(local, "down");
+        const filtered = JSON.parse(
+          (
+            await cli([
+              "mirror",
+              "--json",
+              "--include",
+              "*.csv",
+              "--include",
+              "up/x.log",
+              "--exclude",
+              "b*",
+              base,
+              down,
+            ])
+          ).stdout,
+        ) as { transferred: string[]; excluded: number; deleted: string[] };
+        expect([filtered.transferred.sort(), filtered.excluded]).toEqual([["a.csv", "up/x.log"], 3]);
+        await cli(["mirror", "--include", "*.csv", "--exclude", "up", base, join(local, "down-csv")]);
+        expect((await readdir(join(local, "down-csv"))).sort()).toEqual(["a.csv", "b.csv"]);
+
+        // --delete, down: what the server no longer has goes; under -n it is only said.
+        await cli(["mirror", base, down]);
+        await cli(["rm", `${base}/notes.txt`]);
+        await writeFile(join(down, "up", "stray.log"), "stray\n");
+        const dry = await cli(["mirror", "-n", "--delete", base, down]);
+        expect(dry.stdout.split("\n").filter(Boolean).sort()).toEqual(["rm notes.txt", "rm up/stray.log"]);
+        expect((await readdir(down)).sort()).toEqual(["a.csv", "b.csv", "notes.txt", "up"]);
+        const kept = JSON.parse(
+          (await cli(["mirror", "--json", "--delete", "--exclude", "stray.log", base, down])).stdout,
+        ) as typeof filtered;
+        expect(kept.deleted).toEqual(["notes.txt"]);
+        // Piped: the summary on stderr, with what was deleted.
+        const piped = await cli(["mirror", "--delete", base, down]);
+        expect(piped.stderr).toMatch(/^mirror: 0 files downloaded \(0 B\) in \d+\.\ds, 4 unchanged, 1 deleted\n$/);
+        expect((await readdir(join(down, "up"))).sort()).toEqual(["x.log", "y.log"]);
+
+        // --delete, up: what the local tree no longer has goes from the server, directories too.
+        await cli(["mirror", down, `${base}/copy`]);
+        await rm(join(down, "up"), { recursive: true });
+        const dryUp = await cli(["mirror", "-n", "--delete", down, `${base}/copy`]);
+        expect(dryUp.stdout.split("\n").filter(Boolean)).toEqual(["rm up/x.log", "rm up/y.log", "rmdir up"]);
+        expect((await cli(["ls", "-R", `${base}/copy`])).stdout).toBe("a.csv\nb.csv\nup\nup/x.log\nup/y.log\n");
+        const up = JSON.parse(
+          (await cli(["mirror", "--json", "--delete", down, `${base}/copy`])).stdout,
+        ) as typeof filtered;
+        expect(up.deleted).toEqual(["up/x.log", "up/y.log", "up"]);
+        expect((await cli(["ls", "-R", `${base}/copy`])).stdout).toBe("a.csv\nb.csv\n");
+        if (server.name === "vsftpd") {
+          // A removal the server refuses (a root-owned directory the session's user cannot
+          // write): named, the others done, the directory left, the exit code the refusal's.
+          const locked = join(server.root, dir, "copy", "locked");
+          await mkdir(locked, { mode: 0o755 });
+          await writeFile(join(locked, "f.txt"), "f");
+          await cli(["put", "-", `${base}/copy/extra.txt`], 0, { input: "extra" });
+          const refused = await cli(["mirror", "--json", "--delete", down, `${base}/copy`], 6);
+          const summary = JSON.parse(refused.stdout) as typeof filtered & { failed: { path: string }[] };
+          expect([summary.deleted, summary.failed.map((f) => f.path)]).toEqual([["extra.txt"], ["locked/f.txt"]]);
+          expect(refused.stderr).toMatch(/^ftplib: mirror: locked\/f\.txt: 550 /m);
+          expect((await cli(["ls", "-R", `${base}/copy`])).stdout).toBe("a.csv\nb.csv\nlocked\nlocked/f.txt\n");
+          await rm(locked, { recursive: true });
+        }
+
+        // A line per file where someone watches: --progress, and a real terminal.
+        const watched = await cli(["mirror", "--progress", `${base}/copy`, join(local, "down2")]);
+        expect(watched.stderr).toContain("get a.csv (2 B)\n");
+        expect(watched.stderr).toContain("get b.csv (3 B)\n");
+        expect(watched.stderr).toMatch(/mirror: 2 files downloaded \(5 B\) in \d+\.\ds, 0 unchanged\n$/);
+        if (hasScript) {
+          const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+          const command = `'${process.execPath}' '${bin}' mirror '${base}/copy' '${join(local, "down3")}'`;
+          const tty = await new Promise<string>((resolve, reject) =>
+            execFile(
+              "/usr/bin/script",
+              ["-qec", command, "/dev/null"],
+              { env: { PATH: process.env.PATH, HOME: "/nonexistent" } },
+              (error, stdout) => (error ? reject(error) : resolve(stdout)),
+            ),
+          );
+          expect(tty).toContain("get a.csv (2 B)");
+          expect(tty).toMatch(/mirror: 2 files downloaded \(5 B\)/);
+          expect(tty).not.toContain(server.password);
+        }
+      } finally {
+        await runCli(["rm", "-r", base], { cwd: tmp });
+      }
+    });
+  }
 });

@@ -13,8 +13,8 @@ const MAX_GATHERED = 4 << 20;
 export class FileWriter {
   private blocks: Uint8Array[] = [];
   private gathered = 0;
-  /** The write in flight, and the ones it starts in turn; settles when the file has caught up. */
-  private writing: Promise<void> | undefined;
+  /** The batch being written, while there is one. */
+  private batch: Promise<void> | undefined;
   private failure: unknown;
 
   /** `position`: where the first block goes (the resumed part's length). */
@@ -25,42 +25,40 @@ export class FileWriter {
 
   /**
    * Takes a block that nobody changes afterwards (an owned chunk). Returns a promise only when the
-   * caller must wait for the disk.
+   * caller must wait for the disk: until the batch in flight is down and the gathered one has
+   * started, so that the network and the disk never take turns.
    */
   write(block: Uint8Array): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
     this.blocks.push(block);
     this.gathered += block.length;
-    this.writing ??= this.drain();
-    return this.gathered >= MAX_GATHERED ? this.caughtUp() : undefined;
+    if (this.batch === undefined) this.writeGathered();
+    return this.gathered >= MAX_GATHERED ? this.batch : undefined;
   }
 
   /** Everything written (or the first write's failure thrown). */
   async close(): Promise<void> {
-    await this.caughtUp();
-  }
-
-  private async caughtUp(): Promise<void> {
-    await this.writing;
+    while (this.batch !== undefined) await this.batch;
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Writes what is gathered, again and again until nothing is. */
-  private async drain(): Promise<void> {
-    try {
-      while (this.gathered > 0) {
-        const blocks = this.blocks;
-        const at = this.position;
-        this.position += this.gathered;
-        this.blocks = [];
-        this.gathered = 0;
-        await writeAll(this.file, blocks, at);
-      }
-    } catch (error) {
-      this.failure = error;
-    } finally {
-      this.writing = undefined;
-    }
+  /** Writes what is gathered as one batch; the next batch starts when it is down. */
+  private writeGathered(): void {
+    const blocks = this.blocks;
+    const at = this.position;
+    this.position += this.gathered;
+    this.blocks = [];
+    this.gathered = 0;
+    this.batch = writeAll(this.file, blocks, at).then(
+      () => {
+        this.batch = undefined;
+        if (this.gathered > 0) this.writeGathered();
+      },
+      (error: unknown) => {
+        this.failure = error;
+        this.batch = undefined;
+      },
+    );
   }
 }
 

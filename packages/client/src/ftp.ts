@@ -221,6 +221,7 @@ export class FTP {
         throw noGreeting(error, this.timeout);
       });
       this.welcome = greeting.text;
+      session.waitsForClientClose = /\bvsFTPd\b/.test(greeting.text);
       const error = replyError(greeting);
       if (error !== undefined) throw error;
       return this.welcome;

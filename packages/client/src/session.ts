@@ -125,6 +125,12 @@ export class Session {
   announcesSizes = false;
   /** A passive data connection of this session has connected: the passive ports are reachable. */
   private dataConnected = false;
+  /**
+   * The server sends a download's final reply only once the client has closed its side of the
+   * data connection (vsftpd, known by its greeting): a download closes it at once, a round trip
+   * sooner. Other servers (pyftpdlib, Twisted, ftp-srv, nodeftpd) take that close for an abort.
+   */
+  waitsForClientClose = false;
   /** The representation type the server has, to skip a TYPE that changes nothing. */
   private type: "I" | "A" | undefined;
   /** The algorithm HASH computes, once this client selected it (OPTS HASH); undefined when unknown. */
@@ -435,15 +441,23 @@ export class Session {
   async openTransfer(
     cmd: string,
     rest: number | string | undefined,
-    ownChunks = false,
+    { ownChunks = false, receiveOnly = false }: { ownChunks?: boolean; receiveOnly?: boolean } = {},
   ): Promise<[ByteStream, number | null, number]> {
+    // A download's data connection carries nothing from this side, so its sending side may close
+    // at once (plain connections only: over TLS 1.2 a close_notify ends both directions).
+    const halfClose = receiveOnly && this.waitsForClientClose && !this.dataProtected;
+    const opened = (conn: ByteStream): ByteStream => {
+      if (halfClose) conn.end().catch(() => undefined);
+      return conn;
+    };
     if (this.settings.passiveServer) {
       const [host, port] = await this.makePasv();
       // Bound to the source address's port when one is given, as ftplib does.
       const localPort = sourceAddressOf(this.settings.sourceAddress)?.port || undefined;
       const request = { host, port, secure: this.dataProtected, timeout: this.settings.timeout, localPort, ownChunks };
-      if (this.settings.pipelineTransfers && this.dataConnected) return this.pipelinedTransfer(request, cmd, rest);
-      const conn = await this.channel.connectData(request);
+      if (this.settings.pipelineTransfers && this.dataConnected)
+        return this.pipelinedTransfer(request, cmd, rest, opened);
+      const conn = opened(await this.channel.connectData(request));
       this.dataConnected = true;
       try {
         return [conn, ...(await this.sendTransferCommand(cmd, rest))];
@@ -455,7 +469,7 @@ export class Session {
     const listener = await this.makePort();
     try {
       const [size, id] = await this.sendTransferCommand(cmd, rest);
-      return [await listener.accept(), size, id];
+      return [opened(await listener.accept()), size, id];
     } catch (error) {
       // A server may connect before its reply (pyftpdlib does on PORT): a refused command leaves
       // that connection unused, and it must not stay open.
@@ -479,8 +493,9 @@ export class Session {
     request: DataConnectRequest,
     cmd: string,
     rest: number | string | undefined,
+    opened: (conn: ByteStream) => ByteStream,
   ): Promise<[ByteStream, number | null, number]> {
-    const connecting = this.channel.connectData(request);
+    const connecting = this.channel.connectData(request).then(opened);
     const started = this.sendTransferCommand(cmd, rest);
     const connect = connecting.then(
       (conn) => ({ conn }),

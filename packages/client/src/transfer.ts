@@ -209,7 +209,10 @@ export async function runTransfer(
   // Stream mode, and the server in it: nothing to send, nothing to wrap.
   const deflated = (modeZ || session.mode !== "S") && (await session.transferMode(modeZ));
   // zlib holds the chunks it is given for a while: they must be the transfer's own.
-  const [opened, announced, id] = await session.openTransfer(cmd, rest, data.ownChunks || deflated);
+  const [opened, announced, id] = await session.openTransfer(cmd, rest, {
+    ownChunks: data.ownChunks || deflated,
+    receiveOnly: direction === "download",
+  });
   const conn = new GuardedStream(opened);
   const control = session.channel;
   const timeout = session.settings.timeout;

@@ -140,7 +140,13 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
     const timeout = request.timeout ?? this.options.timeout;
     const localAddress = this.localAddress.host;
     if (request.secure) {
-      const raw = net.connect({ host: request.host, port: request.port, localAddress, localPort: request.localPort });
+      const raw = net.connect({
+        host: request.host,
+        port: request.port,
+        localAddress,
+        localPort: request.localPort,
+        noDelay: true,
+      });
       await whenReady(raw, "connect", `data connection to ${request.host}:${request.port}`, timeout, request.signal);
       return this.deferredTls(raw, timeout);
     }
@@ -152,6 +158,7 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
       port: request.port,
       localAddress,
       localPort: request.localPort,
+      noDelay: true,
       // Called only once connected, when `stream` exists.
       onread:
         owned !== undefined
@@ -199,7 +206,7 @@ export class NodeControlStream extends SocketStream implements ControlStream<Nod
     const timeout = request.timeout ?? this.options.timeout;
     const peer = this.remoteAddress.host;
     const secure = request.secure ? (raw: net.Socket) => this.deferredTls(raw, timeout) : undefined;
-    const server = net.createServer();
+    const server = net.createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error) => reject(toFtpError(error, "listening for a data connection")));
       server.listen({ host: this.localAddress.host, port: 0, backlog: 4 }, () => resolve());

@@ -40,7 +40,8 @@ export class NodeTransport implements Transport<NodeTlsOptions> {
       readBufferSize: this.readBufferSize,
       readBuffers: this.readBuffers,
     };
-    const socket = net.connect({ ...local, host: request.host });
+    // No Nagle delay: a command or the last bytes of an upload never wait for the previous ACK.
+    const socket = net.connect({ ...local, host: request.host, noDelay: true });
     const stream = new NodeControlStream(socket, options);
     await whenReady(socket, "connect", what, timeout, request.signal);
     // Implicit FTPS: the same TLS layer as after AUTH TLS, started before the greeting.

@@ -55,7 +55,7 @@ export class SlowLink {
     this.sessions = [];
     /** @type {Set<net.Socket | net.Server>} */
     this.handles = new Set();
-    this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+    this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (client) => {
       this.sessions.push(new ControlSession(this, client));
     });
   }
@@ -98,7 +98,7 @@ export class SlowLink {
 
   /** Relays `client` to a new connection to `host`:`port`, both ways, with the link's delay and `rate`. */
   relay(client, host, port, rate) {
-    const server = this.track(net.connect({ host, port, allowHalfOpen: true }));
+    const server = this.track(net.connect({ host, port, allowHalfOpen: true, noDelay: true }));
     this.track(client);
     // An error closes the socket, and a close travels on to the other side ("reset").
     client.on("error", () => {});
@@ -114,7 +114,7 @@ export class SlowLink {
    * @param {ControlSession} session
    */
   async dataListener(session, localAddress, host, port) {
-    const listener = this.track(net.createServer({ allowHalfOpen: true, pauseOnConnect: true }));
+    const listener = this.track(net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }));
     const timer = setTimeout(() => listener.close(), DATA_ACCEPT_MS).unref();
     listener.once("connection", (client) => {
       clearTimeout(timer);
