@@ -3,7 +3,9 @@
  * options, the environment or .netrc; plain FTP, explicit or implicit TLS; passive or active.
  */
 import { readFile } from "node:fs/promises";
-import { ErrorPerm, ErrorReply, ErrorTemp, FTP, FTP_TLS, type FTPOptions } from "@ftplib/client";
+import { isIP } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { ErrorPerm, ErrorReply, ErrorTemp, FTP, FTP_TLS, type FTPOptions, type RateLimiter } from "@ftplib/client";
 import { CliError, ExitCode, type ExitCodeValue } from "./exit-codes.js";
 import { readNetrc } from "./netrc.js";
 import type { FtpTarget, TlsMode } from "./url.js";
@@ -25,6 +27,8 @@ export interface ConnectSettings {
   debug: boolean;
   /** MODE Z (deflate) where the server offers it: downloads and listings, and uploads (`-z`). */
   modeZ: boolean;
+  /** --limit-rate: one limiter that every connection of the run shares. */
+  rateLimit?: RateLimiter;
   /** Where warnings and debug lines go. */
   log: (line: string) => void;
 }
@@ -49,7 +53,7 @@ export async function credentialsFor(
   let account = "";
   let login = user;
   if (password === undefined && settings.netrc !== null) {
-    const entry = await readNetrc(target.host, user, settings.netrc).catch((error: unknown) => {
+    const entry = await readNetrc(target.host, user, settings.netrc, settings.log).catch((error: unknown) => {
       throw new CliError(
         `cannot read the netrc file ${settings.netrc ?? "~/.netrc"}: ${(error as Error).message}`,
         ExitCode.LOCAL,
@@ -118,6 +122,7 @@ export async function openClient(
     modeZ: settings.modeZ,
   };
   if (settings.timeout !== undefined) options.timeout = settings.timeout;
+  if (settings.rateLimit !== undefined) options.rateLimit = settings.rateLimit;
   let ftp: FTP;
   if (mode === "none") {
     ftp = new FTP(options);
@@ -126,7 +131,7 @@ export async function openClient(
     if (session !== undefined) tls.session = session;
     ftp = new FTP_TLS({ ...options, tls, implicit: mode === "implicit" });
   }
-  await ftp.connect(target.host, target.port);
+  await (mode === "none" ? connectPlain(ftp, target) : ftp.connect(target.host, target.port));
   try {
     // AUTH before the login (which would send it too), so that a server refusing TLS is told apart from a refused login.
     if (ftp instanceof FTP_TLS && mode === "explicit") {
@@ -143,4 +148,66 @@ export async function openClient(
     throw error;
   }
   return ftp;
+}
+
+/** How long a plain connection waits for the greeting before it checks whether the server speaks TLS. */
+export const GREETING_PROBE_MS = 1500;
+
+/**
+ * Connects in the clear. A server of implicit TLS (ftps://) says nothing until the client's TLS
+ * handshake, so the greeting would never come: when it has not come in a moment, a second
+ * connection tries a TLS handshake, and if the server answers it the run stops at once with a
+ * hint instead of waiting out the timeout. A plain server that is merely slow to greet (a reverse
+ * DNS lookup, say) answers that handshake in clear text, and the wait goes on.
+ */
+async function connectPlain(ftp: FTP, target: FtpTarget): Promise<void> {
+  const connected = ftp.connect(target.host, target.port);
+  let timer: NodeJS.Timeout | undefined;
+  let probe: TlsProbe | undefined;
+  const probed = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      probe = probeTls(target.host, target.port);
+      void probe.answer.then(resolve);
+    }, GREETING_PROBE_MS);
+  });
+  try {
+    const first = await Promise.race([connected.then(() => "greeted" as const), probed]);
+    if (first === true) {
+      ftp.close();
+      connected.catch(() => undefined);
+      throw new CliError(
+        `no greeting from ${target.host}:${target.port}, and it answers a TLS handshake: the server speaks implicit TLS; use ftps://`,
+        ExitCode.CONNECTION,
+      );
+    }
+    await connected;
+  } finally {
+    clearTimeout(timer);
+    probe?.cancel();
+  }
+}
+
+interface TlsProbe {
+  /** True when the server completed a TLS handshake. */
+  answer: Promise<boolean>;
+  cancel(): void;
+}
+
+/**
+ * Asks host:port for a TLS handshake, its certificate not checked: only whether it speaks TLS.
+ * No answer within a moment is no.
+ */
+function probeTls(host: string, port: number): TlsProbe {
+  const socket = tlsConnect({ host, port, rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
+  const answer = new Promise<boolean>((resolve) => {
+    const done = (yes: boolean) => {
+      socket.destroy();
+      resolve(yes);
+    };
+    socket.setTimeout(GREETING_PROBE_MS * 2, () => done(false));
+    socket.once("secureConnect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("close", () => done(false));
+  });
+  return { answer, cancel: () => socket.destroy() };
 }

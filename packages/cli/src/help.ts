@@ -1,3 +1,6 @@
+/** The help of the command line as a whole (each command's own: options.ts). */
+import { globalOptionLines } from "./options.js";
+
 /** The text of `ftplib --help`. */
 export const USAGE = `ftplib: an FTP and FTPS client for the command line and for scripts
 
@@ -21,6 +24,7 @@ Usage:
   ftplib mirror [-j N] [-n] [--checksum] <local-dir> <url>
                                                upload a tree, the same way (both: --delete,
                                                --include G, --exclude G)
+  ftplib help [command]                        this text, or a command's options
 
 URLs:
   ftp://[user[:password]@]host[:port]/path     plain FTP (port 21); --tls for AUTH TLS
@@ -33,53 +37,11 @@ Credentials, first found wins:
   the URL; --user and --password (or the FTPLIB_PASSWORD environment variable);
   the netrc file (~/.netrc, or --netrc <file>); anonymous.
 
-Options:
-  -u, --user <name>       user name
-      --password <secret> password (visible to other users in the process list: prefer .netrc
-                          or FTPLIB_PASSWORD)
-      --netrc <file>      read credentials from this file instead of ~/.netrc
-      --no-netrc          read no netrc file
-      --tls               explicit TLS (AUTH TLS) on an ftp:// URL; data protected too (PROT P)
-      --ca <file>         trust the certificate authorities in this PEM file
-      --insecure          DANGEROUS: do not check the server's certificate. Anyone between you
-                          and the server can then read and change the session, password included
-  -a, --active            active mode (the server connects back: PORT/EPRT); passive by default
-      --timeout <sec>     give up when the server is silent this long (default 30)
-  -l, --long              ls: type, permissions, owner, group, size, local time and name
-      --json              ls: a JSON array of entries; mirror: a JSON summary
-  -r, --recursive         rm: remove a directory tree (ls: -R, the whole tree listed)
-  -p, --parents           mkdir: make missing parents too
-  -c, --resume            get: continue a partial download (put: continue an upload)
-  -n <n>                  get: the file over n connections at once, each fetching its own part
-                          (as lftp's pget -n; at most 16); a file under 2 MiB takes one
-      --verify            get, put, mirror: compare each file with the server's after the transfer:
-                          its hash (HASH, XSHA256, XMD5...) where the server can, else its size
-                          (said on stderr). A mismatch fails (exit 8) and leaves no file behind
-      --checksum          mirror: a file of the same size on both sides is compared by hash, not
-                          time (where the server can hash; otherwise said, and size and time used)
-  -z, --compress          get, put, mirror, ls, cat: deflate the data connection (MODE Z) where the
-                          server offers it (FEAT), uncompressed otherwise: text moves faster on a
-                          slow link. proftpd up to 1.3.8 mishandles compressed uploads (put, mirror
-                          up): use -z with it for downloads only
-  -j, --parallel <n>      mirror: transfers at once, one connection each (default 4, at most 16)
-      --segments <n>      mirror: files of 8 MiB and more over up to n connections each, taken
-                          from the -j connections
-  -n, --dry-run           mirror: print what would be transferred (and deleted), change nothing
-                          (after get, -n is the number of connections)
-      --include <glob>    mirror: copy only paths that match (repeatable; a glob without / matches
-                          a name at any depth, one with / the path below the root)
-      --exclude <glob>    mirror: leave matching paths alone, a directory with all it holds
-                          (repeatable; wins over --include)
-      --delete            mirror: remove from the target what the source no longer has
-      --fsync             get, mirror: flush each downloaded file to the disk before it is
-                          renamed into place (off by default, as in curl, wget and rclone)
-      --progress          progress bars even when stderr is not a terminal
-  -q, --quiet             no progress bars, no summary
-  -v, --verbose           mirror: a line per file transferred even when stderr is not a terminal
-      --debug             print the control connection's commands and replies on stderr,
-                          passwords masked
-  -h, --help              this text
-  -V, --version           the version
+Options of every command:
+${globalOptionLines()}
+
+Each command has options of its own: ftplib <command> --help (or ftplib help <command>).
+-z (MODE Z), --verify, --limit-rate, -c and the others are listed there.
 
 Output: data and listings go to stdout; progress, summaries, warnings and errors go to stderr.
 Progress bars appear only when stderr is a terminal (or with --progress).

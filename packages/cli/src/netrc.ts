@@ -2,7 +2,7 @@
  * `~/.netrc`: `machine <host> login <user> password <secret> [account <acct>]`, `default` for any
  * other host, `macdef` blocks skipped, as ftp(1) and curl read it.
  */
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -59,7 +59,9 @@ export function findNetrcEntry(text: string, host: string, login?: string): Netr
 }
 
 /**
- * Reads `path` (default `~/.netrc`); a missing file is no entry.
+ * Reads `path` (default `~/.netrc`); a missing file is no entry. `warn` is told when the file is
+ * readable or writable by others than its owner (its passwords are then not secret), as ftp(1) and
+ * curl warn.
  *
  * @returns the entry for the host, or undefined when there is none (or no file).
  */
@@ -67,10 +69,22 @@ export async function readNetrc(
   host: string,
   login: string | undefined,
   path?: string,
+  warn?: (line: string) => void,
 ): Promise<NetrcEntry | undefined> {
+  const file = path ?? join(homedir(), ".netrc");
   let text: string;
   try {
-    text = await readFile(path ?? join(homedir(), ".netrc"), "utf8");
+    const handle = await open(file, "r");
+    try {
+      const { mode } = await handle.stat();
+      if (warn !== undefined && process.platform !== "win32" && (mode & 0o077) !== 0)
+        warn(
+          `ftplib: WARNING: ${file} is open to others than its owner (mode ${(mode & 0o777).toString(8)}): chmod 600 ${file}`,
+        );
+      text = await handle.readFile("utf8");
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     if (path === undefined && (error as { code?: string }).code === "ENOENT") return undefined;
     throw error;

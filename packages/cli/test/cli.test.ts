@@ -56,12 +56,22 @@ describe("ftplib on the command line", () => {
       "Exit codes",
       "--insecure",
       "DANGEROUS",
-      "--include <glob>",
-      "--exclude <glob>",
+      "--include G",
+      "--exclude G",
       "--delete",
       "-R the whole tree",
     ])
       expect(help.stdout).toContain(word);
+    // Each command's own options in its own help.
+    const mirrorHelp = (await runCli(["mirror", "--help"])).stdout;
+    for (const word of ["--include <glob>", "--exclude <glob>", "--delete", "(and deleted)", "-q: none"])
+      expect(mirrorHelp).toContain(word);
+    const lsHelp = (await runCli(["ls", "--help"])).stdout;
+    expect(lsHelp).toMatch(/^Usage: ftplib ls \[-l\] \[-R\] /);
+    expect(lsHelp).toMatch(/-R, --recursive +the whole tree/);
+    expect(lsHelp).toContain("a glob in\nthe last segment");
+    expect((await runCli(["get", "--help"])).stdout).toMatch(/<url>\.\.\. \[local\][^]*Several URLs, or a glob/);
+    expect((await runCli(["put", "--help"])).stdout).toMatch(/<local>\.\.\. <url>[^]*quoted glob/);
     expect((await runCli([])).code).toBe(1);
     const unknown = await runCli(["frobnicate", base]);
     expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining("unknown command")]);

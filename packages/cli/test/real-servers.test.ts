@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RealEndpoint, type RealServer, realServers } from "@ftplib/test-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FlakyServer, startFlakyServer } from "./flaky-server.js";
 import { runCli, sha256 } from "./run-cli.js";
 
 const wanted = process.env.FTPLIB_REAL_SERVERS === "1";
@@ -198,6 +199,177 @@ describe.runIf(wanted)("ftplib -z (MODE Z)", () => {
       }
     });
   }
+});
+
+describe.runIf(wanted)("ftplib's hints against the Debian servers", () => {
+  const servers = realServers().filter((s) => only === undefined || only.includes(s.name));
+  for (const server of servers) {
+    const auth = () => `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@`;
+    it(`${server.name}: ftp:// to the implicit TLS port fails at once with a hint to use ftps://`, async () => {
+      const implicit = server.endpoints.find((e) => e.family === 4 && e.tls === "implicit");
+      if (implicit === undefined) return;
+      const started = Date.now();
+      const result = await runCli(["ls", `ftp://${auth()}${implicit.host}:${implicit.port}/`]);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect([result.code, result.stdout]).toEqual([3, ""]);
+      expect(result.stderr).toContain("the server speaks implicit TLS; use ftps://");
+      expect(result.stderr).not.toContain(server.password);
+    });
+
+    it(`${server.name}: ftps:// to a port that greets in clear text fails at once with a hint`, async () => {
+      const plain = server.endpoints.find((e) => e.family === 4 && e.tls !== "implicit")!;
+      const started = Date.now();
+      const result = await runCli(["ls", `ftps://${auth()}${plain.host}:${plain.port}/`]);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect([result.code, result.stdout]).toEqual([4, ""]);
+      expect(result.stderr).toMatch(/the server answered in clear text, not TLS: "220[ -]/);
+      expect(result.stderr).toContain("use ftpes:// (AUTH TLS), or ftp:// for plain FTP");
+    });
+  }
+
+  it("vsftpd: an untrusted certificate hints at --ca; a refused login does not", async () => {
+    const vsftpd = servers.find((s) => s.name === "vsftpd");
+    if (vsftpd === undefined) return;
+    const endpoint = vsftpd.endpoints.find((e) => e.family === 4 && e.tls === "explicit")!;
+    const auth = `${encodeURIComponent(vsftpd.user)}:${encodeURIComponent(vsftpd.password)}@`;
+    const untrusted = await runCli(["ls", `ftpes://${auth}${endpoint.host}:${endpoint.port}/`]);
+    expect([untrusted.code, untrusted.stderr]).toEqual([4, expect.stringContaining("needs --ca <file>")]);
+    const wrongName = await runCli(["--ca", vsftpd.ca!, "ls", `ftpes://${auth}127.0.0.2:${endpoint.port}/`]);
+    if (wrongName.code !== 3) {
+      // (127.0.0.2 reaches the server where it listens on all loopback addresses.)
+      expect([wrongName.code, wrongName.stderr]).toEqual([
+        4,
+        expect.stringContaining("the certificate is for another name"),
+      ]);
+      expect(wrongName.stderr).not.toContain("--ca");
+    }
+    // A failure of TLS that is not the certificate's: no --ca hint.
+    const plain = await runCli(["--ca", vsftpd.ca!, "ls", `ftps://${auth}${endpoint.host}:${endpoint.port}/`]);
+    expect([plain.code, plain.stderr]).toEqual([4, expect.not.stringContaining("--ca")]);
+  });
+});
+
+describe.runIf(wanted)("ftplib --limit-rate and --retry against vsftpd", () => {
+  const KIB = 1024;
+  const FILE = randomBytes(256 * KIB);
+  let server: RealServer | undefined;
+  let base = "";
+  let dir = "";
+  let local = "";
+  const timed = async (args: string[], input?: string) => {
+    const started = Date.now();
+    const result = await runCli(args, { cwd: tmp, input });
+    expect(result.code, `ftplib ${args.join(" ")}\n${result.stderr}`).toBe(0);
+    return { ...result, seconds: (Date.now() - started) / 1000 };
+  };
+
+  beforeAll(async () => {
+    server = realServers().find((s) => s.name === "vsftpd");
+    if (server === undefined) return;
+    const endpoint = server.endpoints.find((e) => e.family === 4 && e.tls !== "implicit")!;
+    dir = `ftplib-cli-rate-${process.pid}`;
+    base = `ftp://${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@${endpoint.host}:${endpoint.port}`;
+    local = await mkdtemp(join(tmp, "rate-"));
+    await writeFile(join(local, "file.bin"), FILE);
+    await mkdir(join(local, "tree"));
+    await writeFile(join(local, "tree", "a.bin"), FILE.subarray(0, 128 * KIB));
+    await writeFile(join(local, "tree", "b.bin"), FILE.subarray(128 * KIB));
+    await timed(["mkdir", "-p", `${base}/${dir}`]);
+  });
+  afterAll(async () => {
+    if (server !== undefined) await runCli(["rm", "-r", `${base}/${dir}`], { cwd: tmp });
+  });
+
+  it("is here", () => expect(server).toBeDefined());
+
+  it("get, put, cat and mirror take about size / rate with --limit-rate, and far less without", async () => {
+    // 256 KiB at 256k: a second each, the connection's own time on top.
+    const put = await timed(["put", "--limit-rate", "256k", join(local, "file.bin"), `${base}/${dir}/`]);
+    expect(put.seconds).toBeGreaterThan(0.9);
+    expect(put.seconds).toBeLessThan(3);
+    const get = await timed(["get", "--limit-rate", "256k", `${base}/${dir}/file.bin`, join(local, "got.bin")]);
+    expect(get.seconds).toBeGreaterThan(0.9);
+    expect(get.seconds).toBeLessThan(3);
+    expect(sha256(await readFile(join(local, "got.bin")))).toBe(sha256(FILE));
+    const cat = await timed(["cat", "--limit-rate", "0.25M", `${base}/${dir}/file.bin`]);
+    expect(cat.seconds).toBeGreaterThan(0.9);
+    expect(sha256(cat.stdoutBytes)).toBe(sha256(FILE));
+    const fast = await timed(["get", `${base}/${dir}/file.bin`, join(local, "fast.bin")]);
+    expect(fast.seconds).toBeLessThan(put.seconds / 2);
+    // Segments share the rate too.
+    const segmented = await timed([
+      "get",
+      "-n",
+      "4",
+      "--limit-rate",
+      "256k",
+      `${base}/${dir}/file.bin`,
+      join(local, "seg.bin"),
+    ]);
+    expect(segmented.seconds).toBeGreaterThan(0.9);
+    // mirror: two files of 128 KiB on two connections share the one rate: a second in all.
+    const up = await timed(["mirror", "-j", "2", "--limit-rate", "256k", join(local, "tree"), `${base}/${dir}/tree`]);
+    expect(up.seconds).toBeGreaterThan(0.9);
+    expect(up.seconds).toBeLessThan(3);
+    const down = await timed([
+      "mirror",
+      "--json",
+      "-j",
+      "2",
+      "--limit-rate",
+      "256k",
+      `${base}/${dir}/tree`,
+      join(local, "down"),
+    ]);
+    expect(down.seconds).toBeGreaterThan(0.9);
+    expect((JSON.parse(down.stdout) as { transferred: string[] }).transferred.sort()).toEqual(["a.bin", "b.bin"]);
+    expect(sha256(await readFile(join(local, "down", "b.bin")))).toBe(sha256(FILE.subarray(128 * KIB)));
+  });
+
+  it("--retry gets through a 421 greeting, a reset and a 450 to RETR, STOR and a mirror's RETR", async () => {
+    const endpoint = server!.endpoints.find((e) => e.family === 4 && e.tls !== "implicit")!;
+    const target = { host: endpoint.host, port: endpoint.port };
+    const through = (flaky: FlakyServer) => base.replace(`:${endpoint.port}`, `:${flaky.port}`);
+    const retry = ["--retry", "3", "--retry-delay", "0.1"];
+    const greeting = await startFlakyServer({ target, connections: ["421", "reset"] });
+    try {
+      const ls = await timed(["ls", ...retry, `${through(greeting)}/${dir}`]);
+      expect(ls.stdout).toContain("file.bin");
+      expect(greeting.connections).toBe(3);
+    } finally {
+      await greeting.close();
+    }
+    const retr = await startFlakyServer({ target, refuse: { verb: "RETR", reply: "450 busy", times: 1 } });
+    try {
+      const cat = await timed(["cat", ...retry, `${through(retr)}/${dir}/file.bin`]);
+      expect(sha256(cat.stdoutBytes)).toBe(sha256(FILE));
+      expect([retr.refused, retr.connections]).toEqual([1, 2]);
+      expect(cat.stderr).toBe(
+        "ftplib: 450 busy\nftplib: a transient failure: trying again in 0.1 s (3 retries left)\n",
+      );
+    } finally {
+      await retr.close();
+    }
+    const stor = await startFlakyServer({ target, refuse: { verb: "STOR", reply: "452 no room now", times: 2 } });
+    try {
+      await timed(["put", ...retry, "-", `${through(stor)}/${dir}/retried.txt`], "after two tries\n");
+      expect([stor.refused, stor.connections]).toEqual([2, 3]);
+      expect((await timed(["cat", `${base}/${dir}/retried.txt`])).stdout).toBe("after two tries\n");
+    } finally {
+      await stor.close();
+    }
+    const mirrorRetr = await startFlakyServer({ target, refuse: { verb: "RETR", reply: "450 busy", times: 1 } });
+    try {
+      const down = join(local, "retried-down");
+      const mirror = await timed(["mirror", "--json", "-j", "1", ...retry, `${through(mirrorRetr)}/${dir}/tree`, down]);
+      // The second run found the file the first one got, and got the other.
+      expect((JSON.parse(mirror.stdout) as { transferred: string[]; unchanged: number }).unchanged).toBe(1);
+      expect(sha256(await readFile(join(down, "a.bin")))).toBe(sha256(FILE.subarray(0, 128 * KIB)));
+      expect(sha256(await readFile(join(down, "b.bin")))).toBe(sha256(FILE.subarray(128 * KIB)));
+    } finally {
+      await mirrorRetr.close();
+    }
+  });
 });
 
 describe.runIf(wanted)("ftplib: several files, globs, listings and mirror's filters", () => {

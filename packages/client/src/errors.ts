@@ -4,7 +4,15 @@
  * errors, timeouts, closed or reset connections, TLS failures. (ftplib's `all_errors`;
  * `LocalProtocolError`, for misuse, is not among them.)
  */
-import { ErrorPerm, ErrorProto, ErrorReply, ErrorTemp, FtpConnectionError, FtpError } from "@ftplib/protocol";
+import {
+  ErrorPerm,
+  ErrorProto,
+  ErrorReply,
+  ErrorTemp,
+  FtpConnectionError,
+  FtpError,
+  FtpTimeoutError,
+} from "@ftplib/protocol";
 
 /**
  * The error classes that together cover every error of the connection.
@@ -26,4 +34,17 @@ export function connectionLost(error: unknown): boolean {
  */
 export function isFtpError(error: unknown): error is FtpError {
   return error instanceof FtpError;
+}
+
+/**
+ * A timeout waiting for the server's greeting, told apart from other timeouts: an FtpTimeoutError
+ * with `code` `ERR_FTP_NO_GREETING`. Often a plain connection to an implicit TLS port, where the
+ * server waits for the client's TLS handshake and says nothing. Other errors are returned as they are.
+ */
+export function noGreeting(error: unknown, timeout: number): unknown {
+  if (!(error instanceof FtpTimeoutError)) return error;
+  return new FtpTimeoutError(
+    `no greeting from the server within ${timeout} ms (a server of implicit TLS says nothing before the client's TLS handshake)`,
+    { code: "ERR_FTP_NO_GREETING", cause: error },
+  );
 }

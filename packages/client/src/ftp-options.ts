@@ -4,6 +4,7 @@
 import type { TextEncoding, Transport } from "@ftplib/protocol";
 import type { ListOptions, ListParser } from "./listing/index.js";
 import { hostOption, integerOption, portOption } from "./options.js";
+import type { RateLimiter } from "./rate-limit.js";
 
 /**
  * The standard FTP control port.
@@ -70,6 +71,13 @@ export interface FTPOptions {
    * #1896).
    */
   modeZ?: boolean;
+  /**
+   * At most this many bytes per second in binary transfers (retrBinary, storBinary, download,
+   * upload, segmented downloads): each block waits until it fits. A number gives this client a
+   * limiter of its own; a `RateLimiter` may be shared by several clients (a pool's connections),
+   * whose transfers then share the rate. Default: no limit.
+   */
+  rateLimit?: number | RateLimiter;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   resolveEncoding,
 } from "@ftplib/protocol";
 import { nodeTransport } from "@ftplib/transport";
+import { noGreeting } from "./errors.js";
 import { CallQueue } from "./call-queue.js";
 import { ControlChannel } from "./control-channel.js";
 import { connectChannel, sendcmdChannel } from "./diagnostics.js";
@@ -70,6 +71,7 @@ import {
   restOption,
 } from "./options.js";
 import { Session } from "./session.js";
+import { type RateLimiter, rateLimitOption } from "./rate-limit.js";
 import type { HashAlgorithm } from "./checksums.js";
 import { type RemoteHash, type RemoteHashOptions, algorithmOption, hashMethods, remoteHash } from "./remote-hash.js";
 import type { UploadSource } from "./sources.js";
@@ -116,6 +118,8 @@ export class FTP {
   debugging: number;
   /** MODE Z (deflate) for downloads and listings where the server offers it, unless a call says otherwise. */
   modeZ: boolean;
+  /** The cap on the bytes per second of file transfers (see `FTPOptions.rateLimit`), or none. */
+  rateLimit: RateLimiter | undefined;
 
   protected readonly transport: Transport<unknown>;
   /** The connection, from `connect()` to `close()`. */
@@ -175,6 +179,7 @@ export class FTP {
     this.passiveServer = booleanOption("passive", options.passive, true);
     this.epsv = booleanOption("epsv", options.epsv, true);
     this.modeZ = booleanOption("modeZ", options.modeZ, false);
+    this.rateLimit = rateLimitOption(options.rateLimit);
     this.pipelineTransfers = booleanOption("pipelineTransfers", options.pipelineTransfers, false);
     this.debugging = integerOption("debugLevel", options.debugLevel, 0, 0, 3);
     this.debugOutput =
@@ -259,7 +264,9 @@ export class FTP {
       const session = new Session(channel, this, this.queue, { ms: this.keepAlive, ping }, this.newSession());
       this.session = session;
       // A 120 ("ready in a minute") may come before the greeting itself.
-      const greeting = await channel.greeting();
+      const greeting = await channel.greeting().catch((error: unknown) => {
+        throw noGreeting(error, this.timeout);
+      });
       this.welcome = greeting.text;
       session.waitsForClientClose = /\bvsFTPd\b/.test(greeting.text);
       const error = replyError(greeting);

@@ -22,6 +22,7 @@ export { HASH_ALGORITHMS, fileHash } from "./checksums.js";
 export type { HashAlgorithm } from "./checksums.js";
 export type { TreeEntry, TreeOptions } from "./directories.js";
 export { FtpPool } from "./pool.js";
+export { RateLimiter } from "./rate-limit.js";
 export type { FtpPoolOptions } from "./pool.js";
 export type { SegmentedDownloadOptions } from "./segmented-download.js";
 export { ftpcp } from "./ftpcp.js";

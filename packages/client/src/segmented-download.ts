@@ -260,6 +260,7 @@ async function fetchSegment(ftp: FTP, job: Job, segment: Segment, bytesDone: () 
       // More than the whole file: stop rather than fill the disk.
       if (last && block.length > room) throw tooLong(job.remote, job.size);
       const piece = block.length > room ? block.subarray(0, room) : block;
+      await ftp.rateLimit?.take(piece.length);
       // The block is valid until the next read: written first.
       await job.file.write(piece, 0, piece.length, position);
       position += piece.length;

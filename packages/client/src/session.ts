@@ -39,6 +39,7 @@ import type { ControlChannel } from "./control-channel.js";
 import { type SourceAddress, sourceAddressOf } from "./ftp-options.js";
 import { type FileEntry, factsEntry } from "./listing/index.js";
 import type { GuardedStream } from "./guarded-stream.js";
+import type { RateLimiter } from "./rate-limit.js";
 
 /** The client's settings a session reads at each use: the caller may change them between calls. */
 export interface SessionSettings {
@@ -52,6 +53,8 @@ export interface SessionSettings {
   readonly maxline: number;
   /** Transfers in MODE Z (deflate) unless a call says otherwise, where the server offers it. */
   readonly modeZ: boolean;
+  /** The cap on the bytes per second of binary transfers, or none. */
+  readonly rateLimit: RateLimiter | undefined;
   /** Debug level and output, for text transfers' lines. */
   readonly debugging: number;
   debug(line: string): void;

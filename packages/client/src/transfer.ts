@@ -343,13 +343,21 @@ export async function retrBinary(
     // Blocks handed out stay what they were (ftplib code keeps them: `received.append(block)`):
     // the transport's own chunks when it can hand them over, copies otherwise.
     const copy = !zeroCopy && !conn.ownsChunks;
+    const limit = session.settings.rateLimit;
+    const most =
+      limit === undefined ? blocksize : blocksize > 0 ? Math.min(blocksize, limit.pieceSize) : limit.pieceSize;
     let received = 0;
     for (let read = await conn.read(); read !== null; read = await conn.read()) {
       const chunk = copy ? Buffer.from(read) : read;
       received += chunk.length;
-      if (blocksize > 0 && chunk.length > blocksize) {
-        for (let at = 0; at < chunk.length; at += blocksize) await deliver(chunk.subarray(at, at + blocksize));
+      if (most > 0 && chunk.length > most) {
+        for (let at = 0; at < chunk.length; at += most) {
+          const block = chunk.subarray(at, at + most);
+          await limit?.take(block.length);
+          await deliver(block);
+        }
       } else {
+        await limit?.take(chunk.length);
         await deliver(chunk);
       }
     }
@@ -383,10 +391,14 @@ export async function storBinary(
   return runTransfer(session, cmd, rest, "upload", { modeZ }, async (conn) => {
     let sent: Promise<unknown> = Promise.resolve();
     try {
-      for await (const block of chunksOf(source, blocksize, encode, (step) => session.rule.nested(step))) {
-        await sent;
-        sent = conn.write(block).then(() => callback && session.rule.nested(() => callback(block)));
-        sent.catch(() => undefined); // observed at the next turn; never an unhandled rejection meanwhile
+      const limit = session.settings.rateLimit;
+      for await (const chunk of chunksOf(source, blocksize, encode, (step) => session.rule.nested(step))) {
+        for (const block of limit === undefined ? [chunk] : limit.pieces(chunk)) {
+          await limit?.take(block.length);
+          await sent;
+          sent = conn.write(block).then(() => callback && session.rule.nested(() => callback(block)));
+          sent.catch(() => undefined); // observed at the next turn; never an unhandled rejection meanwhile
+        }
       }
     } finally {
       // Never leave a write unobserved, whatever stopped the loop.

@@ -54,6 +54,8 @@ describe("timeouts", () => {
     const ftp = new FTP({ timeout: 300 });
     const error = await failsWithin(2000, () => ftp.connect(server.host, server.port));
     expect(FtpTimeoutError.isInstance(error)).toBe(true);
+    expect((error as FtpTimeoutError).code).toBe("ERR_FTP_NO_GREETING");
+    expect((error as Error).message).toMatch(/^no greeting from the server within 300 ms/);
     expect(await server.settled()).toBe(0);
   });
 

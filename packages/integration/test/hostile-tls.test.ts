@@ -182,6 +182,31 @@ describe("AUTH TLS answered 234, then plaintext", () => {
   );
 });
 
+describe("clear text where a TLS handshake was expected", () => {
+  it("implicit FTPS to a server that greets in the clear: ERR_FTP_TLS_CLEAR_TEXT at once, not a timeout", async () => {
+    const server = await fixture.server({}, {});
+    const ftp = new FTP_TLS({ timeout: 10_000, implicit: true, tls: { ca: testTls.ca } });
+    fixture.track(ftp);
+    const started = Date.now();
+    const error = await failure(ftp.connect(server.host, server.port));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expectError(error, [FtpTlsError]);
+    expect((error as FtpTlsError).code).toBe("ERR_FTP_TLS_CLEAR_TEXT");
+    expect((error as Error).message).toContain('"220 hostile server ready"');
+  });
+
+  it("AUTH TLS answered 234, then a plaintext reply to the ClientHello: the same, at once", async () => {
+    const server = await hostile({ AUTH: PLAINTEXT_AFTER_234[0]![1] });
+    const ftp = ftps({ timeout: 10_000 });
+    await ftp.connect(server.host, server.port);
+    const started = Date.now();
+    const error = await failure(ftp.login("me", PASSWORD));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((error as FtpTlsError).code).toBe("ERR_FTP_TLS_CLEAR_TEXT");
+    expectNothingSecretInClear(server);
+  });
+});
+
 describe("AUTH TLS answered 234, then plaintext: the state left", () => {
   // A failed handshake leaves no TLS layer: `secure` is false on a connection that never was.
   it("secure is false after the handshake failed", async () => {

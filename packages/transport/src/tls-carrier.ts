@@ -9,6 +9,7 @@
  */
 import type { Socket } from "node:net";
 import { Duplex } from "node:stream";
+import { FtpTlsError } from "@ftplib/protocol";
 
 const HEADER = 5;
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -23,6 +24,8 @@ export class TlsCarrier extends Duplex {
   private tlsEnded = false;
   /** Bytes received after the end of TLS. */
   private clearText = EMPTY;
+  /** True once a TLS record has come: clear text before one means the server does not speak TLS. */
+  private sawRecord = false;
   private readonly onData = (chunk: Buffer) => this.feed(chunk);
   private readonly onEnd = () => this.push(null);
   private readonly onError = (error: Error) => this.destroy(error);
@@ -77,6 +80,22 @@ export class TlsCarrier extends Duplex {
 
   private feed(chunk: Buffer): void {
     const [tls, clear] = this.split(chunk);
+    if (tls.length > 0) this.sawRecord = true;
+    if (clear.length > 0 && !this.sawRecord) {
+      // A plain FTP server greets in clear text (220 ...) where a TLS server would send its
+      // ServerHello: no handshake will ever complete, so say so now rather than time out.
+      const text = clear
+        .subarray(0, 60)
+        .toString("latin1")
+        .split(/\r?\n/)[0]!
+        .replace(/[^\x20-\x7e]/g, "?");
+      this.destroy(
+        new FtpTlsError(`the server answered in clear text, not TLS: ${JSON.stringify(text)}`, {
+          code: "ERR_FTP_TLS_CLEAR_TEXT",
+        }),
+      );
+      return;
+    }
     if (clear.length > 0) this.clearText = Buffer.concat([this.clearText, clear]);
     if (tls.length > 0 && !this.push(tls)) this.raw.pause();
   }
