@@ -1,6 +1,6 @@
 /** What every command gets: the streams, the options, the cancellation signal, and a way to connect. */
 import type { Readable, Writable } from "node:stream";
-import { type FTP, FtpPool, type Verification } from "@ftplib/client";
+import { type FTP, FtpPool, type Progress, type Verification } from "@ftplib/client";
 import { type ConnectSettings, type Credentials, credentialsFor, openClient, tlsOptionsFor } from "./connect.js";
 import { ProgressBar } from "./progress.js";
 import { type FtpTarget, redactUrl } from "./url.js";
@@ -106,10 +106,18 @@ export class Context {
   }
 
   /** A progress bar for one transfer, or nothing when no one is watching. */
-  progress(label: string): { onProgress?: (p: { bytes: number; total: number | null }) => void; done(): void } {
+  progress(label: string): { onProgress?: (p: Progress) => void; done(): void } {
     if (!this.flags.showProgress) return { done() {} };
     const bar = new ProgressBar(this.io.stderr, label);
-    return { onProgress: (p) => bar.update(p.bytes, p.total), done: () => bar.done() };
+    // The summary line only after the final report: a transfer that failed has none.
+    let complete = false;
+    return {
+      onProgress: (p) => {
+        bar.update(p.bytes, p.total, p.resumed);
+        complete ||= p.final;
+      },
+      done: () => bar.done(complete),
+    };
   }
 
   /**

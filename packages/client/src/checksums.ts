@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import zlib from "node:zlib";
+import * as zlib from "node:zlib";
 
 /**
  * The algorithms a server may hash a file with, strongest first (the names HASH uses).

@@ -2,14 +2,20 @@
  * Whole directories: made with their parents, removed with their contents, copied both ways. A
  * name from the server that would leave the local target directory is refused.
  */
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ErrorPerm, ErrorProto, utf8 } from "@ftplib/protocol";
-import type { DownloadOptions, FileClient, TransferOptions } from "./file-transfers.js";
+import {
+  type DownloadOptions,
+  type FileClient,
+  type Progress,
+  type TransferOptions,
+  progressReporter,
+} from "./file-transfers.js";
 import { type VerifyMode, type VerifyOptions, checkVerifyOptions } from "./verification.js";
 import type { ListingOptions } from "./ftp-options.js";
 import type { FileEntry } from "./listing/index.js";
-import { checkSendable, integerOption } from "./options.js";
+import { checkSendable, functionOption, integerOption } from "./options.js";
 
 /**
  * The calls a tree operation makes: a session's, run at once, since the operation holds the
@@ -43,6 +49,29 @@ export interface TreeOptions {
   verify?: VerifyMode;
   /** Called for each verified file, as `onVerify` on a transfer. */
   onVerify?: VerifyOptions["onVerify"];
+  /**
+   * downloadDir and uploadDir: the whole tree's progress, as `onProgress` on a transfer: `bytes`
+   * of all its files, `total` their sizes added up (null when a listing leaves one out), and one
+   * `final` report once every file is copied.
+   */
+  onProgress?: (progress: Progress) => void;
+}
+
+/** A tree's progress: each file's reports added to the bytes of the files before it. */
+function treeProgress(onProgress: TreeOptions["onProgress"], total: number | null) {
+  const tree = progressReporter(onProgress, total);
+  return {
+    /** The `onProgress` of one file's transfer. */
+    file(): ((progress: Progress) => void) | undefined {
+      if (onProgress === undefined) return undefined;
+      let counted = 0;
+      return (progress) => {
+        tree.add(progress.bytes - counted);
+        counted = progress.bytes;
+      };
+    },
+    finish: () => tree.finish(),
+  };
 }
 
 const join2 = (dir: string, name: string) => (dir === "" || dir === "/" ? `${dir}${name}` : `${dir}/${name}`);
@@ -239,6 +268,7 @@ export async function downloadDir(
   options: TreeOptions = {},
 ): Promise<number> {
   checkVerifyOptions(options);
+  functionOption("onProgress", options.onProgress);
   const root = resolve(local);
   await mkdir(root, { recursive: true });
   const tree = await walk(ftp, remote, options);
@@ -259,18 +289,24 @@ export async function downloadDir(
       throw unsafeName(`refusing ${JSON.stringify(text)}: outside ${root}`);
     }
   }
+  const sizes = steps.filter((s) => s.entry.type === "file").map((s) => s.entry.size);
+  const progress = treeProgress(
+    options.onProgress,
+    sizes.every((size) => size !== undefined) ? sizes.reduce((n, size) => n + size, 0) : null,
+  );
   let files = 0;
   for (const { entry, localPath } of steps) {
     if (entry.type === "dir") await onDisk(() => mkdir(localPath, { recursive: true }));
     else {
       // The listing's size saves a SIZE per file.
-      const verify = { verify: options.verify, onVerify: options.onVerify };
+      const each = { verify: options.verify, onVerify: options.onVerify, onProgress: progress.file() };
       await onDisk(() =>
-        ftp.download(entry.path, localPath, entry.size === undefined ? verify : { ...verify, size: entry.size }),
+        ftp.download(entry.path, localPath, entry.size === undefined ? each : { ...each, size: entry.size }),
       );
       files++;
     }
   }
+  progress.finish();
   return files;
 }
 
@@ -307,20 +343,27 @@ export async function uploadDir(
   options: TreeOptions = {},
 ): Promise<number> {
   checkVerifyOptions(options);
+  functionOption("onProgress", options.onProgress);
   const steps = await localTree(local, remote, options.filter);
   checkSendable(
     ftp.encoding,
     [],
     steps.map((step) => step.remote),
   );
+  let total = 0;
+  if (options.onProgress !== undefined)
+    for (const step of steps) if (step.type === "file") total += (await stat(step.local)).size;
+  const progress = treeProgress(options.onProgress, total);
   await ensureDir(ftp, remote);
   let files = 0;
   for (const step of steps) {
     if (step.type === "dir") await ensureDir(ftp, step.remote);
     else {
-      await ftp.upload(step.local, step.remote, { verify: options.verify, onVerify: options.onVerify });
+      const each = { verify: options.verify, onVerify: options.onVerify, onProgress: progress.file() };
+      await ftp.upload(step.local, step.remote, each);
       files++;
     }
   }
+  progress.finish();
   return files;
 }

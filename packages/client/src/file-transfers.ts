@@ -39,17 +39,28 @@ export interface FileClient {
 }
 
 /**
- * What `onProgress` gets, after each chunk.
+ * A transfer's progress, as `onProgress` is told it. `bytes` and `total` count the same thing, the
+ * whole file: a resumed transfer starts at the part already there (`resumed`), not at 0, and ends
+ * at `total`. The last report has `final` set, and comes once, when the transfer is complete (and
+ * checked: size, and hash with `verify`); a transfer that fails or is cancelled has none.
  *
  * @group Files and listings
  */
 export interface Progress {
-  /** Bytes moved in this transfer (not counting a resumed part). */
+  /** Bytes of the file in place: the part already there when the call started, and those moved since. */
   bytes: number;
-  /** Bytes of the whole file when known (the resumed part counted). */
+  /**
+   * Bytes already there when the call started: a resumed download's local part, a resumed
+   * upload's remote part, a segmented download's saved segments; 0 otherwise. `bytes - resumed`
+   * have moved in this call.
+   */
+  resumed: number;
+  /** Bytes of the whole file when known. */
   total: number | null;
-  /** Bytes per second since the transfer started. */
+  /** Bytes per second moved in this call (the resumed part left out), since the call started. */
   rate: number;
+  /** The last report, made once: the transfer is complete. */
+  final: boolean;
 }
 
 /**
@@ -60,7 +71,7 @@ export interface Progress {
 export interface TransferOptions extends VerifyOptions {
   /** Cancels the transfer: ABOR is sent, the replies drained, the connection stays usable. */
   signal?: AbortSignal;
-  /** Called as data moves (at most every 100 ms, and at the end). */
+  /** Called as data moves (at most every 100 ms), and once at the end (`final`). */
   onProgress?: (progress: Progress) => void;
   /** Continue where a previous attempt stopped (REST for downloads, APPE for uploads). */
   resume?: boolean;
@@ -121,24 +132,43 @@ export function tooLong(remote: string, total: number): ErrorProto {
   });
 }
 
-/** Progress reports, throttled. */
-export function progressReporter(onProgress: TransferOptions["onProgress"], initialTotal: number | null) {
+/**
+ * Progress reports, throttled to one every 100 ms, and the final one, once. `resumed` bytes are
+ * there before the first. A report that would say the file is complete is left to the final one,
+ * so that a complete count is reported once.
+ */
+export function progressReporter(onProgress: TransferOptions["onProgress"], initialTotal: number | null, resumed = 0) {
   const started = Date.now();
   let total = initialTotal;
   let last = 0;
-  let bytes = 0;
+  let bytes = resumed;
+  let finished = false;
+  const report = (now: number, final: boolean) => {
+    last = now;
+    const seconds = Math.max((now - started) / 1000, 0.001);
+    onProgress!({ bytes, resumed, total, rate: (bytes - resumed) / seconds, final });
+  };
   return {
-    add(n: number, final = false) {
+    /** `n` more bytes moved. */
+    add(n: number): void {
       bytes += n;
+      if (onProgress === undefined || finished) return;
       const now = Date.now();
-      if (onProgress !== undefined && (final || now - last >= 100)) {
-        last = now;
-        const seconds = Math.max((now - started) / 1000, 0.001);
-        onProgress({ bytes, total, rate: bytes / seconds });
-      }
+      if (now - last >= 100 && (total === null || bytes < total)) report(now, false);
     },
+    /** The transfer is complete: the final report (once, however often called). */
+    finish(): void {
+      if (onProgress === undefined || finished) return;
+      finished = true;
+      report(Date.now(), true);
+    },
+    /** Bytes of the file in place, the resumed part included. */
     get bytes() {
       return bytes;
+    },
+    /** Bytes moved in this call. */
+    get moved() {
+      return bytes - resumed;
     },
     /** The whole file's size, once the server has said it. */
     set total(size: number | null) {
@@ -267,11 +297,11 @@ export async function download(
         },
       ),
     );
-    progress.add(0, true);
     const total = await expected.afterTransfer();
     if (total !== null && progress.bytes !== total) throw shortTransfer(remote, progress.bytes, total);
     await verifier?.finish(progress.bytes, total !== null);
-    return progress.bytes;
+    progress.finish();
+    return progress.moved;
   }
   const suffix = atomic ? `.part${options.resume ? "" : `-${randomBytes(4).toString("hex")}`}` : "";
   const target =
@@ -289,7 +319,7 @@ export async function download(
   await verifier?.prefix(target, offset);
   const file = await open(target, offset > 0 ? "r+" : "w");
   const writer = new FileWriter(file, offset);
-  const progress = progressReporter(options.onProgress, before);
+  const progress = progressReporter(options.onProgress, before, offset);
   let written = offset;
   let total: number | null;
   try {
@@ -329,7 +359,6 @@ export async function download(
     throw error;
   }
   await file.close();
-  progress.add(0, true);
   if (total !== null && written !== total) {
     if (atomic && !options.resume) await rm(target, { force: true });
     throw shortTransfer(remote, written, total);
@@ -342,6 +371,7 @@ export async function download(
     });
   }
   if (atomic) await rename(target, destination);
+  progress.finish();
   return written - offset;
 }
 
@@ -367,7 +397,7 @@ export async function upload(
   if (offset > 0 && typeof source === "string") await verifier?.prefix(source, offset);
   const chunks = typeof source === "string" ? fileChunks(source, offset) : source;
   const input = verifier === undefined ? chunks : verifier.tap(chunks);
-  const progress = progressReporter(options.onProgress, total);
+  const progress = progressReporter(options.onProgress, total, offset);
   const verb = options.append || offset > 0 ? "APPE" : "STOR";
   await cancellable(ftp, options.signal, () =>
     ftp.storBinary(`${verb} ${remote}`, input, {
@@ -377,8 +407,7 @@ export async function upload(
       modeZ: options.modeZ,
     }),
   );
-  progress.add(0, true);
-  await verifier?.finish(offset + progress.bytes, false).catch(async (error: unknown) => {
+  await verifier?.finish(progress.bytes, false).catch(async (error: unknown) => {
     throw await removeMismatched(ftp, remote, error);
   });
   // proftpd 1.3.8's mod_deflate may store a MODE Z upload wrong (its issue #1896): it must hold what was sent.
@@ -389,7 +418,8 @@ export async function upload(
         code: "ERR_FTP_SIZE_MISMATCH",
       });
   }
-  return progress.bytes;
+  progress.finish();
+  return progress.moved;
 }
 
 /** After an upload that does not match: the remote file deleted, and the error saying so (or why not). */

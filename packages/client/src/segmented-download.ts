@@ -462,7 +462,7 @@ export async function segmentedDownload(
   const stop = new AbortController();
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
   const state = options.resume ? new StateFile(files.state, size, segments) : undefined;
-  const progress = progressReporter(options.onProgress, size);
+  const progress = progressReporter(options.onProgress, size, fresh ? 0 : segments.reduce((n, s) => n + s.done, 0));
   const job: Job = { remote, size, ranged: planned.ranged, file, signal, progress, state };
   try {
     await state?.flush();
@@ -482,7 +482,7 @@ export async function segmentedDownload(
   await file.close();
   await state?.remove();
   if (planned.verifier !== undefined) await verify(planned.verifier, target, size);
-  progress.add(0, true);
   if (atomic) await rename(target, destination);
-  return progress.bytes;
+  progress.finish();
+  return progress.moved;
 }

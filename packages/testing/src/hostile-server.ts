@@ -9,8 +9,8 @@
  * can check that the client closed all of its own.
  */
 import { type HostPort, commandVerb, parseEprtArgument, parsePortArgument } from "@ftplib/protocol";
-import net from "node:net";
-import tls from "node:tls";
+import * as net from "node:net";
+import * as tls from "node:tls";
 
 /** What a handler returns: a reply to send (CRLF added when missing), or nothing (it replied itself). */
 export type HandlerResult = string | void | typeof HANG_UP;

@@ -11,8 +11,8 @@ import type {
   SocketAddress,
 } from "@ftplib/protocol";
 import { FtpConnectionError, FtpTimeoutError, FtpTlsError, isIPv4, isIPv6 } from "@ftplib/protocol";
-import net from "node:net";
-import tls from "node:tls";
+import * as net from "node:net";
+import * as tls from "node:tls";
 import { sameHost, socketAddress } from "./addresses.js";
 import { whenReady } from "./connect.js";
 import { toFtpError } from "./errors.js";

@@ -3,7 +3,7 @@
  */
 import { type ConnectRequest, type ControlStream, FtpConnectionError, type Transport } from "@ftplib/protocol";
 import { lookup } from "node:dns/promises";
-import net from "node:net";
+import * as net from "node:net";
 import { whenReady } from "./connect.js";
 import { NodeControlStream, type NodeTlsOptions } from "./control-stream.js";
 
