@@ -1,7 +1,7 @@
 /**
  * A download's blocks written to a file at their positions while the network goes on. Each block
  * is copied into one of two staging buffers that take turns: one is written while the other fills.
- * A slow link gets each block written at once; a fast one gets writes of up to STAGING bytes, one
+ * A slow link gets each block written at once; a fast one gets writes of STAGING bytes, one
  * hand-off to the thread pool per batch. The blocks may be the transport's own read buffer
  * (zeroCopy): nothing is kept of them, so the transport reads into the same memory again instead of
  * a fresh buffer each time, whose first touch costs a page fault a page. The caller waits only
@@ -9,8 +9,12 @@
  */
 import type { FileHandle } from "node:fs/promises";
 
-/** Bytes of a staging buffer: the largest write, and how far the network may run ahead of the disk. */
-const STAGING = 4 << 20;
+/**
+ * Bytes of a staging buffer: the largest write, and how far the network may run ahead of the disk.
+ * Measured on 512 MiB over loopback: 1 MiB takes 0.50 s, 256 KiB 0.65 s, 4 MiB 0.80 s (a buffer
+ * that stays in the CPU's cache is copied into the page cache faster).
+ */
+const STAGING = 1 << 20;
 
 export class FileWriter {
   /** The buffer being filled, and how much of it is. */
