@@ -278,7 +278,10 @@ export class ProgressBar {
     const moved = this.bytes - this.resumed;
     const resumed =
       this.resumed > 0 ? `, resumed after ${formatBytes(this.resumed)} (${formatBytes(this.bytes)} in all)` : "";
-    return `${printable(this.label)}: ${formatBytes(moved)} in ${formatDuration(seconds)} (${formatBytes(moved / seconds)}/s)${resumed}`;
+    const facts = `: ${formatBytes(moved)} in ${formatDuration(seconds)} (${formatBytes(moved / seconds)}/s)${resumed}`;
+    // The name gives way first, as on the bar: the line fits the terminal where it can.
+    const room = terminalColumns(this.out) - 1 - displayWidth(facts);
+    return `${fitWidth(printable(this.label), Math.max(room, 12))}${facts}`;
   }
 
   /**

@@ -173,6 +173,16 @@ describe("ProgressBar", () => {
     expect(failed.text()).not.toContain("file.bin:");
   });
 
+  it("fits the summary line into a narrow terminal, the name giving way", () => {
+    const narrow = capture(50);
+    const bar = new ProgressBar(narrow.out, "progress-demo-debian-12-netinst.iso");
+    bar.update(64 << 20, 64 << 20);
+    bar.done(true);
+    const summary = narrow.text().split("\n").at(-2)!;
+    expect(summary).toMatch(/^\.\.\.[\w.-]+iso: 64\.0 MiB in /);
+    expect(displayWidth(summary)).toBeLessThan(50);
+  });
+
   it("counts a resumed file from its part already there", () => {
     const out = capture(100);
     const bar = new ProgressBar(out.out, "r.bin");
