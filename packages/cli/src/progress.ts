@@ -276,12 +276,11 @@ export class ProgressBar {
   summary(now = Date.now()): string {
     const seconds = Math.max((now - this.started) / 1000, 0.001);
     const moved = this.bytes - this.resumed;
-    const resumed =
-      this.resumed > 0 ? `, resumed after ${formatBytes(this.resumed)} (${formatBytes(this.bytes)} in all)` : "";
+    const resumed = this.resumed > 0 ? `, after ${formatBytes(this.resumed)} already there` : "";
     const facts = `: ${formatBytes(moved)} in ${formatDuration(seconds)} (${formatBytes(moved / seconds)}/s)${resumed}`;
     // The name gives way first, as on the bar: the line fits the terminal where it can.
     const room = terminalColumns(this.out) - 1 - displayWidth(facts);
-    return `${fitWidth(printable(this.label), Math.max(room, 12))}${facts}`;
+    return `${fitWidth(printable(this.label), Math.max(room, 8))}${facts}`;
   }
 
   /**
