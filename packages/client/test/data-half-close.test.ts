@@ -9,10 +9,10 @@ import { randomBytes } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type RealServer, realServers } from "@ftplib/test-servers";
-import type { ByteStream, ControlStream, Transport } from "@ftplib/protocol";
-import { nodeTransport } from "@ftplib/transport";
+import type { Transport } from "@ftplib/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FTP } from "../src/index.js";
+import { overriding, wrappingDataConnections } from "./data-connections.js";
 
 const wanted = process.env.FTPLIB_REAL_SERVERS === "1";
 const NAMES = ["vsftpd", "pure-ftpd", "proftpd", "pyftpdlib"];
@@ -21,41 +21,22 @@ const servers = realServers().filter((s) => NAMES.includes(s.name));
 /** What happened on each data connection, in order: "end" (this side closed), "data", "eof". */
 function watchingTransport(): { transport: Transport; connections: string[][] } {
   const connections: string[][] = [];
-  const watch = (conn: ByteStream): ByteStream => {
+  const transport = wrappingDataConnections((conn) => {
     const events: string[] = [];
     connections.push(events);
-    return new Proxy(conn, {
-      get(target, key) {
-        if (key === "read")
-          return async () => {
-            const chunk = await target.read();
-            const event = chunk === null ? "eof" : "data";
-            if (events.at(-1) !== event) events.push(event);
-            return chunk;
-          };
-        if (key === "end")
-          return () => {
-            events.push("end");
-            return target.end();
-          };
-        const value: unknown = Reflect.get(target, key);
-        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    return overriding(conn, {
+      read: async () => {
+        const chunk = await conn.read();
+        const event = chunk === null ? "eof" : "data";
+        if (events.at(-1) !== event) events.push(event);
+        return chunk;
+      },
+      end: () => {
+        events.push("end");
+        return conn.end();
       },
     });
-  };
-  const transport: Transport = {
-    async connect(request) {
-      const stream = await nodeTransport.connect(request as Parameters<typeof nodeTransport.connect>[0]);
-      return new Proxy(stream, {
-        get(target, key) {
-          if (key === "connectData")
-            return async (r: Parameters<ControlStream["connectData"]>[0]) => watch(await target.connectData(r));
-          const value: unknown = Reflect.get(target, key);
-          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
-    },
-  };
+  });
   return { transport, connections };
 }
 

@@ -11,10 +11,10 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RealServer, realServers } from "@ftplib/test-servers";
-import type { ByteStream, ControlStream, Transport } from "@ftplib/protocol";
-import { nodeTransport } from "@ftplib/transport";
+import type { Transport } from "@ftplib/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FTP, FTP_TLS, FtpPool, allErrors } from "../src/index.js";
+import { overriding, wrappingDataConnections } from "./data-connections.js";
 
 const wanted = process.env.FTPLIB_REAL_SERVERS === "1";
 const servers = realServers();
@@ -37,37 +37,19 @@ const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("h
 /** Bytes read and written on data connections, counted under the client (what the wire carries). */
 function countingTransport(): { transport: Transport; counted: { read: number; written: number } } {
   const counted = { read: 0, written: 0 };
-  const countBytes = (conn: ByteStream): ByteStream =>
-    new Proxy(conn, {
-      get(target, key) {
-        if (key === "read")
-          return async () => {
-            const chunk = await target.read();
-            counted.read += chunk?.length ?? 0;
-            return chunk;
-          };
-        if (key === "write")
-          return (data: Uint8Array) => {
-            counted.written += data.length;
-            return target.write(data);
-          };
-        const value: unknown = Reflect.get(target, key);
-        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  const transport = wrappingDataConnections((conn) =>
+    overriding(conn, {
+      read: async () => {
+        const chunk = await conn.read();
+        counted.read += chunk?.length ?? 0;
+        return chunk;
       },
-    });
-  const transport: Transport = {
-    async connect(request) {
-      const stream = await nodeTransport.connect(request as Parameters<typeof nodeTransport.connect>[0]);
-      return new Proxy(stream, {
-        get(target, key) {
-          if (key === "connectData")
-            return async (r: Parameters<ControlStream["connectData"]>[0]) => countBytes(await target.connectData(r));
-          const value: unknown = Reflect.get(target, key);
-          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
-    },
-  };
+      write: (data: Uint8Array) => {
+        counted.written += data.length;
+        return conn.write(data);
+      },
+    }),
+  );
   return { transport, counted };
 }
 
