@@ -89,7 +89,8 @@ function expectFits(redraws: string[], columns: number): void {
   for (const line of redraws) expect(displayWidth(line), JSON.stringify(line)).toBeLessThanOrEqual(columns - 1);
 }
 
-const SUMMARY = /^(.+): ([\d.]+ (?:B|KiB|MiB)) in [\d.]+s \(([\d.]+ (?:B|KiB|MiB|GiB))\/s\)(, after .* already there)?$/;
+const SUMMARY =
+  /^(.+): ([\d.]+ (?:B|KiB|MiB)) in [\d.]+s \(([\d.]+ (?:B|KiB|MiB|GiB))\/s\)(, after .* already there)?$/;
 
 describe("the progress bar of the ftplib binary", { timeout: 120_000 }, () => {
   it.runIf(real)("has the real servers too (bash servers/servers.sh start)", () => {
