@@ -13,6 +13,7 @@ import {
   FtpConnectionError,
   type DataListener,
   ErrorPerm,
+  ErrorTemp,
   ErrorProto,
   ErrorReply,
   completionError,
@@ -520,7 +521,8 @@ export class Session {
       return [connected.conn, ...answered.value];
     }
     const late = await Promise.race([answer, delay(PIPELINE_GRACE)]);
-    if (late !== undefined && "refused" in late && late.refused instanceof ErrorReply) throw late.refused;
+    // Any answer (5xx, 4xx, or another unexpected one) keeps the session in step.
+    if (late !== undefined && "refused" in late && isServerAnswer(late.refused)) throw late.refused;
     this.close();
     throw new FtpConnectionError(
       `the data connection failed after ${cmd.split(" ")[0]} was sent (pipelineTransfers): session closed`,
@@ -540,4 +542,9 @@ export class Session {
     if (rest === undefined && /^RETR /i.test(cmd)) this.announcesSizes = size !== null;
     return [size, id];
   }
+}
+
+/** The server answered (ErrorPerm, ErrorTemp and ErrorReply are siblings, as in ftplib). */
+function isServerAnswer(error: unknown): boolean {
+  return error instanceof ErrorPerm || error instanceof ErrorTemp || error instanceof ErrorReply;
 }
