@@ -256,6 +256,29 @@ class ExpectedSize {
   }
 }
 
+/** Each block of a download checked against the size and counted, and what its 1xx announced. */
+function receiving(
+  remote: string,
+  expected: ExpectedSize,
+  progress: ReturnType<typeof progressReporter>,
+  verifier: Verifier | undefined,
+  resumed: boolean,
+) {
+  return {
+    block(block: Uint8Array): void {
+      // More than the server said the file holds: stop now rather than fill the disk.
+      const size = expected.value;
+      if (size !== null && progress.bytes + block.length > size) throw tooLong(remote, size);
+      verifier?.update(block);
+      progress.add(block.length);
+    },
+    onStart(size: number | null): void {
+      expected.announced(size, resumed);
+      progress.total = expected.value;
+    },
+  };
+}
+
 /**
  * Downloads `remote` to a local path (text, or bytes for a name that is not valid UTF-8) or a
  * Writable. Resolves with the number of bytes written in this call. A path download is atomic by
@@ -277,24 +300,16 @@ export async function download(
   const verifier = await Verifier.start(ftp, remote, options);
   if (typeof destination !== "string" && !Buffer.isBuffer(destination)) {
     const progress = progressReporter(options.onProgress, await expected.beforeTransfer(false));
+    const receive = receiving(remote, expected, progress, verifier, false);
     await cancellable(ftp, options.signal, () =>
       ftp.retrBinary(
         `RETR ${remote}`,
         (block) => {
-          const total = expected.value;
-          if (total !== null && progress.bytes + block.length > total) throw tooLong(remote, total);
-          progress.add(block.length);
-          verifier?.update(block);
+          receive.block(block);
           // Blocks are copies (no zeroCopy): a stream may keep them after its callback.
           return new Promise<void>((resolve, reject) => destination.write(block, (e) => (e ? reject(e) : resolve())));
         },
-        {
-          modeZ: options.modeZ,
-          onStart: (size) => {
-            expected.announced(size, false);
-            progress.total = expected.value;
-          },
-        },
+        { modeZ: options.modeZ, onStart: receive.onStart },
       ),
     );
     const total = await expected.afterTransfer();
@@ -320,7 +335,7 @@ export async function download(
   const file = await open(target, offset > 0 ? "r+" : "w");
   const writer = new FileWriter(file, offset);
   const progress = progressReporter(options.onProgress, before, offset);
-  let written = offset;
+  const receive = receiving(remote, expected, progress, verifier, offset > 0);
   let total: number | null;
   try {
     if (before === null || offset < before) {
@@ -328,24 +343,11 @@ export async function download(
         ftp.retrBinary(
           `RETR ${remote}`,
           (block) => {
-            // More than the server said the file holds: stop now rather than fill the disk.
-            const size = expected.value;
-            if (size !== null && written + block.length > size) throw tooLong(remote, size);
-            verifier?.update(block);
-            written += block.length;
-            progress.add(block.length);
+            receive.block(block);
             // Lent until the next read (zeroCopy): the writer copies it in at once.
             return writer.write(block);
           },
-          {
-            zeroCopy: true,
-            ...(offset > 0 ? { rest: offset } : {}),
-            modeZ: options.modeZ,
-            onStart: (size) => {
-              expected.announced(size, offset > 0);
-              progress.total = expected.value;
-            },
-          },
+          { zeroCopy: true, ...(offset > 0 ? { rest: offset } : {}), modeZ: options.modeZ, onStart: receive.onStart },
         ),
       );
     }
@@ -359,20 +361,20 @@ export async function download(
     throw error;
   }
   await file.close();
-  if (total !== null && written !== total) {
+  if (total !== null && progress.bytes !== total) {
     if (atomic && !options.resume) await rm(target, { force: true });
-    throw shortTransfer(remote, written, total);
+    throw shortTransfer(remote, progress.bytes, total);
   }
   if (verifier !== undefined) {
     // A file that does not match is no use, resumed or not: it goes.
-    await verifier.finish(written, total !== null).catch(async (error: unknown) => {
+    await verifier.finish(progress.bytes, total !== null).catch(async (error: unknown) => {
       await rm(target, { force: true });
       throw error;
     });
   }
   if (atomic) await rename(target, destination);
   progress.finish();
-  return written - offset;
+  return progress.moved;
 }
 
 /**

@@ -78,7 +78,7 @@ export class FileWriter {
     this.filling = this.spare;
     this.spare = undefined;
     this.filled = 0;
-    this.batch = writeAll(this.file, [buffer.subarray(0, length)], at).then(
+    this.batch = writeAll(this.file, buffer.subarray(0, length), at).then(
       () => {
         this.spare = buffer;
         this.batch = undefined;
@@ -92,18 +92,11 @@ export class FileWriter {
   }
 }
 
-/** writev until every byte is down: a regular file may take fewer bytes than asked. */
-async function writeAll(file: FileHandle, blocks: Uint8Array[], position: number): Promise<void> {
-  let pending = blocks;
-  while (pending.length > 0) {
-    const { bytesWritten } = await file.writev(pending, position);
+/** Writes until every byte is down: a regular file may take fewer bytes than asked. */
+async function writeAll(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    const { bytesWritten } = await file.write(bytes, at, bytes.length - at, position + at);
     if (bytesWritten === 0) throw new Error("the file took no bytes of a write");
-    position += bytesWritten;
-    let skip = bytesWritten;
-    while (pending.length > 0 && skip >= pending[0]!.length) {
-      skip -= pending[0]!.length;
-      pending = pending.slice(1);
-    }
-    if (skip > 0) pending = [pending[0]!.subarray(skip), ...pending.slice(1)];
+    at += bytesWritten;
   }
 }

@@ -42,16 +42,6 @@ export class RateLimiter {
     const wait = this.due - now;
     if (wait >= MIN_WAIT_MS) await new Promise((resolve) => setTimeout(resolve, wait));
   }
-
-  /** `block` in pieces of at most `pieceSize` bytes (views, not copies). */
-  *pieces(block: Uint8Array): Generator<Uint8Array> {
-    const size = this.pieceSize;
-    if (block.length <= size) {
-      yield block;
-      return;
-    }
-    for (let at = 0; at < block.length; at += size) yield block.subarray(at, Math.min(at + size, block.length));
-  }
 }
 
 /** `FTPOptions.rateLimit` checked: a limiter of the client's own for a number, the one given, or none. */

@@ -5,6 +5,15 @@
  */
 import { open } from "node:fs/promises";
 
+/** `bytes` in views of at most `size` bytes (`Infinity`: `bytes` whole), never copies. */
+export function* slices(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  if (bytes.length <= size) {
+    yield bytes;
+    return;
+  }
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
 /**
  * What `storBinary` and `storLines` send: bytes, text, a Readable, or any (async) iterable of chunks.
  *
@@ -24,9 +33,7 @@ export async function* chunksOf(
   encode: (text: string) => Uint8Array,
   pull: <T>(step: () => T) => T = (step) => step(),
 ): AsyncGenerator<Uint8Array> {
-  const split = function* (bytes: Uint8Array) {
-    for (let at = 0; at < bytes.length; at += blocksize) yield bytes.subarray(at, at + blocksize);
-  };
+  const split = (bytes: Uint8Array) => slices(bytes, blocksize);
   if (typeof source === "string") {
     yield* split(encode(source));
   } else if (source instanceof Uint8Array) {

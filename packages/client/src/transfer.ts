@@ -27,7 +27,7 @@ import {
   type Session,
   type Transfer,
 } from "./session.js";
-import { type UploadSource, chunksOf } from "./sources.js";
+import { type UploadSource, chunksOf, slices } from "./sources.js";
 
 /** The replies of a server that does not know ABOR (or cannot parse it). */
 const ABOR_UNKNOWN = [500, 501, 502, 503, 504] as const;
@@ -344,21 +344,15 @@ export async function retrBinary(
     // the transport's own chunks when it can hand them over, copies otherwise.
     const copy = !zeroCopy && !conn.ownsChunks;
     const limit = session.settings.rateLimit;
-    const most =
-      limit === undefined ? blocksize : blocksize > 0 ? Math.min(blocksize, limit.pieceSize) : limit.pieceSize;
+    // Blocks of `blocksize` at most, and of a rate limit's piece at most.
+    const most = Math.min(blocksize > 0 ? blocksize : Infinity, limit?.pieceSize ?? Infinity);
     let received = 0;
     for (let read = await conn.read(); read !== null; read = await conn.read()) {
       const chunk = copy ? Buffer.from(read) : read;
       received += chunk.length;
-      if (most > 0 && chunk.length > most) {
-        for (let at = 0; at < chunk.length; at += most) {
-          const block = chunk.subarray(at, at + most);
-          await limit?.take(block.length);
-          await deliver(block);
-        }
-      } else {
-        await limit?.take(chunk.length);
-        await deliver(chunk);
+      for (const block of slices(chunk, most)) {
+        await limit?.take(block.length);
+        await deliver(block);
       }
     }
     // A size announced for a whole file that did not all arrive: never report it complete.
@@ -393,7 +387,7 @@ export async function storBinary(
     try {
       const limit = session.settings.rateLimit;
       for await (const chunk of chunksOf(source, blocksize, encode, (step) => session.rule.nested(step))) {
-        for (const block of limit === undefined ? [chunk] : limit.pieces(chunk)) {
+        for (const block of slices(chunk, limit?.pieceSize ?? Infinity)) {
           await limit?.take(block.length);
           await sent;
           sent = conn.write(block).then(() => callback && session.rule.nested(() => callback(block)));
