@@ -104,6 +104,7 @@ const CERTIFICATE_CODES = new Set([
   "HOSTNAME_MISMATCH",
 ]);
 
+/** The `code` of the error and of each of its causes, outermost first. */
 function causeCodes(error: unknown): string[] {
   const codes: string[] = [];
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
@@ -338,9 +339,7 @@ async function run(
 }
 
 function isBrokenPipe(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause)
-    if ((e as { code?: string }).code === "EPIPE") return true;
-  return false;
+  return causeCodes(error).includes("EPIPE");
 }
 
 /** The error's message, with its causes (the TLS reason behind an FtpTlsError, say). */
