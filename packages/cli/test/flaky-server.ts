@@ -57,33 +57,21 @@ export async function startFlakyServer(options: FlakyOptions): Promise<FlakyServ
     });
     upstream.on("error", () => client.destroy());
     client.on("close", () => upstream.destroy());
-    let replies = "";
-    upstream.on("data", (chunk: Buffer) => {
-      replies += chunk.toString("latin1");
-      for (let end = replies.indexOf("\r\n"); end >= 0; end = replies.indexOf("\r\n")) {
-        let line = replies.slice(0, end);
-        replies = replies.slice(end + 2);
-        if (line.startsWith("226 ") && aborted < (options.abortTransfers ?? 0)) {
-          aborted++;
-          line = "426 Connection closed; transfer aborted";
-        }
-        client.write(`${line}\r\n`, "latin1");
+    eachLine(upstream, (line) => {
+      if (line.startsWith("226 ") && aborted < (options.abortTransfers ?? 0)) {
+        aborted++;
+        line = "426 Connection closed; transfer aborted";
       }
+      client.write(`${line}\r\n`, "latin1");
     });
-    let pending = "";
-    client.on("data", (chunk: Buffer) => {
-      pending += chunk.toString("latin1");
-      for (let end = pending.indexOf("\r\n"); end >= 0; end = pending.indexOf("\r\n")) {
-        const line = pending.slice(0, end);
-        pending = pending.slice(end + 2);
-        const verb = line.split(" ", 1)[0]!.toUpperCase();
-        const refuse = options.refuse;
-        if (refuse !== undefined && verb === refuse.verb.toUpperCase() && refused < refuse.times) {
-          refused++;
-          client.write(`${refuse.reply}\r\n`);
-        } else {
-          upstream.write(`${line}\r\n`, "latin1");
-        }
+    eachLine(client, (line) => {
+      const verb = line.split(" ", 1)[0]!.toUpperCase();
+      const refuse = options.refuse;
+      if (refuse !== undefined && verb === refuse.verb.toUpperCase() && refused < refuse.times) {
+        refused++;
+        client.write(`${refuse.reply}\r\n`);
+      } else {
+        upstream.write(`${line}\r\n`, "latin1");
       }
     });
   }
@@ -111,4 +99,17 @@ export async function startFlakyServer(options: FlakyOptions): Promise<FlakyServ
         server.close(() => resolve());
       }),
   };
+}
+
+/** Calls `onLine` with each CRLF-ended line `socket` receives, without its CRLF. */
+function eachLine(socket: Socket, onLine: (line: string) => void): void {
+  let pending = "";
+  socket.on("data", (chunk: Buffer) => {
+    pending += chunk.toString("latin1");
+    for (let end = pending.indexOf("\r\n"); end >= 0; end = pending.indexOf("\r\n")) {
+      const line = pending.slice(0, end);
+      pending = pending.slice(end + 2);
+      onLine(line);
+    }
+  });
 }
